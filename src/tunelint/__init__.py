@@ -1,0 +1,3 @@
+"""tunelint: a policy-as-code compliance linter for ML fine-tuning jobs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Rules: metadata from rules/*.yaml, a declarative matcher and registered Python checks."""

@@ -1,0 +1,56 @@
+"""The in-memory form of one rule YAML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunelint.findings import Severity
+
+DOCS_BASE = "https://github.com/tunelint/tunelint/blob/main/docs/rules"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    bad: str
+    good: str
+    language: str = "python"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """Everything docs, ``tunelint explain`` and SARIF say about a rule comes from here."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    confidence: str  # low | medium | high
+    category: str
+    message: str
+    why: str
+    fix: str
+    examples: tuple[Example, ...] = ()
+    tags: tuple[str, ...] = ()
+    cwe: tuple[int, ...] = ()
+    controls: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    match: dict[str, Any] | None = None
+    check: str | None = None
+    scope: str = "file"  # file | job
+    retired: bool = False
+    origin: str = "builtin"  # builtin | the custom rule file's path
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_BASE}/{self.id}.md"
+
+    def format_message(self, **values: object) -> str:
+        """Fill ``{placeholders}``; a missing one stays visible rather than raising."""
+
+        class _Keep(dict[str, object]):
+            def __missing__(self, key: str) -> str:
+                return "{" + key + "}"
+
+        return self.message.format_map(_Keep(values))
