@@ -65,6 +65,7 @@ class Finding:
     span: Span
     anchor: str = ""
     scope: str = ""
+    snippet: str = ""  # the source line(s) at span, for code frames
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
     suppressed: bool = False
