@@ -1,0 +1,297 @@
+"""Static value resolution for Python: what an expression is, without running anything.
+
+Resolves literals, names bound once in the same scope (or at module level), argparse
+``add_argument(default=...)``, dataclass field defaults read through
+``HfArgumentParser``, simple f-strings, ``os.path.join``/``Path`` of literals and
+``os.getenv``/``os.environ.get`` with a default. Everything else is Unknown: a linter that
+guesses values produces findings nobody can trust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tunelint.facts import UNKNOWN, Raw, Span, Value
+
+MAX_DEPTH = 12
+MAX_CONTAINER_ITEMS = 256
+MAX_STRING = 100_000
+
+
+@dataclass(slots=True)
+class ScopeInfo:
+    """Names bound in one function (or the module): every binding, so reassignment shows."""
+
+    name: str
+    bindings: dict[str, list[cst.BaseExpression | None]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    parent: ScopeInfo | None = None
+
+    def bind(self, name: str, value: cst.BaseExpression | None) -> None:
+        self.bindings.setdefault(name, []).append(value)
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for Name/Attribute chains, else None."""
+    parts: list[str] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Attribute):
+        parts.append(current.attr.value)
+        current = current.value
+    if isinstance(current, cst.Name):
+        parts.append(current.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+@dataclass(slots=True)
+class Resolver:
+    """Turns expressions into Values for one module, given what the collector found."""
+
+    aliases: dict[str, str]
+    span_of: Callable[[cst.CSTNode], Span]
+    code_of: Callable[[cst.CSTNode], str]
+    argparse_defaults: dict[str, Value] = field(default_factory=dict)
+    dataclass_fields: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+    # -- names -------------------------------------------------------------------------
+    def qualify(self, dotted: str) -> tuple[str, bool]:
+        """Expand the first segment through imports: ``tf.Trainer`` -> ``transformers.Trainer``."""
+        head, _, rest = dotted.partition(".")
+        target = self.aliases.get(head)
+        if target is None:
+            return dotted, False
+        return (f"{target}.{rest}" if rest else target), True
+
+    def binding(self, name: str, scope: ScopeInfo) -> tuple[cst.BaseExpression | None, bool]:
+        """The one expression bound to ``name`` as seen from ``scope``, else (None, False)."""
+        current: ScopeInfo | None = scope
+        while current is not None:
+            values = current.bindings.get(name)
+            if values is not None:
+                if len(values) == 1 and values[0] is not None:
+                    return values[0], True
+                return None, False
+            current = current.parent
+        return None, False
+
+    def type_of(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int = 0) -> str | None:
+        """The class an expression is an instance of, when construction shows it."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(node, cst.Name):
+            current: ScopeInfo | None = scope
+            while current is not None:
+                if node.value in current.types:
+                    return current.types[node.value]
+                if node.value in current.bindings:
+                    bound, single = self.binding(node.value, current)
+                    if single and bound is not None:
+                        return self.type_of(bound, current, depth + 1)
+                    return None
+                current = current.parent
+            return None
+        if isinstance(node, cst.Call):
+            callee = self.callee_name(node.func, scope, depth + 1)
+            if callee is None:
+                return None
+            name, _ = callee
+            last = name.rsplit(".", 1)[-1]
+            if last in {"parse_args", "parse_intermixed_args"}:
+                return "argparse"
+            if last in {"from_pretrained", "from_config"}:
+                return name.rsplit(".", 1)[0]
+            if last[:1].isupper():
+                return name
+            return f"{name}()"
+        if isinstance(node, cst.Await):
+            return self.type_of(node.expression, scope, depth + 1)
+        return None
+
+    def callee_name(
+        self, func: cst.BaseExpression, scope: ScopeInfo, depth: int = 0
+    ) -> tuple[str, bool] | None:
+        """Qualified callee and whether it was resolved through an import or a known type."""
+        dotted = dotted_name(func)
+        if dotted is not None:
+            head, _, rest = dotted.partition(".")
+            if head not in self.aliases and rest:
+                owner = self.type_of(cst.Name(head), scope, depth + 1)
+                if owner is not None:
+                    return f"{owner}.{rest}", True
+            return self.qualify(dotted)
+        if isinstance(func, cst.Attribute):
+            owner = self.type_of(func.value, scope, depth + 1)
+            if owner is not None:
+                return f"{owner}.{func.attr.value}", True
+            return f"?.{func.attr.value}", False
+        return None
+
+    # -- values ------------------------------------------------------------------------
+    def value(self, node: cst.BaseExpression, scope: ScopeInfo) -> Value:
+        raw, origin = self._raw(node, scope, 0)
+        return Value(raw=raw, span=self.span_of(node), origin=origin, text=self.code_of(node))
+
+    def _raw(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        if depth > MAX_DEPTH:
+            return UNKNOWN, "unknown"
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            text = node.evaluated_value
+            if isinstance(text, bytes):
+                return UNKNOWN, "unknown"
+            return (text, "literal") if text is not None else (UNKNOWN, "unknown")
+        if isinstance(node, cst.Integer | cst.Float):
+            evaluated = node.evaluated_value
+            return evaluated, "literal"
+        if isinstance(node, cst.Imaginary):
+            return UNKNOWN, "unknown"
+        if isinstance(node, cst.Name):
+            if node.value in {"True", "False", "None"}:
+                return {"True": True, "False": False, "None": None}[node.value], "literal"
+            bound, single = self.binding(node.value, scope)
+            if single and bound is not None:
+                raw, _ = self._raw(bound, scope, depth + 1)
+                return raw, ("constant" if raw is not UNKNOWN else "unknown")
+            return UNKNOWN, "unknown"
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            inner, origin = self._raw(node.expression, scope, depth + 1)
+            if isinstance(inner, int | float) and not isinstance(inner, bool):
+                return -inner, origin
+            return UNKNOWN, "unknown"
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            items: list[Raw] = []
+            for element in node.elements[:MAX_CONTAINER_ITEMS]:
+                if isinstance(element, cst.StarredElement):
+                    return UNKNOWN, "unknown"
+                items.append(self._raw(element.value, scope, depth + 1)[0])
+            return (tuple(items) if isinstance(node, cst.Tuple) else items), "literal"
+        if isinstance(node, cst.Dict):
+            mapping: dict[object, Raw] = {}
+            for entry in node.elements[:MAX_CONTAINER_ITEMS]:
+                if not isinstance(entry, cst.DictElement):
+                    return UNKNOWN, "unknown"
+                key, _ = self._raw(entry.key, scope, depth + 1)
+                if key is UNKNOWN or isinstance(key, list | dict):
+                    return UNKNOWN, "unknown"
+                mapping[key] = self._raw(entry.value, scope, depth + 1)[0]
+            return mapping, "literal"
+        if isinstance(node, cst.FormattedString):
+            return self._fstring(node, scope, depth)
+        if isinstance(node, cst.BinaryOperation):
+            return self._binary(node, scope, depth)
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node, scope, depth)
+        if isinstance(node, cst.Call):
+            return self._call(node, scope, depth)
+        return UNKNOWN, "unknown"
+
+    def _fstring(self, node: cst.FormattedString, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        pieces: list[str] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                pieces.append(part.value)
+                continue
+            if not isinstance(part, cst.FormattedStringExpression):
+                return UNKNOWN, "unknown"
+            if part.format_spec or part.conversion:
+                return UNKNOWN, "unknown"
+            inner, _ = self._raw(part.expression, scope, depth + 1)
+            if isinstance(inner, bool) or not isinstance(inner, str | int | float):
+                return UNKNOWN, "unknown"
+            pieces.append(str(inner))
+        text = "".join(pieces)
+        return (text, "fstring") if len(text) <= MAX_STRING else (UNKNOWN, "unknown")
+
+    def _binary(self, node: cst.BinaryOperation, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        left, _ = self._raw(node.left, scope, depth + 1)
+        right, _ = self._raw(node.right, scope, depth + 1)
+        if isinstance(node.operator, cst.Add) and isinstance(left, str) and isinstance(right, str):
+            joined = left + right
+            return (joined, "constant") if len(joined) <= MAX_STRING else (UNKNOWN, "unknown")
+        # pathlib: Path("a") / "b" arrives here with the Path call resolved to "a".
+        if (
+            isinstance(node.operator, cst.Divide)
+            and isinstance(left, str)
+            and isinstance(right, str)
+            and self._is_path_expr(node.left, scope)
+        ):
+            return _join_paths(left, right), "join"
+        return UNKNOWN, "unknown"
+
+    def _is_path_expr(self, node: cst.BaseExpression, scope: ScopeInfo) -> bool:
+        if isinstance(node, cst.Call):
+            callee = self.callee_name(node.func, scope)
+            return callee is not None and callee[0] in {"pathlib.Path", "pathlib.PurePath"}
+        if isinstance(node, cst.BinaryOperation):
+            return self._is_path_expr(node.left, scope)
+        if isinstance(node, cst.Name):
+            bound, single = self.binding(node.value, scope)
+            return single and bound is not None and self._is_path_expr(bound, scope)
+        return False
+
+    def _attribute(self, node: cst.Attribute, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        owner = self.type_of(node.value, scope)
+        attr = node.attr.value
+        if owner == "argparse" and attr in self.argparse_defaults:
+            return self.argparse_defaults[attr].raw, "argparse-default"
+        if owner is not None and owner in self.dataclass_fields:
+            found = self.dataclass_fields[owner].get(attr)
+            if found is not None:
+                return found.raw, "dataclass-default"
+        return UNKNOWN, "unknown"
+
+    def _call(self, node: cst.Call, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        callee = self.callee_name(node.func, scope)
+        if callee is None:
+            return UNKNOWN, "unknown"
+        name = callee[0]
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if name in {"os.getenv", "os.environ.get"}:
+            default = next((a.value for a in node.args if _kw(a) == "default"), None)
+            if default is None and len(positional) >= 2:
+                default = positional[1]
+            if default is None:
+                return UNKNOWN, "unknown"
+            raw, _ = self._raw(default, scope, depth + 1)
+            return (raw, "env-default") if raw is not UNKNOWN else (UNKNOWN, "unknown")
+        if name in {"os.path.join", "posixpath.join"} and positional:
+            parts = [self._raw(p, scope, depth + 1)[0] for p in positional]
+            if all(isinstance(p, str) for p in parts) and len(parts) == len(node.args):
+                joined = parts[0]
+                assert isinstance(joined, str)
+                for part in parts[1:]:
+                    assert isinstance(part, str)
+                    joined = _join_paths(joined, part)
+                return joined, "join"
+            return UNKNOWN, "unknown"
+        if name in {"pathlib.Path", "pathlib.PurePath", "str", "os.fspath"} and positional:
+            parts = [self._raw(p, scope, depth + 1)[0] for p in positional]
+            if all(isinstance(p, str) for p in parts):
+                joined = str(parts[0])
+                for part in parts[1:]:
+                    joined = _join_paths(joined, str(part))
+                return joined, "join"
+            return UNKNOWN, "unknown"
+        if name == "dict" and not positional:
+            mapping: dict[object, Raw] = {}
+            for argument in node.args:
+                if argument.keyword is None:
+                    return UNKNOWN, "unknown"
+                mapping[argument.keyword.value] = self._raw(argument.value, scope, depth + 1)[0]
+            return mapping, "literal"
+        return UNKNOWN, "unknown"
+
+
+def _kw(argument: cst.Arg) -> str | None:
+    return argument.keyword.value if argument.keyword is not None else None
+
+
+def _join_paths(left: str, right: str) -> str:
+    if right.startswith("/"):
+        return right
+    if not left or left.endswith("/"):
+        return left + right
+    return f"{left}/{right}"
