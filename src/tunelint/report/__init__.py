@@ -1,0 +1,41 @@
+"""Reporters: one module per output format, chosen by name.
+
+Formats are looked up in a small table of ``module:function`` names and imported on
+first use, so ``--format json`` never pays for rich, and a new format is one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import cast
+
+from tunelint.findings import Report
+
+Renderer = Callable[..., str]
+
+_RENDERERS: dict[str, str] = {
+    "text": "tunelint.report.text:render_text",
+    "json": "tunelint.report.json_report:render_json",
+    "sarif": "tunelint.report.sarif:render_sarif",
+    "github": "tunelint.report.github:render_github",
+}
+
+
+def formats() -> tuple[str, ...]:
+    """Names ``render`` accepts, sorted (for ``--format`` choices)."""
+    return tuple(sorted(_RENDERERS))
+
+
+def renderer(fmt: str) -> Renderer:
+    """The render function for ``fmt``; ValueError when no format has that name."""
+    target = _RENDERERS.get(fmt.strip().lower())
+    if target is None:
+        raise ValueError(f"unknown format {fmt!r}; expected one of: {', '.join(formats())}")
+    module_name, function_name = target.split(":")
+    return cast(Renderer, getattr(import_module(module_name), function_name))
+
+
+def render(report: Report, fmt: str, **options: object) -> str:
+    """Render ``report`` in format ``fmt``; options go to that format's renderer."""
+    return renderer(fmt)(report, **options)
