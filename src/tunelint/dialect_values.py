@@ -1,0 +1,305 @@
+"""Value transforms for the alias table in ``tunelint.dialects``.
+
+Each is a small pure function from the value as written to the canonical value (or None:
+"this sets nothing"). They never guess: an Unknown input gives an Unknown output, except
+where the key alone decides (``r: $R`` still says the adapter is LoRA).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Final
+
+from tunelint.facts import UNKNOWN, Value
+
+Transform = Callable[[Value], Value | None]
+
+
+# --- transforms -------------------------------------------------------------------------
+
+
+def _with(value: Value, raw: object) -> Value:
+    return Value(raw, value.span, value.origin, value.text)
+
+
+def same(value: Value) -> Value | None:
+    return value
+
+
+def const(raw: object) -> Transform:
+    """Always ``raw``, whatever was written (``r: 8`` says the adapter is LoRA)."""
+    return lambda value: _with(value, raw)
+
+
+def when_true(raw: object) -> Transform:
+    """``raw`` when the flag is on, nothing when off: ``bf16: true`` -> "bf16"."""
+
+    def transform(value: Value) -> Value | None:
+        if not value.known:
+            return value
+        flag = value.as_bool()
+        if flag is None:
+            return _with(value, UNKNOWN)
+        return _with(value, raw) if flag else None
+
+    return transform
+
+
+def when_true_else(on: object, off: object) -> Transform:
+    def transform(value: Value) -> Value | None:
+        if not value.known:
+            return value
+        flag = value.as_bool()
+        return _with(value, UNKNOWN if flag is None else on if flag else off)
+
+    return transform
+
+
+def negate(value: Value) -> Value | None:
+    flag = value.as_bool() if value.known else None
+    return _with(value, UNKNOWN if flag is None else not flag)
+
+
+def skip_auto(value: Value) -> Value | None:
+    """DeepSpeed ``"auto"`` defers to the Trainer's own argument: it sets nothing here."""
+    return None if value.raw == "auto" else value
+
+
+def auto_unknown(transform: Transform) -> Transform:
+    """axolotl ``bf16: auto`` depends on the hardware: Unknown, not a guess."""
+    return lambda value: _with(value, UNKNOWN) if value.raw == "auto" else transform(value)
+
+
+def non_empty(raw: object) -> Transform:
+    """``wandb_project: x`` means W&B reporting; an empty value means none."""
+
+    def transform(value: Value) -> Value | None:
+        if not value.known:
+            return _with(value, raw)
+        return _with(value, raw) if value.raw not in (None, "", False) else None
+
+    return transform
+
+
+def adapter(value: Value) -> Value | None:
+    if value.raw in (None, "", False):
+        return _with(value, "none")
+    if isinstance(value.raw, str):
+        lowered = value.raw.lower()
+        return _with(value, "none" if lowered in {"full", "freeze"} else lowered)
+    return value
+
+
+def quant_bits(bits: int) -> Transform:
+    """LLaMA-Factory ``quantization_bit: 4`` -> ``load_in_4bit: true``."""
+
+    def transform(value: Value) -> Value | None:
+        if not value.known:
+            return value
+        number = value.as_number()
+        return _with(value, True) if number == bits else None
+
+    return transform
+
+
+def lora_linear(value: Value) -> Value | None:
+    flag = value.as_bool() if value.known else None
+    if flag is None:
+        return _with(value, UNKNOWN)
+    return _with(value, "all-linear") if flag else None
+
+
+def legacy_cpu_offload(value: Value) -> Value | None:
+    return when_true_else("cpu", "none")(value)
+
+
+def last_segment_lower(value: Value) -> Value | None:
+    """``torchtune.training.metric_logging.WandBLogger`` -> "wandb"."""
+    if not isinstance(value.raw, str):
+        return value
+    name = value.raw.rsplit(".", 1)[-1].lower()
+    for prefix, service in _LOGGERS:
+        if name.startswith(prefix):
+            return _with(value, service)
+    return _with(value, name)
+
+
+_LOGGERS = (
+    ("wandb", "wandb"),
+    ("tensorboard", "tensorboard"),
+    ("mlflow", "mlflow"),
+    ("comet", "comet_ml"),
+    ("disk", "none"),
+    ("stdout", "none"),
+    ("csv", "none"),
+)
+
+
+def torchtune_dtype(value: Value) -> Value | None:
+    """torchtune trains in the dtype itself (no fp32 master copy): pure, not mixed."""
+    return _with(value, "no") if value.known else value
+
+
+def litgpt_mixed(value: Value) -> Value | None:
+    text = value.as_str()
+    if text is None:
+        return value if not value.known else None
+    if text.endswith("-mixed"):
+        return _with(value, "fp16" if text.startswith("16") else text.split("-")[0])
+    return _with(value, "no") if text.endswith("-true") else None
+
+
+def litgpt_dtype(value: Value) -> Value | None:
+    text = value.as_str()
+    if text is None or not text.endswith("-true"):
+        return None if value.known else value
+    return _with(value, {"bf16": "bfloat16", "16": "float16", "32": "float32"}.get(text[:-5]))
+
+
+def litgpt_bits(bits: int) -> Transform:
+    def transform(value: Value) -> Value | None:
+        text = value.as_str()
+        if text is None:
+            return None if value.known else value
+        four = text.startswith(("bnb.nf4", "bnb.fp4"))
+        eight = text.startswith("bnb.int8")
+        return _with(value, True) if (four and bits == 4) or (eight and bits == 8) else None
+
+    return transform
+
+
+def litgpt_model(value: Value) -> Value | None:
+    """``checkpoints/meta-llama/Llama-2-7b-hf`` (litgpt's download layout) -> the hub id."""
+    text = value.as_str()
+    if text is None:
+        return value
+    parts = PurePosixPath(text).parts
+    if "checkpoints" in parts and len(parts) >= parts.index("checkpoints") + 3:
+        start = parts.index("checkpoints") + 1
+        return _with(value, "/".join(parts[start : start + 2]))
+    return value
+
+
+_TORCHTUNE_MODELS: Final[dict[str, str]] = {
+    "llama2_7b": "meta-llama/Llama-2-7b-hf",
+    "llama2_13b": "meta-llama/Llama-2-13b-hf",
+    "llama2_70b": "meta-llama/Llama-2-70b-hf",
+    "code_llama2_7b": "codellama/CodeLlama-7b-hf",
+    "code_llama2_13b": "codellama/CodeLlama-13b-hf",
+    "code_llama2_70b": "codellama/CodeLlama-70b-hf",
+    "llama3_8b": "meta-llama/Meta-Llama-3-8B",
+    "llama3_70b": "meta-llama/Meta-Llama-3-70B",
+    "llama3_1_8b": "meta-llama/Llama-3.1-8B",
+    "llama3_1_70b": "meta-llama/Llama-3.1-70B",
+    "llama3_1_405b": "meta-llama/Llama-3.1-405B",
+    "llama3_2_1b": "meta-llama/Llama-3.2-1B",
+    "llama3_2_3b": "meta-llama/Llama-3.2-3B",
+    "llama3_2_vision_11b": "meta-llama/Llama-3.2-11B-Vision",
+    "llama3_2_vision_90b": "meta-llama/Llama-3.2-90B-Vision",
+    "llama3_3_70b": "meta-llama/Llama-3.3-70B-Instruct",
+    "mistral_7b": "mistralai/Mistral-7B-v0.1",
+    "gemma_2b": "google/gemma-2b",
+    "gemma_7b": "google/gemma-7b",
+    "gemma2_2b": "google/gemma-2-2b",
+    "gemma2_9b": "google/gemma-2-9b",
+    "gemma2_27b": "google/gemma-2-27b",
+    "phi3_mini": "microsoft/Phi-3-mini-4k-instruct",
+    "phi4_14b": "microsoft/phi-4",
+}
+_QWEN = re.compile(r"qwen2(?:_(5))?_(\d+)(?:_(\d+))?b(?:_(base|instruct))?$")
+
+
+def _torchtune_builder(value: Value) -> tuple[str, str] | None:
+    """(adapter prefix, builder) of ``torchtune.models.llama3_1.lora_llama3_1_8b``."""
+    text = value.as_str()
+    if text is None:
+        return None
+    builder = text.rsplit(".", 1)[-1]
+    for prefix in ("qlora_", "lora_"):
+        if builder.startswith(prefix):
+            return prefix[:-1], builder[len(prefix) :]
+    return "", builder
+
+
+def torchtune_model(value: Value) -> Value | None:
+    """The hub id a builder stands for; unknown builders keep their name (``..._12b``)."""
+    found = _torchtune_builder(value)
+    if found is None:
+        return value
+    builder = found[1]
+    qwen = _QWEN.match(builder)
+    if builder in _TORCHTUNE_MODELS:
+        return _with(value, _TORCHTUNE_MODELS[builder])
+    if qwen is not None:
+        version, whole, fraction, variant = qwen.groups()
+        size = whole + (f".{fraction}" if fraction else "")
+        suffix = "-Instruct" if variant == "instruct" else ""
+        return _with(value, f"Qwen/Qwen2{'.5' if version else ''}-{size}B{suffix}")
+    return _with(value, builder)
+
+
+def torchtune_adapter(value: Value) -> Value | None:
+    found = _torchtune_builder(value)
+    return value if found is None else _with(value, found[0] or "none")
+
+
+def torchtune_4bit(value: Value) -> Value | None:
+    found = _torchtune_builder(value)
+    return _with(value, True) if found is not None and found[0] == "qlora" else None
+
+
+def litgpt_method(value: Value) -> Value | None:
+    text = (value.as_str() or "").lower()
+    for method in ("qlora", "lora", "adapter", "full"):
+        if method in text:
+            return _with(value, "none" if method == "full" else method)
+    return None
+
+
+# --- normalisers: one type per canonical setting, whatever the source ---------------------
+
+
+def number(value: Value) -> Value | None:
+    """Command-line text "4" -> 4; anything that is not a plain number stays as written."""
+    if not isinstance(value.raw, str):
+        return value
+    text = value.raw.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return _with(value, int(text))
+    try:
+        return _with(value, float(text)) if text else value
+    except ValueError:
+        return value
+
+
+def flag(value: Value) -> Value | None:
+    if isinstance(value.raw, bool) or not value.known:
+        return value
+    flag = value.as_bool()
+    return value if flag is None else _with(value, flag)
+
+
+_DTYPES: Final[dict[str, str]] = {
+    "bf16": "bfloat16",
+    "bfloat16": "bfloat16",
+    "fp16": "float16",
+    "float16": "float16",
+    "half": "float16",
+    "fp32": "float32",
+    "float32": "float32",
+    "float": "float32",
+}
+
+
+def dtype(value: Value) -> Value | None:
+    """``torch.bfloat16`` / ``"bf16"`` -> "bfloat16"; "auto" and others as written."""
+    if not isinstance(value.raw, str):
+        return value
+    name = value.raw.strip().removeprefix("torch.").lower()
+    return _with(value, _DTYPES.get(name, value.raw))
+
+
+def lower(value: Value) -> Value | None:
+    return _with(value, value.raw.strip().lower()) if isinstance(value.raw, str) else value
