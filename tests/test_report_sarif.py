@@ -261,3 +261,20 @@ def test_output_is_sorted_and_free_of_timestamps() -> None:
     assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     for key in ("startTimeUtc", "endTimeUtc", "timeUtc"):
         assert key not in text
+
+
+def test_context_region_only_when_the_snippet_covers_the_span() -> None:
+    short = Finding(
+        "TL201",
+        "unencrypted-offload",
+        Severity.HIGH,
+        "spans three lines, snippet has one",
+        Span("src/a.py", 4, 5, 6, 2),
+        snippet="    call(",
+    )
+    report = Report(findings=[short], diagnostics=[], files_checked=[], rules=rules(), root=ROOT)
+    log = sarif(report)
+    physical = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert "contextRegion" not in physical and "snippet" not in physical["region"]
+    assert physical["region"]["endLine"] == 6
+    validate(log)

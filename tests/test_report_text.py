@@ -27,6 +27,7 @@ def test_plain_output_has_no_escape_codes_and_colour_output_does() -> None:
     assert "\x1b[" not in plain()
     coloured = render_text(sample_report(), color=True)
     assert "\x1b[" in coloured
+    assert render_text(sample_report(), color=True) == coloured
     assert coloured != plain()
 
 

@@ -182,7 +182,8 @@ def _physical(span: Span, snippet: str = "") -> dict[str, Any]:
     region["startColumn"] = max(1, span.column)
     if span.end_column:
         region["endColumn"] = span.end_column + 1  # SARIF end columns are exclusive
-    if snippet:
+    # The context region must contain the region, so only when the snippet covers the span.
+    if snippet and len(snippet.splitlines()) >= span.end_line - span.line + 1:
         text = _region_text(span, snippet)
         if text:
             region["snippet"] = {"text": text}
