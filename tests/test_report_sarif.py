@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -15,6 +16,7 @@ from report_samples import NOTEBOOK, ROOT, findings, rules, sample_report
 from tunelint.facts import Span
 from tunelint.findings import Finding, Report, Severity
 from tunelint.report.sarif import MAX_TAGS, SCHEMA_URI, render_sarif
+from tunelint.rules.model import RuleMeta
 
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
@@ -278,3 +280,14 @@ def test_context_region_only_when_the_snippet_covers_the_span() -> None:
     assert "contextRegion" not in physical and "snippet" not in physical["region"]
     assert physical["region"]["endLine"] == 6
     validate(log)
+
+
+def test_help_says_what_the_rule_does_from_its_description() -> None:
+    if "description" not in RuleMeta.__dataclass_fields__:
+        pytest.skip("RuleMeta has no description field")
+    meta = replace(rules()[0], description="Flags offload directories outside encrypted paths")
+    report = Report(findings=[], diagnostics=[], files_checked=[], rules=[meta], root=ROOT)
+    (descriptor,) = sarif(report)["runs"][0]["tool"]["driver"]["rules"]
+    expected = "Flags offload directories outside encrypted paths."
+    assert f"What it does: {expected}" in descriptor["help"]["text"]
+    assert f"## What it does\n\n{expected}" in descriptor["help"]["markdown"]

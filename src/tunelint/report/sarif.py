@@ -74,8 +74,11 @@ def _tags(rule: RuleMeta) -> list[str]:
 
 
 def _what(rule: RuleMeta) -> str:
-    title = rule.title.strip().rstrip(".")
-    return f"{title}."
+    """The rule's ``description`` when it has one, else its title as a sentence."""
+    description = str(getattr(rule, "description", "") or "").strip()
+    if description:
+        return description if description.endswith(".") else description + "."
+    return rule.title.strip().rstrip(".") + "."
 
 
 def _help_text(rule: RuleMeta) -> str:
