@@ -30,6 +30,7 @@ class RuleMeta:
     message: str
     why: str
     fix: str
+    description: str = ""  # "what it does"; the title stands in when empty
     examples: tuple[Example, ...] = ()
     tags: tuple[str, ...] = ()
     cwe: tuple[int, ...] = ()

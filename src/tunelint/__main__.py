@@ -1,0 +1,5 @@
+"""``python -m tunelint``."""
+
+from tunelint.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,233 @@
+"""``lint(paths, options) -> Report``: the library entry point the command line calls.
+
+files -> sources -> facts -> jobs -> rules -> findings -> suppressions/baseline -> Report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from tunelint.discover import SourceFile, discover
+from tunelint.facts import Diagnostic, FileFacts, FileKind
+from tunelint.findings import Finding, Report, Severity
+from tunelint.jobs import assemble
+from tunelint.policy import Policy, load_policy
+from tunelint.rules.engine import effective_rule, run_rules
+from tunelint.rules.loader import RuleError, load_rules
+from tunelint.rules.model import RuleMeta
+
+DEFAULT_MAX_FILE_BYTES = 5_000_000
+BINARY_PROBE = 8192
+
+
+@dataclass(slots=True)
+class Options:
+    """What the command line (or a library caller) can change about one run."""
+
+    policy_path: Path | None = None
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    fail_on: Severity | None = None
+    vram: str | None = None
+    gpu: str | None = None
+    baseline: Path | None = None
+    jobs: int = 0
+    use_cache: bool = True
+    cwd: Path = field(default_factory=Path.cwd)
+    max_file_bytes: int | None = None
+
+
+class ConfigurationError(ValueError):
+    """Policy, rules, baseline or options are invalid: exit code 2, never a partial run."""
+
+
+def selected(rule: RuleMeta, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """ruff-style selection: by id, id prefix (``TL2``), name, or ``ALL``."""
+
+    def hit(codes: Sequence[str]) -> bool:
+        for code in codes:
+            upper = code.strip().upper()
+            if upper == "ALL" or rule.id.startswith(upper) or rule.name == code.strip():
+                return True
+        return False
+
+    if select and not hit(select):
+        return False
+    return not (ignore and hit(ignore))
+
+
+def read_text(file: SourceFile, max_bytes: int) -> tuple[str | None, Diagnostic | None]:
+    """The file's text, or why it cannot be read as text."""
+    path = Path(file.absolute)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            message = f"file is {size} bytes, over the limit of {max_bytes} (limits.max_file_bytes)"
+            return None, Diagnostic(file.path, "too-large", message)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, Diagnostic(file.path, "unreadable", "file disappeared during the run")
+    except OSError as error:
+        return None, Diagnostic(file.path, "unreadable", error.strerror or "cannot read file")
+    if len(data) > max_bytes:
+        message = f"file grew past the limit of {max_bytes} bytes while being read"
+        return None, Diagnostic(file.path, "too-large", message)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as error:
+            return None, Diagnostic(file.path, "decode-error", f"invalid UTF-16: {error.reason}")
+    if b"\x00" in data[:BINARY_PROBE]:
+        return None, Diagnostic(file.path, "binary", "binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        message = f"not valid UTF-8 at byte {error.start} (line {line})"
+        return None, Diagnostic(file.path, "decode-error", message, line)
+
+
+def _extractor(kind: FileKind) -> Callable[[str, str], FileFacts]:
+    if kind is FileKind.PYTHON:
+        from tunelint.sources.python import extract_python
+
+        return extract_python
+    if kind is FileKind.NOTEBOOK:
+        from tunelint.sources.notebook import extract_notebook
+
+        return extract_notebook
+    if kind is FileKind.YAML:
+        from tunelint.sources.config import extract_yaml
+
+        return extract_yaml
+    if kind is FileKind.JSON:
+        from tunelint.sources.config import extract_json
+
+        return extract_json
+    from tunelint.sources.shell import extract_shell
+
+    return extract_shell
+
+
+def extract_file(file: SourceFile, max_bytes: int) -> FileFacts:
+    """Facts of one file; any failure becomes a diagnostic on an empty FileFacts."""
+    text, problem = read_text(file, max_bytes)
+    if text is None:
+        assert problem is not None
+        return FileFacts(file.path, file.kind, diagnostics=[problem])
+    try:
+        return _extractor(file.kind)(text, file.path)
+    except RecursionError:
+        message = "nesting too deep to read safely (limits.max_depth)"
+        return FileFacts(
+            file.path, file.kind, diagnostics=[Diagnostic(file.path, "too-deep", message)]
+        )
+    except Exception as error:  # a crash on one file never loses the others
+        message = f"internal error while reading: {type(error).__name__}: {error}"
+        diagnostic = Diagnostic(file.path, "internal-error", message)
+        return FileFacts(file.path, file.kind, diagnostics=[diagnostic])
+
+
+def extract_all(
+    files: Sequence[SourceFile], max_bytes: int, options: Options
+) -> dict[str, FileFacts]:
+    return {file.path: extract_file(file, max_bytes) for file in files}
+
+
+def active_rules(policy: Policy, options: Options) -> list[RuleMeta]:
+    try:
+        rules = load_rules(policy.custom_rule_paths)
+    except RuleError as error:
+        raise ConfigurationError(str(error)) from None
+    enabled = []
+    select = [*(policy.get("rules.select", []) or []), *options.select]
+    ignore = [*(policy.get("rules.ignore", []) or []), *options.ignore]
+    for rule in rules:
+        is_on, effective = effective_rule(rule, policy)
+        explicitly = bool(options.select) and selected(rule, options.select, ())
+        if (is_on or explicitly) and selected(effective, select, ignore):
+            enabled.append(effective)
+    return enabled
+
+
+def _per_file_ignored(finding: Finding, patterns: Mapping[str, list[str]], root: Path) -> bool:
+    path = finding.span.path
+    for glob, codes in patterns.items():
+        if fnmatchcase(path, glob) or fnmatchcase(path, glob.rstrip("/") + "/*"):
+            if any(c.upper() == finding.rule_id or c == finding.rule_name for c in codes):
+                return True
+    return False
+
+
+def lint(paths: Iterable[str], options: Options | None = None) -> Report:
+    """Check ``paths`` against the policy; raises ConfigurationError for bad configuration."""
+    from tunelint.policy import PolicyError
+    from tunelint.suppress import BaselineError, apply_baseline, apply_inline, assign_fingerprints
+
+    options = options or Options()
+    given = list(paths) or ["."]
+    try:
+        policy = load_policy(options.policy_path, (options.cwd / given[0]))
+    except PolicyError as error:
+        raise ConfigurationError(str(error)) from None
+    rules = active_rules(policy, options)
+    found = discover(
+        given,
+        root=policy.root,
+        cwd=options.cwd,
+        excludes=policy.excludes,
+        respect_gitignore=policy.respect_gitignore,
+    )
+    max_bytes = options.max_file_bytes or int(
+        policy.get("limits.max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+    )
+    files = extract_all(found.files, max_bytes, options)
+    jobs = assemble(files)
+    budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
+    findings, rule_diagnostics = run_rules(rules, files, jobs, policy, budget=budget)
+    findings = [
+        f for f in findings if not _per_file_ignored(f, policy.per_file_ignores, policy.root)
+    ]
+    every_rule = load_rules(policy.custom_rule_paths)
+    known = {rule.id: rule.id for rule in every_rule} | {rule.name: rule.id for rule in every_rule}
+    enabled_ids = {rule.id for rule in rules}
+    suppressions = {path: facts.suppressions for path, facts in files.items()}
+    meta = apply_inline(
+        findings,
+        suppressions,
+        known,
+        require_reason=policy.require_reason,
+        enabled=enabled_ids,
+    )
+    findings.extend(m for m in meta if m.rule_id in enabled_ids)
+    assign_fingerprints(sorted(findings, key=Finding.sort_key))
+    if options.baseline is not None:
+        try:
+            apply_baseline(findings, options.baseline)
+        except BaselineError as error:
+            raise ConfigurationError(str(error)) from None
+    diagnostics = [d for facts in files.values() for d in facts.diagnostics]
+    diagnostics.extend(found.diagnostics)
+    diagnostics.extend(rule_diagnostics)
+    checked = [path for path, facts in files.items() if not _unread(facts)]
+    skipped = sorted({d.path for d in diagnostics if d.path not in checked} | set(found.excluded))
+    report = Report(
+        findings=findings,
+        diagnostics=diagnostics,
+        files_checked=checked,
+        files_skipped=[s for s in skipped if s in {d.path for d in diagnostics}],
+        jobs=list(jobs),
+        rules=list(rules),
+        fail_on=options.fail_on or policy.fail_on,
+        root=str(policy.root),
+    )
+    report.sort()
+    return report
+
+
+def _unread(facts: FileFacts) -> bool:
+    unreadable = {"too-large", "unreadable", "binary", "decode-error", "too-deep", "internal-error"}
+    return any(d.code in unreadable for d in facts.diagnostics)

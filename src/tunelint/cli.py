@@ -1,0 +1,65 @@
+"""Command line: argument parsing only. Each subcommand lives in ``tunelint.commands``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tunelint import __version__
+
+# Subcommand modules, imported only when present so a slim install still starts.
+COMMANDS = ("check", "rules", "explain", "estimate", "gpu", "policy")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_NOTHING = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"tunelint: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tunelint",
+        description="Policy-as-code compliance linter for ML fine-tuning jobs.",
+        epilog="Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or "
+        "configuration error, 3 nothing to check.",
+    )
+    parser.add_argument("--version", action="version", version=f"tunelint {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"tunelint.commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"tunelint.commands.{name}":
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("tunelint: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the tunelint command line, one module each."""

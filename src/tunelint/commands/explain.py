@@ -1,0 +1,27 @@
+"""``tunelint explain ID|NAME``: the rule's documentation, from its YAML file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tunelint.cli import EXIT_USAGE
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("explain", help="show a rule's documentation")
+    parser.add_argument("rule", help="rule id (TL201) or name (unencrypted-offload)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tunelint.docs import rule_markdown
+    from tunelint.rules.loader import load_rules, lookup
+
+    rule = lookup(load_rules(), args.rule)
+    if rule is None:
+        sys.stderr.write(f"tunelint: no rule named {args.rule!r}; see `tunelint rules`\n")
+        return EXIT_USAGE
+    sys.stdout.write(rule_markdown(rule))
+    return 0

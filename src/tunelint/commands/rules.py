@@ -1,0 +1,41 @@
+"""``tunelint rules``: list every rule with its id, name, severity and title."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("rules", help="list the rules", description=__doc__)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--all", action="store_true", help="include retired and meta rules")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tunelint.rules.loader import load_rules
+
+    rules = [r for r in load_rules() if args.all or not r.retired]
+    if args.format == "json":
+        rows = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "title": r.title,
+                "severity": r.severity.label,
+                "category": r.category,
+                "confidence": r.confidence,
+                "help_uri": r.help_uri,
+            }
+            for r in rules
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    width = max((len(r.name) for r in rules), default=10)
+    for rule in rules:
+        line = f"{rule.id}  {rule.name:<{width}}  {rule.severity.label:<8}  {rule.title}\n"
+        sys.stdout.write(line)
+    return 0

@@ -1,0 +1,269 @@
+"""Which files to check, and what kind each is.
+
+Honours .gitignore (at every level, through pathspec) and the policy's excludes, also for
+files named on the command line: pre-commit passes names, and excludes must still hold.
+Every file passed by name that is not checked gets a reason; nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tunelint.facts import Diagnostic, FileKind
+
+SUFFIX_KINDS = {
+    ".py": FileKind.PYTHON,
+    ".pyi": FileKind.PYTHON,
+    ".ipynb": FileKind.NOTEBOOK,
+    ".yaml": FileKind.YAML,
+    ".yml": FileKind.YAML,
+    ".json": FileKind.JSON,
+    ".sh": FileKind.SHELL,
+    ".bash": FileKind.SHELL,
+    ".zsh": FileKind.SHELL,
+    ".slurm": FileKind.SHELL,
+    ".sbatch": FileKind.SHELL,
+}
+ALWAYS_SKIPPED_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".tunelint_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+    ".ipynb_checkpoints",
+}
+SHEBANG_KINDS = (("python", FileKind.PYTHON), ("bash", FileKind.SHELL), ("sh", FileKind.SHELL))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceFile:
+    path: str  # as displayed: relative to the working directory, POSIX separators
+    kind: FileKind
+    absolute: str = field(compare=False)
+
+
+@dataclass(slots=True)
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return os.path.relpath(path, cwd).replace(os.sep, "/") if path.is_absolute() else str(path)
+
+
+def kind_of(path: Path) -> FileKind | None:
+    """By extension, else by shebang for files without one (``train``, ``launch``)."""
+    kind = SUFFIX_KINDS.get(path.suffix.lower())
+    if kind is not None or path.suffix:
+        return kind
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    interpreter = first.decode("latin-1").strip()
+    for word, found in SHEBANG_KINDS:
+        if word in interpreter.rsplit("/", 1)[-1] or f"env {word}" in interpreter:
+            return found
+    return None
+
+
+class _Ignores:
+    """.gitignore files met while walking, plus the policy's exclude globs."""
+
+    def __init__(self, root: Path, excludes: Sequence[str], use_gitignore: bool) -> None:
+        import pathspec
+
+        self.root = root
+        self.use_gitignore = use_gitignore
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(list(excludes))
+        self.gitignores: dict[Path, object] = {}
+
+    def _gitignore(self, directory: Path) -> object | None:
+        if directory not in self.gitignores:
+            spec = None
+            candidate = directory / ".gitignore"
+            if candidate.is_file():
+                import pathspec
+
+                try:
+                    lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                except (OSError, ValueError):
+                    spec = None
+            self.gitignores[directory] = spec
+        return self.gitignores[directory]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        try:
+            relative = path.relative_to(self.root).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        suffix = "/" if is_dir else ""
+        if self.exclude.match_file(relative + suffix):
+            return True
+        if not self.use_gitignore:
+            return False
+        for parent in [self.root, *_parents_between(self.root, path)]:
+            spec = self._gitignore(parent)
+            if spec is None:
+                continue
+            local = path.relative_to(parent).as_posix() + suffix
+            if spec.match_file(local):  # type: ignore[attr-defined]
+                return True
+        return False
+
+
+def _parents_between(root: Path, path: Path) -> list[Path]:
+    try:
+        parts = path.parent.relative_to(root).parts
+    except ValueError:
+        return []
+    return [root.joinpath(*parts[: i + 1]) for i in range(len(parts))]
+
+
+def discover(
+    paths: Iterable[str],
+    *,
+    root: Path,
+    cwd: Path | None = None,
+    excludes: Sequence[str] = (),
+    respect_gitignore: bool = True,
+) -> Discovery:
+    """Walk ``paths`` (files or directories) under ``root``; classify what is found."""
+    cwd = cwd or Path.cwd()
+    result = Discovery()
+    ignores = _Ignores(root, excludes, respect_gitignore)
+    seen: set[str] = set()
+    for given in paths:
+        path = Path(given)
+        absolute = (cwd / path) if not path.is_absolute() else path
+        shown = display_path(absolute, cwd) if path.is_absolute() else path.as_posix()
+        if not os.path.lexists(absolute):
+            result.diagnostics.append(Diagnostic(shown, "not-found", "no such file or directory"))
+            continue
+        if absolute.is_dir():
+            _walk(absolute, root, cwd, ignores, result, seen)
+            continue
+        if ignores.ignored(absolute.absolute(), is_dir=False):
+            result.excluded.append(shown)
+            continue
+        _add_file(absolute, shown, result, seen, explicit=True)
+    result.files.sort()
+    result.diagnostics.sort()
+    return result
+
+
+def _walk(
+    directory: Path,
+    root: Path,
+    cwd: Path,
+    ignores: _Ignores,
+    result: Discovery,
+    seen: set[str],
+) -> None:
+    visited: set[str] = set()
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        real = os.path.realpath(current)
+        if real in visited:
+            shown = display_path(current, cwd)
+            result.diagnostics.append(
+                Diagnostic(shown, "symlink-loop", "directory reached twice through symlinks")
+            )
+            continue
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as error:
+            shown = display_path(current, cwd)
+            result.diagnostics.append(Diagnostic(shown, "unreadable", error.strerror or "error"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            shown = display_path(path, cwd)
+            try:
+                is_dir = entry.is_dir()
+                is_link = entry.is_symlink()
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(path, is_dir=True):
+                    continue
+                if is_link and not _inside(path, root):
+                    result.diagnostics.append(
+                        Diagnostic(shown, "outside-root", "symlink to a directory outside root")
+                    )
+                    continue
+                stack.append(path)
+                continue
+            if kind_of_name(path) is None and path.suffix:
+                continue
+            if ignores.ignored(path, is_dir=False):
+                continue
+            if is_link and not _inside(path, root):
+                if kind_of_name(path) is not None:
+                    result.diagnostics.append(
+                        Diagnostic(shown, "outside-root", "symlink to a file outside root")
+                    )
+                continue
+            _add_file(path, shown, result, seen, explicit=False)
+
+
+def kind_of_name(path: Path) -> FileKind | None:
+    return SUFFIX_KINDS.get(path.suffix.lower())
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
+    except ValueError:
+        return False
+    return True
+
+
+def _add_file(path: Path, shown: str, result: Discovery, seen: set[str], explicit: bool) -> None:
+    if shown in seen:
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        code = "symlink-loop" if error.errno == 40 else "unreadable"
+        result.diagnostics.append(Diagnostic(shown, code, error.strerror or "cannot stat"))
+        seen.add(shown)
+        return
+    if not stat.S_ISREG(mode):
+        if explicit or kind_of_name(path) is not None:
+            result.diagnostics.append(
+                Diagnostic(shown, "not-a-file", "not a regular file (FIFO, device or socket)")
+            )
+        seen.add(shown)
+        return
+    kind = kind_of(path)
+    if kind is None:
+        if explicit:
+            result.diagnostics.append(
+                Diagnostic(shown, "unsupported", "not a Python, notebook, YAML, JSON or shell file")
+            )
+        return
+    seen.add(shown)
+    result.files.append(SourceFile(shown, kind, str(path)))

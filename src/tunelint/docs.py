@@ -1,0 +1,74 @@
+"""Rule documentation, rendered from the rule's YAML: the one source for docs/rules/*.md,
+``tunelint explain`` and (through the SARIF reporter) code-scanning help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tunelint.rules.model import RuleMeta
+
+_FENCE = {"python": "python", "yaml": "yaml", "json": "json", "shell": "bash", "notebook": "python"}
+
+
+def rule_markdown(rule: RuleMeta) -> str:
+    """ruff-style page: what it does, why it matters, example, use instead, mapping."""
+    lines = [
+        f"# {rule.id} {rule.name}",
+        "",
+        f"**{rule.title}**",
+        "",
+        f"Severity: {rule.severity.label} · Confidence: {rule.confidence} · "
+        f"Category: {rule.category}",
+        "",
+        "## What it does",
+        "",
+        rule.description or _what(rule),
+        "",
+        "## Why is this bad?",
+        "",
+        rule.why,
+        "",
+    ]
+    for example in rule.examples:
+        fence = _FENCE.get(example.language, "")
+        lines += ["## Example", "", f"```{fence}", example.bad.rstrip(), "```", ""]
+        lines += ["Use instead:", "", f"```{fence}", example.good.rstrip(), "```", ""]
+    lines += ["## How to fix", "", rule.fix, ""]
+    if rule.cwe or rule.controls:
+        lines += ["## Compliance mapping", ""]
+        lines += [f"- CWE-{cwe}" for cwe in rule.cwe]
+        lines += [f"- {control}" for control in rule.controls]
+        lines.append("")
+    if rule.references:
+        lines += ["## References", ""]
+        lines += [f"- {reference}" for reference in rule.references]
+        lines.append("")
+    lines += [
+        "## Suppressing",
+        "",
+        f"`# tunelint: ignore[{rule.id}] -- reason` on the line, or alone on the line above.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _what(rule: RuleMeta) -> str:
+    return f"Reports: {rule.title[0].lower()}{rule.title[1:]}."
+
+
+def write_rule_docs(rules: list[RuleMeta], directory: Path) -> list[Path]:
+    """Regenerate docs/rules/*.md and an index; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rule in rules:
+        target = directory / f"{rule.id}.md"
+        target.write_text(rule_markdown(rule), encoding="utf-8")
+        written.append(target)
+    index = ["# Rules", "", "| id | name | severity | title |", "| --- | --- | --- | --- |"]
+    for rule in rules:
+        index.append(
+            f"| [{rule.id}]({rule.id}.md) | {rule.name} | {rule.severity.label} | {rule.title} |"
+        )
+    (directory / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
+    written.append(directory / "README.md")
+    return written

@@ -1,0 +1,86 @@
+"""Runs every enabled rule over the facts and jobs, and turns hits into findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tunelint.facts import Diagnostic, FileFacts
+from tunelint.findings import Finding
+from tunelint.jobs import Job, training_members
+from tunelint.policy import Policy
+from tunelint.rules.checks import CheckContext, get_check
+from tunelint.rules.match import Hit, Matcher
+from tunelint.rules.model import RuleMeta
+
+
+def effective_rule(rule: RuleMeta, policy: Policy) -> tuple[bool, RuleMeta]:
+    """Whether the policy enables the rule, and the rule with its severity overridden."""
+    from dataclasses import replace
+
+    from tunelint.findings import Severity
+
+    override = policy.rule_setting(rule.id, rule.name)
+    enabled = bool(override.get("enabled", not rule.retired))
+    severity = rule.severity
+    if "severity" in override:
+        severity = Severity.parse(str(override["severity"]))
+    options = {**rule.options, **dict(override.get("options", {}) or {})}
+    return enabled, replace(rule, severity=severity, options=options)
+
+
+def run_rules(
+    rules: Sequence[RuleMeta],
+    files: Mapping[str, FileFacts],
+    jobs: list[Job],
+    policy: Policy,
+    *,
+    budget: Any = None,
+) -> tuple[list[Finding], list[Diagnostic]]:
+    matcher = Matcher(policy=policy.get, training_files=frozenset(training_members(jobs)))
+    findings: list[Finding] = []
+    diagnostics: list[Diagnostic] = []
+    for rule in rules:
+        hits: list[Hit] = []
+        try:
+            if rule.match is not None:
+                for path in sorted(files):
+                    hits.extend(matcher.hits(files[path], rule.match))
+            elif rule.check is not None:
+                context = CheckContext(rule, files, jobs, matcher, dict(rule.options), budget)
+                hits.extend(get_check(rule.check)(context))
+        except Exception as error:  # a broken rule must not sink the other rules
+            message = f"rule {rule.id} failed: {type(error).__name__}: {error}"
+            diagnostics.append(Diagnostic(rule.origin, "rule-error", message))
+            continue
+        findings.extend(_finding(rule, hit, files) for hit in _unique(hits))
+    return findings, diagnostics
+
+
+def _unique(hits: list[Hit]) -> list[Hit]:
+    """One finding per rule and place, even when several matcher branches agree."""
+    seen: set[tuple[object, ...]] = set()
+    unique = []
+    for hit in hits:
+        key = (hit.span.path, hit.span.cell, hit.span.line, hit.span.column)
+        if key not in seen:
+            seen.add(key)
+            unique.append(hit)
+    return unique
+
+
+def _finding(rule: RuleMeta, hit: Hit, files: Mapping[str, FileFacts]) -> Finding:
+    facts = files.get(hit.span.path)
+    snippet = facts.line_text(hit.span) if facts is not None else ""
+    return Finding(
+        rule_id=rule.id,
+        rule_name=rule.name,
+        severity=hit.severity if hit.severity is not None else rule.severity,
+        message=rule.format_message(**hit.values),
+        span=hit.span,
+        anchor=hit.anchor or " ".join(snippet.split()),
+        scope=hit.scope,
+        snippet=snippet,
+        related=hit.related,
+        fix=hit.fix,
+    )
