@@ -156,9 +156,10 @@ def active_rules(policy: Policy, options: Options) -> list[RuleMeta]:
 def _per_file_ignored(finding: Finding, patterns: Mapping[str, list[str]], root: Path) -> bool:
     path = finding.span.path
     for glob, codes in patterns.items():
-        if fnmatchcase(path, glob) or fnmatchcase(path, glob.rstrip("/") + "/*"):
-            if any(c.upper() == finding.rule_id or c == finding.rule_name for c in codes):
-                return True
+        if not (fnmatchcase(path, glob) or fnmatchcase(path, glob.rstrip("/") + "/*")):
+            continue
+        if any(c.upper() == finding.rule_id or c == finding.rule_name for c in codes):
+            return True
     return False
 
 

@@ -54,7 +54,7 @@ class Job:
 
 
 def file_trains(facts: FileFacts) -> bool:
-    """Does this file start training by itself (a Trainer .train(), a backward pass, a CLI config)?"""
+    """Does this file start training itself: Trainer .train(), a backward pass, a CLI config?"""
     if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
         return True
     for call in facts.calls:

@@ -233,7 +233,7 @@ class Matcher:
         found = []
         for setting in settings:
             if self.value_ok(setting.value, node):
-                values = {
+                values: dict[str, object] = {
                     "setting": setting.name,
                     "key": setting.key,
                     "value": render(setting.value.raw),
@@ -257,7 +257,7 @@ class Matcher:
 
 
 def _assignment_hit(assignment: Assignment) -> Hit:
-    values = {"key": assignment.target, "value": render(assignment.value.raw)}
+    values: dict[str, object] = {"key": assignment.target, "value": render(assignment.value.raw)}
     return Hit(assignment.value.span, values, f"{assignment.kind}:{assignment.target}")
 
 
