@@ -98,7 +98,7 @@ class Resolver:
             callee = self.callee_name(node.func, scope, depth + 1)
             if callee is None:
                 return None
-            name, _ = callee
+            name, resolved = callee
             last = name.rsplit(".", 1)[-1]
             if last in {"parse_args", "parse_intermixed_args"}:
                 return "argparse"
@@ -106,7 +106,8 @@ class Resolver:
                 return name.rsplit(".", 1)[0]
             if last[:1].isupper():
                 return name
-            return f"{name}()"
+            # A local or builtin function's result: nothing is known about it.
+            return f"{name}()" if resolved else None
         if isinstance(node, cst.Await):
             return self.type_of(node.expression, scope, depth + 1)
         return None

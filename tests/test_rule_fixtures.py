@@ -1,0 +1,71 @@
+"""Every rule against its annotated fixtures: exact rule ids and lines, both directions.
+
+``tests/fixtures/rules/<RULE_ID>/`` holds files named ``*_risky.*`` (each finding marked with
+``# expect:``) and their clean twins ``*_clean.*`` (which must produce nothing), plus an
+optional ``tunelint.yaml`` policy for that rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from expectations import collect
+from tunelint.api import Options, lint
+from tunelint.discover import SUFFIX_KINDS
+from tunelint.rules.loader import load_rules
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir()) if FIXTURES.exists() else []
+
+
+def _fixture_files(directory: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUFFIX_KINDS and p.name != "tunelint.yaml"
+    )
+
+
+@pytest.mark.parametrize("directory", RULE_DIRS, ids=[p.name for p in RULE_DIRS])
+def test_rule_fires_exactly_where_expected(directory: Path) -> None:
+    rule_id = directory.name
+    policy = directory / "tunelint.yaml"
+    options = Options(
+        policy_path=policy if policy.exists() else FIXTURES / "tunelint.yaml",
+        select=[rule_id],
+        cwd=directory,
+    )
+    report = lint(["."], options)
+    assert not [d for d in report.diagnostics if d.code == "rule-error"], report.diagnostics
+    found = {
+        (f.span.path, f.span.cell, f.span.line, f.rule_id)
+        for f in report.active
+        if f.rule_id == rule_id
+    }
+    files = [(p, p.relative_to(directory).as_posix()) for p in _fixture_files(directory)]
+    expected, silent = collect(files)
+    expected = {e for e in expected if e[3] == rule_id}
+    silent = {s for s in silent if s[3] == rule_id}
+    assert expected, f"{rule_id} fixtures expect no finding at all"
+    assert sorted(found - expected, key=str) == [], "fired where not expected"
+    assert sorted(expected - found, key=str) == [], "expected but did not fire"
+    assert not (found & silent), "fired on a line marked ok"
+    for path, _, _, _ in found:
+        assert "_clean" not in path, f"clean twin {path} produced a finding"
+
+
+def test_every_rule_has_fixtures_and_a_clean_twin() -> None:
+    missing = []
+    for rule in load_rules():
+        if rule.retired:
+            continue
+        directory = FIXTURES / rule.id
+        files = _fixture_files(directory) if directory.exists() else []
+        names = [p.name for p in files]
+        if rule.category == "meta":
+            continue
+        if not any("_risky" in n for n in names) or not any("_clean" in n for n in names):
+            missing.append(rule.id)
+    assert missing == []

@@ -1,0 +1,282 @@
+"""Python source: call names through imports, and static value resolution."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tunelint.facts import UNKNOWN, Call, FileFacts
+from tunelint.sources.python import extract_python
+
+
+def facts_of(code: str) -> FileFacts:
+    return extract_python(textwrap.dedent(code), "script.py")
+
+
+def calls(facts: FileFacts, name: str) -> list[Call]:
+    return [call for call in facts.calls if call.name == name]
+
+
+def test_aliased_imports_resolve_to_qualified_names() -> None:
+    facts = facts_of(
+        """
+        import transformers as tf
+        from transformers import AutoModelForCausalLM as LM
+        import torch.nn
+        tf.AutoModelForCausalLM.from_pretrained("a")
+        LM.from_pretrained("b")
+        torch.nn.Linear(2, 2)
+        """
+    )
+    names = [call.name for call in facts.calls]
+    assert names == [
+        "transformers.AutoModelForCausalLM.from_pretrained",
+        "transformers.AutoModelForCausalLM.from_pretrained",
+        "torch.nn.Linear",
+    ]
+    assert all(call.resolved for call in facts.calls)
+    assert "transformers" in facts.imports and "torch" in facts.imports
+
+
+def test_methods_resolve_through_the_constructed_class() -> None:
+    facts = facts_of(
+        """
+        from transformers import Trainer
+        import wandb
+        trainer = Trainer(model=None)
+        trainer.train()
+        run = wandb.init()
+        run.log_artifact("x")
+        artifact = wandb.Artifact("d", type="dataset")
+        artifact.add_file("data/a.csv")
+        loss = compute()
+        loss.backward()
+        """
+    )
+    names = {call.name for call in facts.calls}
+    assert "transformers.Trainer.train" in names
+    assert "wandb.init().log_artifact" in names
+    assert "wandb.Artifact.add_file" in names
+    backward = [call for call in facts.calls if call.short_name == "backward"]
+    assert backward and not backward[0].resolved
+
+
+def test_module_constants_and_single_assignments_resolve() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM
+        NAME = "org/model"
+        def load():
+            local = "/mnt/secure"
+            return AutoModelForCausalLM.from_pretrained(NAME, offload_folder=local)
+        """
+    )
+    call = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")[0]
+    assert call.args[0].raw == "org/model" and call.args[0].origin == "constant"
+    assert call.kwarg("offload_folder").raw == "/mnt/secure"  # type: ignore[union-attr]
+    assert call.scope == "load"
+
+
+def test_reassigned_names_and_parameters_are_unknown() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM
+        NAME = "a"
+        NAME = "b"
+        def load(path="x"):
+            AutoModelForCausalLM.from_pretrained(NAME, offload_folder=path)
+        """
+    )
+    call = facts.calls[0]
+    assert call.args[0].raw is UNKNOWN
+    assert call.kwarg("offload_folder").raw is UNKNOWN  # type: ignore[union-attr]
+
+
+def test_fstrings_joins_paths_and_env_defaults() -> None:
+    facts = facts_of(
+        """
+        import os
+        from pathlib import Path
+        from transformers import AutoModelForCausalLM as M
+        BASE = "/data"
+        M.from_pretrained("m", offload_folder=f"{BASE}/off")
+        M.from_pretrained("m", offload_folder=os.path.join(BASE, "x", "y"))
+        M.from_pretrained("m", offload_folder=str(Path(BASE) / "z"))
+        M.from_pretrained("m", offload_folder=os.getenv("OFF", "/tmp/o"))
+        M.from_pretrained("m", offload_folder=os.environ.get("OFF", default="/tmp/p"))
+        M.from_pretrained("m", offload_folder=os.environ["OFF"])
+        M.from_pretrained("m", offload_folder=f"{os.getpid()}/x")
+        """
+    )
+    values = [
+        call.kwarg("offload_folder") for call in facts.calls if call.short_name == "from_pretrained"
+    ]
+    raws = [value.raw if value else None for value in values]
+    assert raws == ["/data/off", "/data/x/y", "/data/z", "/tmp/o", "/tmp/p", UNKNOWN, UNKNOWN]
+    origins = [value.origin for value in values if value]
+    assert origins[:5] == ["fstring", "join", "join", "env-default", "env-default"]
+
+
+def test_argparse_defaults_flow_into_arguments_and_settings() -> None:
+    facts = facts_of(
+        """
+        import argparse
+        from transformers import AutoModelForCausalLM, TrainingArguments
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--model-name", default="bigscience/bloom-560m")
+        parser.add_argument("--bf16", action="store_true")
+        parser.add_argument("--batch", dest="per_device_train_batch_size", type=int, default=4)
+        args = parser.parse_args()
+        AutoModelForCausalLM.from_pretrained(args.model_name)
+        TrainingArguments(output_dir="o", per_device_train_batch_size=args.per_device_train_batch_size)
+        """
+    )
+    load = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")[0]
+    assert load.args[0].raw == "bigscience/bloom-560m"
+    assert load.args[0].origin == "argparse-default"
+    batch = [s for s in facts.settings if s.name == "batch_size"]
+    assert batch and all(s.value.raw == 4 for s in batch)
+    model = [s for s in facts.settings if s.name == "model"]
+    assert {s.value.raw for s in model} == {"bigscience/bloom-560m"}
+
+
+def test_dataclass_defaults_through_hf_argument_parser() -> None:
+    facts = facts_of(
+        """
+        from dataclasses import dataclass, field
+        from transformers import AutoModelForCausalLM, HfArgumentParser, TrainingArguments
+
+        @dataclass
+        class ModelArguments:
+            model_name_or_path: str = field(default="meta-llama/Llama-2-7b-hf")
+            trust_remote_code: bool = False
+            lora_r: int = field(default_factory=lambda: 8)
+
+        parser = HfArgumentParser((ModelArguments, TrainingArguments))
+        model_args, training_args = parser.parse_args_into_dataclasses()
+        AutoModelForCausalLM.from_pretrained(
+            model_args.model_name_or_path, trust_remote_code=model_args.trust_remote_code
+        )
+        """
+    )
+    load = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")[0]
+    assert load.args[0].raw == "meta-llama/Llama-2-7b-hf"
+    assert load.args[0].origin == "dataclass-default"
+    assert load.kwarg("trust_remote_code").raw is False  # type: ignore[union-attr]
+    assert not [s for s in facts.settings if s.name == "lora_r"]  # default_factory: Unknown
+
+
+def test_kwargs_dict_is_spread_into_keywords() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM
+        kwargs = dict(device_map="auto", torch_dtype="bfloat16")
+        AutoModelForCausalLM.from_pretrained("m", **kwargs)
+        AutoModelForCausalLM.from_pretrained("m", **unknown_kwargs)
+        """
+    )
+    first, second = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")
+    assert first.kwarg("device_map").raw == "auto"  # type: ignore[union-attr]
+    assert not first.star_args
+    assert second.star_args and second.kwarg("device_map") is None
+
+
+def test_docstrings_comments_and_strings_are_never_facts() -> None:
+    facts = facts_of(
+        '''
+        """model = AutoModelForCausalLM.from_pretrained("x", trust_remote_code=True)"""
+        # torch.load("x.pt")
+        text = "pickle.load(handle)"
+        '''
+    )
+    assert facts.calls == []
+
+
+def test_spans_are_one_based_and_point_at_the_value() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM
+        model = AutoModelForCausalLM.from_pretrained(
+            "m",
+            device_map="auto",
+        )
+        """
+    )
+    call = facts.calls[0]
+    assert (call.span.line, call.span.column) == (3, 9)
+    value = call.kwarg("device_map")
+    assert value is not None
+    assert (value.span.line, value.span.column, value.span.end_column) == (5, 16, 21)
+    assert value.text == '"auto"'
+
+
+def test_suppressions_cover_the_whole_statement() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM
+        # tunelint: ignore[TL102] -- measured, fits
+        model = AutoModelForCausalLM.from_pretrained(
+            "m",
+            device_map="auto",
+        )
+        other = AutoModelForCausalLM.from_pretrained(  # tunelint: ignore[TL401, TL402]
+            "m", trust_remote_code=True
+        )
+        text = "# tunelint: ignore[TL999]"
+        """
+    )
+    first, second = facts.suppressions
+    assert first.codes == ("TL102",) and first.reason == "measured, fits"
+    assert (first.first_line, first.last_line) == (4, 7)
+    assert second.codes == ("TL401", "TL402") and second.reason == ""
+    assert (second.first_line, second.last_line) == (8, 10)
+    assert len(facts.suppressions) == 2
+
+
+def test_environment_assignments_are_recorded() -> None:
+    facts = facts_of(
+        """
+        import os
+        os.environ["WANDB_API_KEY"] = "abc"
+        os.environ.setdefault("HF_HOME", "/tmp/hf")
+        TOKEN = "hf_x"
+        """
+    )
+    found = {(a.kind, a.target, a.value.raw) for a in facts.assignments}
+    assert ("env", "WANDB_API_KEY", "abc") in found
+    assert ("env", "HF_HOME", "/tmp/hf") in found
+    assert ("variable", "TOKEN", "hf_x") in found
+
+
+def test_cells_and_line_maps_give_notebook_positions() -> None:
+    facts = extract_python(
+        "import torch\n\ntorch.load('x.pt')\n", "nb.ipynb", cell=3, line_map=[20, 21, 22]
+    )
+    span = facts.calls[0].span
+    assert (span.cell, span.line, span.file_line) == (3, 3, 22)
+
+
+def test_syntax_error_becomes_a_diagnostic() -> None:
+    facts = facts_of("def broken(:\n    pass\n")
+    assert facts.calls == []
+    assert [d.code for d in facts.diagnostics] == ["parse-error"]
+    assert "syntax" in facts.diagnostics[0].message.lower()
+
+
+def test_settings_come_from_config_constructors_not_trainers() -> None:
+    facts = facts_of(
+        """
+        from transformers import BitsAndBytesConfig, Trainer, TrainingArguments
+        from peft import LoraConfig
+        from trl import SFTConfig
+        bnb = BitsAndBytesConfig(load_in_4bit=True)
+        lora = LoraConfig(r=16, target_modules=["q_proj", "v_proj"])
+        cfg = SFTConfig(output_dir="o", gradient_checkpointing=True, max_seq_length=1024)
+        Trainer(model=model, args=cfg, train_dataset=ds)
+        """
+    )
+    names = {s.name: s.value.raw for s in facts.settings}
+    assert names["load_in_4bit"] is True
+    assert names["lora_r"] == 16
+    assert names["grad_checkpointing"] is True
+    assert names["output_dir"] == "o"
+    assert "model" not in names
