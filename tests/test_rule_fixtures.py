@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from expectations import collect
+
 from tunelint.api import Options, lint
 from tunelint.discover import SUFFIX_KINDS
 from tunelint.rules.loader import load_rules

@@ -124,10 +124,12 @@ def test_argparse_defaults_flow_into_arguments_and_settings() -> None:
         parser = argparse.ArgumentParser()
         parser.add_argument("--model-name", default="bigscience/bloom-560m")
         parser.add_argument("--bf16", action="store_true")
-        parser.add_argument("--batch", dest="per_device_train_batch_size", type=int, default=4)
+        parser.add_argument("--batch", dest="per_device_train_batch_size", default=4)
         args = parser.parse_args()
         AutoModelForCausalLM.from_pretrained(args.model_name)
-        TrainingArguments(output_dir="o", per_device_train_batch_size=args.per_device_train_batch_size)
+        TrainingArguments(
+            output_dir="o", per_device_train_batch_size=args.per_device_train_batch_size
+        )
         """
     )
     load = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")[0]
