@@ -274,6 +274,14 @@ def number(value: Value) -> Value | None:
         return value
 
 
+def count(value: Value) -> Value | None:
+    """A process count: a number, or Unknown (torchrun ``--nproc_per_node gpu``)."""
+    mapped = number(value)
+    if mapped is None or isinstance(mapped.raw, int | float) or not mapped.known:
+        return mapped
+    return _with(value, UNKNOWN)
+
+
 def flag(value: Value) -> Value | None:
     if isinstance(value.raw, bool) or not value.known:
         return value

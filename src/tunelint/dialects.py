@@ -162,7 +162,7 @@ ACCELERATE: Final[dict[str, Entry]] = {
 }
 
 TORCHRUN: Final[dict[str, Entry]] = {
-    "nproc_per_node": m("num_gpus"),
+    "nproc_per_node": m("num_gpus", v.count),
 }
 
 AXOLOTL: Final[dict[str, Entry]] = {
