@@ -72,3 +72,16 @@ def write_rule_docs(rules: list[RuleMeta], directory: Path) -> list[Path]:
     (directory / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     written.append(directory / "README.md")
     return written
+
+
+def main() -> None:
+    """``python -m tunelint.docs``: regenerate docs/rules from rules/*.yaml."""
+    from tunelint.rules.loader import builtin_rules, builtin_rules_dir
+
+    target = builtin_rules_dir().parent / "docs" / "rules"
+    written = write_rule_docs(list(builtin_rules()), target)
+    print(f"wrote {len(written)} files to {target}")
+
+
+if __name__ == "__main__":
+    main()

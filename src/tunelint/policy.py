@@ -157,7 +157,12 @@ def validate(data: Mapping[str, Any], path: Path, node: yaml.Node | None) -> Non
     lines = []
     for error in errors:
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        line = _line_of(node, list(error.absolute_path))
+        keys = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+            allowed = error.schema.get("properties", {})
+            unknown = sorted(str(k) for k in error.instance if k not in allowed)
+            keys = [*keys, unknown[0]] if unknown else keys
+        line = _line_of(node, keys)
         where = f"{path}:{line}" if line else str(path)
         lines.append(f"{where}: {location}: {_explain(error)}")
     raise PolicyError("\n".join(lines))
