@@ -1,0 +1,328 @@
+"""Turn a job's canonical settings into a `TrainingSetup`, recording every default.
+
+Rules (TL101) and the ``estimate`` command both come through here, so a value that a
+job leaves unknown is never guessed silently: the default used is written to
+``Estimate.assumptions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from tunelint.memory.estimate import Estimate, Framework, Method, TrainingSetup, estimate
+from tunelint.memory.models import ModelInfo, UnknownModelError, resolve_model
+
+DEFAULT_SEQ = 1024  # TRL SFTConfig.max_length; run_clm block_size
+DEFAULT_LORA_R = 8  # peft.LoraConfig default
+DEFAULT_LORA_DROPOUT = 0.05
+
+_TARGET_ALIASES: dict[str, tuple[str, ...]] = {
+    "q": ("q",),
+    "q_proj": ("q",),
+    "query": ("q",),
+    "wq": ("q",),
+    "k": ("k",),
+    "k_proj": ("k",),
+    "key": ("k",),
+    "wk": ("k",),
+    "v": ("v",),
+    "v_proj": ("v",),
+    "value": ("v",),
+    "wv": ("v",),
+    "o": ("o",),
+    "o_proj": ("o",),
+    "out_proj": ("o",),
+    "output_proj": ("o",),
+    "dense": ("o",),
+    "attn.c_proj": ("o",),
+    "self_attention.dense": ("o",),
+    "query_key_value": ("q", "k", "v"),
+    "c_attn": ("q", "k", "v"),
+    "qkv_proj": ("q", "k", "v"),
+    "wqkv": ("q", "k", "v"),
+    "qkv": ("q", "k", "v"),
+    "attn": ("q", "k", "v"),
+    "gate_proj": ("gate",),
+    "w1": ("gate",),
+    "fc_1": ("gate",),
+    "wi_0": ("gate",),
+    "up_proj": ("up",),
+    "w3": ("up",),
+    "fc_2": ("up",),
+    "wi_1": ("up",),
+    "wi": ("up",),
+    "fc1": ("up",),
+    "fc_in": ("up",),
+    "dense_h_to_4h": ("up",),
+    "c_fc": ("up",),
+    "gate_up_proj": ("gate", "up"),
+    "down_proj": ("down",),
+    "w2": ("down",),
+    "wo": ("down",),
+    "fc2": ("down",),
+    "fc_out": ("down",),
+    "dense_4h_to_h": ("down",),
+    "mlp.c_proj": ("down",),
+    "mlp": ("gate", "up", "down"),
+    "lm_head": ("lm_head",),
+    "output": ("lm_head",),
+}
+_ALL = frozenset({"q", "k", "v", "o", "gate", "up", "down"})
+_FUSED_QKV = {"bloom", "falcon", "gpt_neox", "gpt2", "phi"}
+
+_OPTIMIZERS: dict[str, str] = {
+    "adamw": "adamw",
+    "adam": "adamw",
+    "adamw_torch": "adamw",
+    "adamw_hf": "adamw",
+    "adamw_apex_fused": "adamw_fused",
+    "adamw_torch_fused": "adamw_fused",
+    "fusedadam": "adamw_fused",
+    "adamw_anyprecision": "adamw",
+    "adamw_torch_xla": "adamw",
+    "adamw_bnb_8bit": "adamw_8bit",
+    "adamw_8bit": "adamw_8bit",
+    "adam8bit": "adamw_8bit",
+    "adamw8bit": "adamw_8bit",
+    "adam_8bit": "adamw_8bit",
+    "bnb_adamw_8bit": "adamw_8bit",
+    "paged_adamw_8bit": "paged_adamw_8bit",
+    "pagedadamw8bit": "paged_adamw_8bit",
+    "paged_adamw_32bit": "paged_adamw_32bit",
+    "paged_adamw": "paged_adamw_32bit",
+    "pagedadamw": "paged_adamw_32bit",
+    "pagedadamw32bit": "paged_adamw_32bit",
+    "adafactor": "adafactor",
+    "sgd": "sgd",
+    "lion": "lion",
+    "lion_32bit": "lion",
+    "lion_8bit": "lion_8bit",
+    "paged_lion_8bit": "paged_lion_8bit",
+    "adagrad": "one_state",
+    "rmsprop": "one_state",
+    "rmsprop_bnb_8bit": "lion_8bit",
+}
+
+
+def _bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("true", "yes", "on", "1"):
+            return True
+        if low in ("false", "no", "off", "0", "none", ""):
+            return False
+    return None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _dtype(value: object) -> str | None:
+    """bf16 | fp16 | fp32 | auto from the many spellings (torch.bfloat16, "half", ...)."""
+    if value is None:
+        return None
+    low = str(value).strip().lower().removeprefix("torch.")
+    if low in ("bfloat16", "bf16", "bf16-true", "bf16-mixed"):
+        return "bf16"
+    if low in ("float16", "fp16", "half", "16", "16-true", "16-mixed"):
+        return "fp16"
+    if low in ("float32", "fp32", "float", "32", "32-true", "no"):
+        return "fp32"
+    return "auto" if low == "auto" else None
+
+
+def normalize_optimizer(name: object) -> str | None:
+    """Canonical optimizer key from HF ``optim``, torchtune ``_component_`` or axolotl names."""
+    if name is None:
+        return None
+    low = str(name).strip().lower()
+    for prefix in ("torch.optim.", "bitsandbytes.optim.", "bnb.optim.", "transformers."):
+        low = low.removeprefix(prefix)
+    return _OPTIMIZERS.get(low) or _OPTIMIZERS.get(low.replace("-", "_"))
+
+
+def normalize_targets(value: object, family: str) -> frozenset[str] | None:
+    """LoRA target module names -> slots (q, k, v, o, gate, up, down, lm_head)."""
+    if value is None:
+        return None
+    names: Iterable[object]
+    if isinstance(value, str):
+        if value.strip().lower() in ("all-linear", "all_linear", "all"):
+            return _ALL
+        names = [p for p in value.replace(",", " ").split() if p]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        names = value
+    else:
+        return None
+    slots: set[str] = set()
+    for raw in names:
+        key = str(raw).strip().lower()
+        if key in ("all-linear", "all_linear"):
+            return _ALL
+        found = _TARGET_ALIASES.get(key) or _TARGET_ALIASES.get(key.rsplit(".", 1)[-1])
+        if found:
+            slots.update(found)
+    return frozenset(slots) if slots else None
+
+
+def setup_from_settings(
+    settings: Mapping[str, object],
+    *,
+    default_batch: int = 1,
+    default_seq: int = DEFAULT_SEQ,
+    model: ModelInfo | None = None,
+    cache_dirs: list[Path] | None = None,
+) -> tuple[TrainingSetup, list[str]]:
+    """Normalise canonical settings; returns the setup and the assumptions made."""
+    notes: list[str] = []
+    if model is None:
+        name = str(settings.get("model") or "").strip()
+        if not name:
+            raise UnknownModelError("model unknown: nothing to size")
+        model = resolve_model(name, cache_dirs=cache_dirs)
+    info = model
+    arch = info.arch
+    get = settings.get
+
+    quant = 4 if _bool(get("load_in_4bit")) else 8 if _bool(get("load_in_8bit")) else None
+    adapter = str(get("adapter") or "").strip().lower() or None
+    if quant is None and (adapter == "qlora" or info.quant_bits):
+        quant = 4 if adapter == "qlora" else info.quant_bits
+        if info.quant_bits and adapter != "qlora":
+            notes.append(f"quantised repository: loaded in {quant} bit")
+    method: Method
+    if adapter in ("lora", "qlora", "dora", "peft"):
+        method = "qlora" if quant else "lora"
+    elif adapter in ("none", "full", "full_finetune"):
+        method = "full"
+    elif quant:
+        method = "qlora"
+        notes.append("adapter unknown with a quantised base: LoRA assumed")
+    else:
+        method = "full"
+        notes.append("adapter unknown: full fine-tuning assumed")
+    if method == "full" and quant:
+        method = "qlora"
+        notes.append("a 4/8-bit base cannot be fully fine-tuned: LoRA assumed")
+
+    dtype = _dtype(get("torch_dtype"))
+    mixed = _dtype(get("mixed_precision"))
+    amp = mixed in ("bf16", "fp16")
+    framework = str(get("framework") or "transformers").lower()
+    fw: Framework = framework if framework in ("torchtune", "litgpt") else "transformers"  # type: ignore[assignment]
+    if dtype == "auto":
+        dtype = "bf16"
+        notes.append("torch_dtype auto: the checkpoint's 16-bit dtype assumed")
+    if dtype is None and quant is None:
+        if fw != "transformers":
+            dtype = "bf16"
+        else:
+            dtype = "fp32"
+            notes.append(
+                "torch_dtype unknown: weights loaded in fp32 assumed (from_pretrained default)"
+            )
+    param_bytes = 2 if (quant or dtype in ("bf16", "fp16")) else 4
+    if param_bytes == 2:
+        amp = False  # autocast over 16-bit weights keeps them 16-bit
+
+    zero = _int(get("zero_stage")) or 0
+    fsdp = bool(_bool(get("fsdp")))
+    if (zero >= 1 or fsdp) and mixed in ("bf16", "fp16") and param_bytes == 4 and quant is None:
+        param_bytes, amp = 2, False  # DeepSpeed / FSDP keep 16-bit weights + fp32 master
+
+    r = _int(get("lora_r"))
+    targets = normalize_targets(get("lora_targets"), arch.family)
+    dropout_v = get("lora_dropout")
+    dropout = float(dropout_v) if isinstance(dropout_v, (int, float)) else DEFAULT_LORA_DROPOUT
+    if method != "full":
+        if r is None:
+            r = DEFAULT_LORA_R
+            notes.append(f"lora_r unknown: {r} assumed (PEFT default)")
+        if targets is None:
+            targets = frozenset({"q", "k", "v"} if arch.family in _FUSED_QKV else {"q", "v"})
+            notes.append("lora_targets unknown: PEFT defaults for the family assumed")
+
+    def number(key: str, default: int, label: str) -> int:
+        value = _int(get(key))
+        if value is None or value <= 0:
+            notes.append(f"{label} unknown: assumed {default}")
+            return default
+        return value
+
+    batch = number("batch_size", default_batch, "batch size")
+    seq = number("seq_len", default_seq, "sequence length")
+    ckpt = _bool(get("grad_checkpointing"))
+    if ckpt is None:
+        ckpt = False
+        notes.append("gradient checkpointing unknown: assumed off")
+    opt_raw = get("optimizer")
+    optimizer = normalize_optimizer(opt_raw)
+    if optimizer is None:
+        optimizer = "adamw"
+        what = "unknown" if opt_raw is None else f"{opt_raw!r} not recognised"
+        notes.append(f"optimizer {what}: AdamW (torch) assumed")
+    gpus = _int(get("num_gpus")) or 1
+    off_opt = str(get("offload_optimizer_device") or "none").lower() in ("cpu", "nvme")
+    off_par = str(get("offload_param_device") or "none").lower() in ("cpu", "nvme")
+    if off_par and zero < 3 and not fsdp:
+        notes.append("parameter offload needs ZeRO-3: ignored")
+        off_par = False
+    attn = str(get("attn_implementation") or arch.attention).lower()
+    # PEFT keeps adapters in fp32 (autocast_adapter_dtype); torchtune / LitGPT in the model dtype
+    adapter_bytes = 4 if fw == "transformers" else param_bytes
+    setup = TrainingSetup(
+        model=info,
+        method=method,
+        param_bytes=param_bytes,
+        amp=amp,
+        quant_bits=quant,
+        lora_r=r or DEFAULT_LORA_R,
+        lora_targets=targets or frozenset({"q", "v"}),
+        lora_dropout=dropout,
+        adapter_bytes=adapter_bytes,
+        batch=batch,
+        seq=seq,
+        target_len=_int(get("target_len")) or 0,
+        grad_accum=_int(get("grad_accum")) or 1,
+        grad_checkpointing=ckpt,
+        optimizer=optimizer,
+        num_gpus=max(1, gpus),
+        zero_stage=max(0, min(3, zero)),
+        fsdp=fsdp,
+        offload_optimizer=off_opt,
+        offload_param=off_par,
+        attention="eager" if attn == "eager" else "sdpa",
+        framework=fw,
+    )
+    return setup, notes
+
+
+def estimate_from_settings(
+    settings: Mapping[str, object],
+    *,
+    default_batch: int = 1,
+    default_seq: int = DEFAULT_SEQ,
+    cache_dirs: list[Path] | None = None,
+) -> Estimate:
+    """Estimate peak memory per GPU from canonical setting names -> plain values.
+
+    Raises `UnknownModelError` when `model` is missing or cannot be sized offline.
+    """
+    setup, notes = setup_from_settings(
+        settings, default_batch=default_batch, default_seq=default_seq, cache_dirs=cache_dirs
+    )
+    return estimate(setup, notes)
