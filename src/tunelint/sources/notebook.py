@@ -1,0 +1,273 @@
+"""Jupyter notebooks: every code cell read by the source that fits what it holds.
+
+Python goes to the Python source; ``!cmd`` lines and ``%%bash`` / ``%%sh`` cells to the shell
+source; ``%%writefile x.yaml`` (or ``.json``, ``.sh``, ``.py``) cells to the source for that
+file kind. Other magics are blanked (``pass`` when indented), so line numbers and columns
+hold. Facts from all cells merge into one FileFacts.
+
+Positions: ``cell`` is the 1-based index of the cell among *all* cells, markdown and raw
+included, the way editors number cells (Jupyter's ``In [n]`` is an execution count, not a
+position). ``line`` counts within the cell; ``file_line`` is the line in the .ipynb file
+holding that source line, found by locating each cell's ``"source"`` value in the raw text
+in order and checking it decodes to the same value; None where that fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+
+from tunelint.facts import Diagnostic, FileFacts, FileKind, Suppression
+from tunelint.sources.config import extract_json, extract_yaml
+from tunelint.sources.python import extract_python
+from tunelint.sources.shell import extract_shell
+from tunelint.sources.shellwords import split_lines
+
+Extractor = Callable[..., FileFacts]
+_WRITEFILE: dict[str, Extractor] = {
+    ".yaml": extract_yaml,
+    ".yml": extract_yaml,
+    ".json": extract_json,
+    ".sh": extract_shell,
+    ".py": extract_python,
+}
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "python3"})
+_SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script bash", "script sh"})
+_ENV_MAGIC = re.compile(r"%(?:env|set_env)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$")
+_SHELL_MAGIC = re.compile(r"%(?:sx|system)\s")
+_CAPTURE = re.compile(r"[\w.]+\s*=\s*!")
+
+
+class _Locator:
+    """Finds each cell's source in the raw text, in order, to map lines to file lines."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cursor = 0
+        self.newlines = [index for index, char in enumerate(text) if char == "\n"]
+        self.decoder = json.JSONDecoder()
+
+    def line_of(self, index: int) -> int:
+        return bisect_left(self.newlines, index) + 1
+
+    def find(self, key: str, source: object, count: int) -> list[int] | None:
+        pattern = re.compile(rf'"{key}"\s*:\s*')
+        for match in pattern.finditer(self.text, self.cursor):
+            try:
+                value, end = self.decoder.raw_decode(self.text, match.end())
+            except ValueError:
+                continue
+            if value == source:
+                self.cursor = end
+                return self._lines(match.end(), source, count)
+        return None
+
+    def _lines(self, start: int, source: object, count: int) -> list[int]:
+        if not isinstance(source, list):
+            return [self.line_of(start)] * count
+        found = [0] * count
+        index, line = start + 1, 0
+        for item in source:
+            while index < len(self.text) and self.text[index] in " \t\r\n,":
+                index += 1
+            physical = self.line_of(index)
+            _, index = self.decoder.raw_decode(self.text, index)
+            if line < count and not found[line]:
+                found[line] = physical
+            for offset, char in enumerate(item):
+                if char == "\n":
+                    line += 1
+                    if line < count and offset + 1 < len(item):
+                        found[line] = physical
+        for line in range(count):  # lines that began in an earlier item's tail
+            found[line] = found[line] or (found[line - 1] if line else physical)
+        return found
+
+
+def _cells(notebook: object) -> list[object] | None:
+    if not isinstance(notebook, dict):
+        return None
+    if isinstance(notebook.get("cells"), list):
+        return list(notebook["cells"])
+    worksheets = notebook.get("worksheets")  # nbformat 3
+    if isinstance(worksheets, list):
+        cells: list[object] = []
+        for sheet in worksheets:
+            if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list):
+                cells.extend(sheet["cells"])
+        return cells
+    return None
+
+
+def _blank(line: str) -> str:
+    stripped = line.lstrip()
+    indent = line[: len(line) - len(stripped)]
+    return f"{indent}pass" if indent else ""
+
+
+def _kinds(lines: Sequence[str]) -> list[str]:
+    """What each line is: ``shell`` (``!``, ``%env``, ``%sx``, ``x = !``), ``magic``,
+    ``comment``, ``blank`` or ``python``. A comment goes with the line it sits above."""
+    kinds: list[str] = []
+    continued = False
+    for line in lines:
+        stripped = line.lstrip()
+        if continued:
+            kind = "shell-continued"
+        elif stripped.startswith("!") or any(
+            pattern.match(stripped) for pattern in (_CAPTURE, _ENV_MAGIC, _SHELL_MAGIC)
+        ):
+            kind = "shell"
+        elif stripped.startswith("%"):
+            kind = "magic"
+        elif stripped.startswith("#"):
+            kind = "comment"
+        else:
+            kind = "python" if stripped else "blank"
+        continued = kind.startswith("shell") and line.rstrip().endswith("\\")
+        kinds.append(kind)
+    following = "python"
+    for index in range(len(kinds) - 1, -1, -1):
+        if kinds[index] == "comment":
+            kinds[index] = "shell-comment" if following == "shell" else "comment"
+        elif kinds[index] != "blank":
+            following = kinds[index]
+    return kinds
+
+
+def _shell_line(line: str) -> str:
+    """The shell command of a ``!``/``%env``/``%sx``/``x = !`` line, columns kept."""
+    stripped = line.lstrip()
+    indent = len(line) - len(stripped)
+    env = _ENV_MAGIC.match(stripped)
+    capture = _CAPTURE.match(stripped)
+    if env is not None:
+        return " " * (indent + env.start(1)) + f"{env.group(1)}={env.group(2)}"
+    if _SHELL_MAGIC.match(stripped):
+        magic = stripped.split(None, 1)[0]
+        return " " * (indent + len(magic)) + stripped[len(magic) :]
+    if capture is not None:
+        return " " * (indent + capture.end()) + stripped[capture.end() :]
+    bangs = 2 if stripped.startswith("!!") else 1
+    return " " * (indent + bangs) + stripped[bangs:]
+
+
+def _split_cell(lines: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The cell as Python (magics blanked) and as shell (only its shell lines), same shape."""
+    python: list[str] = []
+    shell: list[str] = []
+    for line, kind in zip(lines, _kinds(lines), strict=True):
+        if kind in {"python", "comment", "blank"}:
+            python.append(line)
+        else:  # a continued shell line sits inside a command: nothing to keep indented
+            python.append("" if kind == "shell-continued" else _blank(line))
+        if kind == "shell":
+            shell.append(_shell_line(line))
+        else:
+            shell.append(line if kind in {"shell-continued", "shell-comment"} else "")
+    return python, shell
+
+
+def _code_cell(
+    facts: FileFacts, number: int, lines: Sequence[str], line_map: Sequence[int] | None
+) -> None:
+    def run(extract: Extractor, cell_lines: Sequence[str]) -> None:
+        if any(line.strip() for line in cell_lines):
+            text = "\n".join(cell_lines) + "\n"
+            part = extract(text, facts.path, cell=number, line_map=line_map)
+            _merge(facts, part, number, line_map)
+
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = " ".join(first[2:].split()[:2]) if first[2:].startswith("script") else first[2:]
+        name, _, argument = magic.partition(" ")
+        body = ["", *lines[1:]]
+        if magic in _SHELL_CELL_MAGICS:
+            run(extract_shell, body)
+        elif name == "writefile":
+            target = [word for word in argument.split() if not word.startswith("-")]
+            suffix = next((s for s in _WRITEFILE if target and target[-1].endswith(s)), None)
+            if suffix is not None:
+                run(_WRITEFILE[suffix], body)
+        elif name in _PYTHON_CELL_MAGICS:
+            _code_cell(facts, number, body, line_map)
+        return
+    python, shell = _split_cell(lines)
+    run(extract_shell, shell)
+    run(extract_python, python)
+
+
+def _merge(facts: FileFacts, part: FileFacts, number: int, line_map: Sequence[int] | None) -> None:
+    facts.dialects = tuple(dict.fromkeys(facts.dialects + part.dialects))
+    facts.imports = tuple(dict.fromkeys(facts.imports + part.imports))
+    facts.calls.extend(part.calls)
+    facts.settings.extend(part.settings)
+    facts.assignments.extend(part.assignments)
+    facts.launches.extend(part.launches)
+    facts.references.extend(part.references)
+    for suppression in part.suppressions:
+        _add_suppression(facts.suppressions, suppression)
+    for diagnostic in part.diagnostics:
+        where = f"cell {number}" + (f", line {diagnostic.line}" if diagnostic.line else "")
+        file_line = None
+        if diagnostic.line and line_map is not None and diagnostic.line <= len(line_map):
+            file_line = line_map[diagnostic.line - 1]
+        message = f"{where}: {diagnostic.message}"
+        facts.diagnostics.append(Diagnostic(facts.path, diagnostic.code, message, file_line))
+
+
+def _add_suppression(found: list[Suppression], new: Suppression) -> None:
+    """One comment seen by two sources (Python and shell) is one suppression."""
+    for index, old in enumerate(found):
+        same = (old.codes, old.cell, old.span.line, old.span.column)
+        if same == (new.codes, new.cell, new.span.line, new.span.column):
+            first = min(old.first_line, new.first_line)
+            last = max(old.last_line, new.last_line)
+            found[index] = Suppression(old.codes, old.reason, old.span, first, last, old.cell)
+            return
+    found.append(new)
+
+
+def extract_notebook(text: str, path: str) -> FileFacts:
+    """Facts of a .ipynb file (nbformat 4, leniently 3); bad cells are skipped and reported."""
+    facts = FileFacts(path, FileKind.NOTEBOOK)
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        message = f"invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        facts.diagnostics.append(Diagnostic(path, "parse-error", message, error.lineno))
+        return facts
+    except RecursionError:
+        facts.diagnostics.append(Diagnostic(path, "limit", "JSON nested too deep to read"))
+        return facts
+    cells = _cells(notebook)
+    if cells is None:
+        message = "not a notebook: no `cells` list (nbformat 4) or `worksheets` (nbformat 3)"
+        facts.diagnostics.append(Diagnostic(path, "bad-notebook", message, 1))
+        return facts
+    locator = _Locator(text)
+    all_lines: list[tuple[str, ...]] = []
+    for number, cell in enumerate(cells, start=1):
+        key = "source" if isinstance(cell, dict) and "source" in cell else "input"
+        source = cell.get(key) if isinstance(cell, dict) else None
+        if isinstance(source, list) and all(isinstance(item, str) for item in source):
+            lines = split_lines("".join(source))
+        elif isinstance(source, str):
+            lines = split_lines(source)
+        else:
+            problem = "is not an object" if not isinstance(cell, dict) else "has no text source"
+            message = f"cell {number} {problem}; skipped"
+            facts.diagnostics.append(Diagnostic(path, "bad-notebook", message))
+            all_lines.append(())
+            continue
+        all_lines.append(tuple(lines))
+        line_map = locator.find(key, source, len(lines))
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            _code_cell(facts, number, lines, line_map)
+    facts.cell_lines = tuple(all_lines)
+    return facts
+
+
+__all__ = ["extract_notebook"]
