@@ -285,6 +285,9 @@ _NORMALISE: Final[dict[str, v.Transform]] = {
     "adapter": v.lower,
 }
 
+# Where a dialect gives null a meaning: axolotl `adapter:` left empty is a full fine-tune.
+_NULL_MEANS_SOMETHING: Final[frozenset[v.Transform]] = frozenset({v.adapter})
+
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -318,6 +321,8 @@ def canonical_settings(dialect: str, key: str, value: Value, key_span: Span) -> 
         return []
     settings: list[Setting] = []
     for name, transform in entry:
+        if value.raw is None and transform not in _NULL_MEANS_SOMETHING:
+            continue  # `key:` with no value (null / None) leaves the setting unset
         mapped = transform(value)
         if mapped is not None:
             mapped = _NORMALISE.get(name, v.same)(mapped)

@@ -67,6 +67,8 @@ _SCALARS = {
 _COLLECTIONS = {f"{_Y}{name}" for name in ("map", "seq", "omap", "set", "pairs")}
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _INDEX = re.compile(r"\[\d+\]$")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
+_INTERPOLATING = frozenset({"torchtune"})  # configs read through OmegaConf
 CONFIG_KEYS = frozenset({"deepspeed", "deepspeed_config", "deepspeed_config_file", "fsdp_config"})
 CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
 DATA_KEYS = frozenset(
@@ -235,9 +237,33 @@ def _settings(facts: FileFacts, walker: _Walker, start: int) -> None:
     entries = walker.entries[start:]
     dialects = detect_dialects((key for key, _, _ in entries), facts.path)
     facts.dialects = tuple(dict.fromkeys(facts.dialects + dialects))
+    scalars = {key: value.raw for key, value, _ in entries}
     for key, value, key_span in entries:
         for dialect in dialects:
+            if dialect in _INTERPOLATING:
+                value = _interpolate(value, scalars)
             facts.settings.extend(canonical_settings(dialect, key, value, key_span))
+
+
+def _interpolate(value: Value, scalars: dict[str, object]) -> Value:
+    """OmegaConf ``${other.key}`` from the same document; anything else is Unknown."""
+    text = value.as_str()
+    if text is None or "${" not in text:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        found = scalars.get(match.group(1), UNKNOWN)
+        if found is UNKNOWN or isinstance(found, dict | list) or found is None:
+            raise LookupError(match.group(1))
+        return str(found)
+
+    try:
+        raw: object = _REFERENCE.sub(substitute, text)
+    except LookupError:
+        raw = UNKNOWN
+    if isinstance(raw, str) and "${" in raw:
+        raw = UNKNOWN
+    return Value(raw, value.span, value.origin, value.text)
 
 
 def _too_large(text: str, path: str, limits: ConfigLimits) -> Diagnostic | None:
