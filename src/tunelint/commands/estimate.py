@@ -1,0 +1,177 @@
+"""``tunelint estimate MODEL``: peak training memory per GPU, its breakdown and a verdict."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+GiB = float(1 << 30)
+FALLBACK_GPU = "rtx-4090"
+
+_PRECISION: dict[str, dict[str, object]] = {
+    "bf16": {"torch_dtype": "bf16"},
+    "fp16": {"torch_dtype": "fp16"},
+    "fp32": {"torch_dtype": "fp32", "mixed_precision": "no"},
+    "bf16-mixed": {"torch_dtype": "fp32", "mixed_precision": "bf16"},
+    "fp16-mixed": {"torch_dtype": "fp32", "mixed_precision": "fp16"},
+}
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "estimate", help="estimate peak training memory per GPU", description=__doc__
+    )
+    p.add_argument("model", help="hub id (org/name), bare name, or a local model directory")
+    p.add_argument("--method", choices=("full", "lora", "qlora"), default="full")
+    p.add_argument(
+        "--precision",
+        choices=tuple(_PRECISION),
+        default="bf16",
+        help="weights dtype; *-mixed = fp32 weights with autocast (default: bf16)",
+    )
+    p.add_argument("--optimizer", default="adamw_torch", help="HF optim name (adamw_bnb_8bit, ...)")
+    p.add_argument("--batch", type=int, default=None, help="micro-batch per GPU (default 1)")
+    p.add_argument("--seq", type=int, default=None, help="sequence length (default 1024)")
+    p.add_argument("--grad-accum", type=int, default=1)
+    p.add_argument("--grad-checkpointing", action="store_true")
+    p.add_argument("--lora-r", type=int, default=None)
+    p.add_argument("--lora-targets", default=None, help="e.g. q_proj,v_proj or all-linear")
+    p.add_argument("--gpus", type=int, default=1, help="number of GPUs")
+    p.add_argument("--zero", type=int, choices=(0, 1, 2, 3), default=0, help="DeepSpeed ZeRO")
+    p.add_argument("--fsdp", action="store_true", help="FSDP full sharding")
+    p.add_argument(
+        "--offload", action="store_true", help="offload optimizer (and params with ZeRO-3) to CPU"
+    )
+    p.add_argument("--vram", default=None, help="budget per GPU, e.g. 24GiB or 24GB")
+    p.add_argument("--gpu", default=None, help="GPU profile, e.g. rtx-4090, a100-80gb")
+    p.add_argument("--detect", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
+    """Canonical settings (the same names rules use) from the command-line flags."""
+    settings: dict[str, object] = {"model": args.model, "adapter": args.method}
+    settings.update(_PRECISION[args.precision])
+    if args.method == "qlora":
+        settings["load_in_4bit"] = True
+    settings["optimizer"] = args.optimizer
+    settings["batch_size"] = args.batch
+    settings["seq_len"] = args.seq
+    settings["grad_accum"] = args.grad_accum
+    settings["grad_checkpointing"] = bool(args.grad_checkpointing)
+    settings["num_gpus"] = args.gpus
+    settings["zero_stage"] = args.zero
+    settings["fsdp"] = bool(args.fsdp)
+    if args.lora_r is not None:
+        settings["lora_r"] = args.lora_r
+    if args.lora_targets:
+        settings["lora_targets"] = args.lora_targets
+    if args.offload:
+        settings["offload_optimizer_device"] = "cpu"
+        if args.zero == 3 or args.fsdp:
+            settings["offload_param_device"] = "cpu"
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    from tunelint.memory.advice import alternatives, verdict
+    from tunelint.memory.gpus import find_profile, resolve_budget
+    from tunelint.memory.models import UnknownModelError
+    from tunelint.memory.settings import estimate_from_settings
+
+    settings = settings_from_args(args)
+    try:
+        est = estimate_from_settings(settings)
+        budget = resolve_budget(
+            cli_vram=args.vram,
+            cli_gpu=args.gpu,
+            detect=args.detect,
+            nvml=getattr(args, "nvml", None),
+        )
+    except (UnknownModelError, ValueError) as exc:
+        sys.stderr.write(f"tunelint: error: {exc}\n")
+        return 2
+    budget_bytes, budget_label, budget_source = budget.bytes_per_device, budget.label, budget.source
+    if budget_bytes is None:
+        profile = find_profile(FALLBACK_GPU)
+        assert profile is not None
+        budget_bytes = profile.total_bytes
+        budget_label = f"{profile.name} (illustrative target: no GPU detected or named)"
+        budget_source = "fallback"
+    result = verdict(est, budget_bytes)
+    alts = alternatives(settings) if result != "fits" else []
+    if args.format == "json":
+        payload = {
+            "model": est.model_id,
+            "estimate_bytes": est.total_bytes,
+            "optimistic_bytes": est.optimistic_bytes,
+            "conservative_bytes": est.conservative_bytes,
+            "allocated_bytes": est.allocated_bytes,
+            "breakdown": est.breakdown,
+            "params": est.params,
+            "trainable_params": est.trainable_params,
+            "params_source": est.params_source,
+            "confidence": est.confidence,
+            "num_gpus": est.num_gpus,
+            "assumptions": est.assumptions,
+            "budget_bytes": budget_bytes,
+            "budget_source": budget_source,
+            "budget_label": budget_label,
+            "verdict": result,
+            "suggestions": [
+                {
+                    "change": a.label,
+                    "settings": a.change,
+                    "estimate_bytes": a.estimate.total_bytes,
+                    "verdict": verdict(a.estimate, budget_bytes),
+                }
+                for a in alts
+            ],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        return 0
+    _print_text(est, budget_bytes, budget_label, result, alts)
+    return 0
+
+
+def _gib(value: float) -> str:
+    if 0 < value < 0.1 * GiB:
+        return f"{value / (1 << 20):.0f} MiB"
+    return f"{value / GiB:.1f} GiB"
+
+
+def _print_text(est: Any, budget: int, label: str, result: str, alts: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tunelint.memory.advice import verdict
+
+    console = Console(file=sys.stdout, width=100 if not sys.stdout.isatty() else None)
+    gpus = f" on each of {est.num_gpus} GPUs" if est.num_gpus > 1 else ""
+    title = f"{est.model_id}: {est.params / 1e9:.2f}B params ({est.params_source})"
+    table = Table(title=title, show_footer=True)
+    table.add_column("term", footer="total (point estimate)")
+    table.add_column("memory", justify="right", footer=_gib(est.total_bytes))
+    table.add_column("share", justify="right")
+    for term, value in est.breakdown.items():
+        if value:
+            share = f"{100 * value / max(1, est.total_bytes):.0f}%"
+            table.add_row(term.replace("_", " "), _gib(value), share)
+    console.print(table)
+    console.print(
+        f"range {_gib(est.optimistic_bytes)} (optimistic) to {_gib(est.conservative_bytes)} "
+        f"(conservative){gpus}; confidence {est.confidence}"
+    )
+    style = {"fits": "green", "may not fit": "yellow", "does not fit": "red"}.get(result, "")
+    console.print(f"budget: {_gib(budget)} per GPU, {label}")
+    console.print(f"verdict: [{style}]{result}[/{style}]" if style else f"verdict: {result}")
+    for note in est.assumptions:
+        console.print(f"  assumption: {note}", highlight=False)
+    if alts:
+        console.print("what would make it fit:")
+        for alt in alts:
+            mark = verdict(alt.estimate, budget)
+            console.print(f"  {alt.label}: {_gib(alt.estimate.total_bytes)} ({mark})")
