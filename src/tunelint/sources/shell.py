@@ -158,6 +158,8 @@ class _Reader:
     def assign(self, word: Word, *, store: bool, export: bool) -> tuple[str, Value]:
         name = word.raw.split("=", 1)[0]
         value = self.value(word, len(name) + 1)
+        if value.origin == "cli":  # written in this file: a shell assignment
+            value = Value(value.raw, value.span, "env", value.text)
         key_span = self.span(word.start, word.start + len(name))
         self.facts.assignments.append(Assignment(name, value, "env", key_span))
         self.facts.settings.extend(canonical_settings("env", name, value, key_span))
