@@ -95,7 +95,7 @@ class _Scenario:
 
 # optimistic / point / conservative; ranges come from the spread seen in public measurements
 OPTIMISTIC = _Scenario(300 << 20, 0.03, 0.516, 8.0, 0.9, False, False, True)
-POINT = _Scenario(512 << 20, 0.08, 0.516, 12.0, 1.0, False, False, True)
+POINT = _Scenario(512 << 20, 0.08, 0.516, 12.0, 1.0, False, False, False)
 CONSERVATIVE = _Scenario(GiB, 0.15, 0.5625, 16.0, 1.15, True, True, False)
 
 
@@ -140,7 +140,11 @@ def _layer_token_bytes(setup: TrainingSetup) -> float:
     ab = 4 if (setup.param_bytes == 4 and not setup.amp and setup.quant_bits is None) else 2
     full = setup.method == "full"
     nb = 4 if (a.norm == "rms" or setup.amp or ab == 4) else ab
-    trained = set(LINEAR_SLOTS) if full else set(setup.lora_targets)
+    # a linear keeps its input when its weight trains; bitsandbytes' 4/8-bit matmul
+    # functions keep it even for frozen weights (torchao's NF4 linear does not)
+    bnb = setup.quant_bits is not None and setup.framework != "torchtune"
+    trained = set(LINEAR_SLOTS) if (full or bnb) else set(setup.lora_targets)
+    targets = set() if full else set(setup.lora_targets)
     drop = (ab + 1) if (not full and setup.lora_dropout > 0) else 0
     h, q, kv = a.hidden, a.q_out, a.kv_out
     width = a.intermediate
@@ -152,15 +156,15 @@ def _layer_token_bytes(setup: TrainingSetup) -> float:
     if full and a.norm == "rms":
         total += norms * ab * h  # the normalised copy kept for the norm weight's gradient
     if trained & {"q", "k", "v"}:
-        total += ab * h + drop * h * len(trained & {"q", "k", "v"})
+        total += ab * h + drop * h * len(targets & {"q", "k", "v"})
     total += ab * (2 * q + 2 * kv)  # q, k, v and the attention output (SDPA / flash)
     if "o" in trained:
-        total += ab * q + drop * q
+        total += ab * q + (drop * q if "o" in targets else 0)
     if trained & {"gate", "up"}:
-        total += ab * h + drop * h * len(trained & {"gate", "up"})
+        total += ab * h + drop * h * len(targets & {"gate", "up"})
     total += ab * width * (3 if a.mlp == "gated" else 1)
     if "down" in trained:
-        total += ab * width + drop * width
+        total += ab * width + (drop * width if "down" in targets else 0)
     if a.dropout > 0:
         total += 2 * h  # one-byte masks of the two residual dropouts
     return float(total)
