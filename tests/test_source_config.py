@@ -1,0 +1,478 @@
+"""YAML/JSON source: exact positions, dialect settings, references, limits and bad input."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tunelint.facts import UNKNOWN, FileFacts, FileKind, Setting
+from tunelint.sources.config import ConfigLimits, extract_json, extract_yaml
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+
+
+def load(name: str) -> FileFacts:
+    text = (FIXTURES / name).read_text()
+    return extract_json(text, name) if name.endswith(".json") else extract_yaml(text, name)
+
+
+def yaml_of(text: str, **kwargs: object) -> FileFacts:
+    return extract_yaml(textwrap.dedent(text).lstrip("\n"), "cfg.yaml", **kwargs)  # type: ignore[arg-type]
+
+
+def values(facts: FileFacts) -> dict[str, object]:
+    """Canonical name -> value; later settings win, as in a merge."""
+    return {setting.name: setting.value.raw for setting in facts.settings}
+
+
+def setting(facts: FileFacts, name: str) -> Setting:
+    found = facts.setting(name)
+    assert found is not None, name
+    return found
+
+
+def where(found: Setting) -> tuple[int, int, int, int]:
+    """Key line, key column, value line, value column."""
+    return (found.key_span.line, found.key_span.column, found.span.line, found.span.column)
+
+
+def test_deepspeed_zero3_nvme_json() -> None:
+    facts = load("ds_zero3_nvme.json")
+    assert facts.kind is FileKind.JSON
+    assert facts.dialects == ("deepspeed",)
+    assert values(facts) == {
+        "batch_size": 4,
+        "mixed_precision": "bf16",
+        "optimizer": "AdamW",
+        "zero_stage": 3,
+        "offload_optimizer_device": "nvme",
+        "offload_dir": "/local_nvme",
+        "offload_param_device": "cpu",
+        "report_to": "wandb",
+    }
+    # "auto" defers to the Trainer: no grad_accum setting from this file
+    assert facts.setting("grad_accum") is None
+    assert where(setting(facts, "offload_dir")) == (15, 7, 15, 20)
+    assert setting(facts, "offload_dir").span.end_column == 32
+    assert setting(facts, "offload_dir").key == "zero_optimization.offload_optimizer.nvme_path"
+    assert where(setting(facts, "zero_stage")) == (12, 5, 12, 14)
+    assert facts.diagnostics == []
+    assert facts.lines[14] == '      "nvme_path": "/local_nvme",'
+
+
+def test_json_values_follow_json_typing() -> None:
+    facts = extract_json('{"a": 1e5, "b": "1", "c": null, "d": [true, 2.5]}', "x.json")
+    got = {assignment.target: assignment.value.raw for assignment in facts.assignments}
+    assert got == {"a": 100000.0, "b": "1", "c": None, "d[0]": True, "d[1]": 2.5}
+    texts = {assignment.target: assignment.value.text for assignment in facts.assignments}
+    assert texts["b"] == '"1"'
+
+
+def test_tab_indented_json_keeps_positions() -> None:
+    text = '{\n\t"zero_optimization": {\n\t\t"stage": 2\n\t}\n}\n'
+    facts = extract_json(text, "ds_config.json")
+    assert where(setting(facts, "zero_stage")) == (3, 3, 3, 12)
+    assert setting(facts, "zero_stage").value.raw == 2
+
+
+def test_json_the_composer_rejects_falls_back_to_key_search() -> None:
+    text = '{\n  "note": "a\x80b",\n  "zero_optimization": {\n    "stage": 2\n  }\n}\n'
+    facts = extract_json(text, "ds.json")
+    assert facts.diagnostics == []
+    assert values(facts) == {"zero_stage": 2}
+    assert setting(facts, "zero_stage").key_span.line == 4
+    assert setting(facts, "zero_stage").key_span.column == 5
+
+
+def test_accelerate_with_deepspeed_file() -> None:
+    facts = load("accelerate_ds.yaml")
+    assert facts.dialects == ("accelerate",)
+    assert values(facts) == {"mixed_precision": "bf16", "num_gpus": 4}
+    assert [(ref.role, ref.target.raw, ref.key) for ref in facts.references] == [
+        ("config", "ds_zero3_nvme.json", "deepspeed_config.deepspeed_config_file")
+    ]
+    assert facts.references[0].target.span.line == 4
+    assert facts.references[0].target.span.column == 26
+
+
+def test_accelerate_inline_deepspeed_options() -> None:
+    facts = load("accelerate_inline.yaml")
+    assert values(facts) == {
+        "grad_accum": 8,
+        "offload_optimizer_device": "cpu",
+        "offload_param_device": "nvme",
+        "offload_dir": "/mnt/nvme/offload",
+        "zero_stage": 3,
+        "mixed_precision": "fp16",
+        "num_gpus": 2,
+    }
+    assert where(setting(facts, "offload_dir")) == (7, 3, 7, 28)
+
+
+def test_axolotl_qlora() -> None:
+    facts = load("axolotl_qlora.yml")
+    assert facts.dialects == ("axolotl",)
+    got = values(facts)
+    assert got["model"] == "NousResearch/Llama-2-7b-hf"
+    assert got["adapter"] == "qlora"
+    assert got["load_in_4bit"] is True and got["load_in_8bit"] is False
+    assert got["lora_r"] == 32
+    # the commented-out `lora_target_linear: true` is not a setting
+    assert got["lora_targets"] == ["q_proj", "v_proj"]
+    assert [s.key for s in facts.settings if s.name == "lora_targets"] == ["lora_target_modules"]
+    assert got["batch_size"] == 2 and got["grad_accum"] == 4 and got["seq_len"] == 4096
+    assert got["report_to"] == "wandb"
+    assert got["mixed_precision"] is UNKNOWN  # bf16: auto; fp16 left empty sets nothing
+    assert [s.key for s in facts.settings if s.name == "mixed_precision"] == ["bf16"]
+    assert got["push_to_hub"] is True and got["hub_private"] is True
+    assert got["dataset"] == "data/alpaca_clean.jsonl"
+    assert where(setting(facts, "dataset")) == (10, 5, 10, 11)
+    refs = {(ref.role, ref.target.raw) for ref in facts.references}
+    assert refs == {
+        ("data", "data/alpaca_clean.jsonl"),
+        ("config", "deepspeed_configs/zero2.json"),
+    }
+    [suppression] = facts.suppressions
+    assert suppression.codes == ("TL303",)
+    assert suppression.reason == "private org repo"
+    assert (suppression.span.line, suppression.first_line, suppression.last_line) == (45, 46, 46)
+    assert suppression.covers(setting(facts, "push_to_hub").span)
+
+
+def test_llamafactory_lora_sft() -> None:
+    facts = load("llamafactory_lora_sft.yaml")
+    assert facts.dialects == ("llamafactory",)
+    assert values(facts) == {
+        "model": "meta-llama/Meta-Llama-3-8B-Instruct",
+        "trust_remote_code": True,
+        "load_in_4bit": True,
+        "adapter": "lora",
+        "lora_r": 8,
+        "lora_targets": "all",
+        "dataset": "identity,alpaca_en_demo",
+        "seq_len": 2048,
+        "output_dir": "saves/llama3-8b/lora/sft",
+        "save_steps": 500,
+        "report_to": "none",
+        "batch_size": 1,
+        "grad_accum": 8,
+        "num_epochs": 3.0,
+        "mixed_precision": "bf16",
+        "grad_checkpointing": False,
+    }
+    # a trailing comment is not part of the value
+    assert setting(facts, "report_to").span.end_column == 15
+
+
+def test_torchtune_lora() -> None:
+    facts = load("torchtune_llama3_1_8b_lora.yaml")
+    assert facts.dialects == ("torchtune",)
+    got = values(facts)
+    assert got["model"] == "meta-llama/Llama-3.1-8B"
+    assert got["adapter"] == "lora"
+    assert got["lora_r"] == 8
+    assert got["lora_targets"] == ["q_proj", "v_proj", "output_proj"]
+    assert got["batch_size"] == 2 and got["grad_accum"] == 8 and got["num_epochs"] == 1
+    assert got["torch_dtype"] == "bfloat16" and got["mixed_precision"] == "no"
+    assert got["grad_checkpointing"] is True
+    assert got["report_to"] == "wandb"
+    assert got["optimizer"] == "torch.optim.AdamW"
+    assert "seq_len" not in got  # max_seq_len: null
+    # ${output_dir} resolves within the document
+    outputs = [s.value.raw for s in facts.settings if s.name == "output_dir"]
+    assert outputs == ["/tmp/torchtune/llama3_1_8B/lora"] * 2
+    model = setting(facts, "model")
+    assert model.value.text == "torchtune.models.llama3_1.lora_llama3_1_8b"
+    assert where(model) == (4, 3, 4, 16)
+    assert [(ref.role, ref.key) for ref in facts.references] == [
+        ("other", "checkpointer.checkpoint_dir")
+    ]
+
+
+def test_torchtune_unresolvable_interpolation_is_unknown() -> None:
+    facts = yaml_of(
+        """
+        model:
+          _component_: torchtune.models.llama2.lora_llama2_7b
+        output_dir: ${oc.env:HOME}/out
+        checkpointer:
+          output_dir: ${nowhere}
+        """
+    )
+    assert [s.value.raw for s in facts.settings if s.name == "output_dir"] == [UNKNOWN, UNKNOWN]
+
+
+def test_trainer_args_yaml() -> None:
+    facts = load("trainer_sft.yaml")
+    assert facts.dialects == ("trainer",)
+    got = values(facts)
+    assert got == {
+        "model": "Qwen/Qwen2.5-0.5B",
+        "revision": "main",
+        "dataset": "trl-lib/Capybara",
+        "torch_dtype": "bfloat16",
+        "batch_size": 8,
+        "grad_accum": 2,
+        "grad_checkpointing": True,
+        "seq_len": 1024,
+        "num_epochs": 1,
+        "mixed_precision": "bf16",
+        "save_strategy": "no",
+        "output_dir": "/dev/shm/qwen-sft",
+        "report_to": ["wandb", "mlflow"],
+        "push_to_hub": True,
+        "hub_private": False,
+        "save_safetensors": False,
+        "adapter": "lora",
+        "lora_r": 16,
+        "lora_targets": "all-linear",
+        "load_in_4bit": True,
+    }
+    strategy = setting(facts, "save_strategy")
+    assert strategy.value.text == '"no"'
+    assert where(strategy) == (14, 1, 14, 16)
+
+
+def test_litgpt_lora() -> None:
+    facts = load("litgpt_lora.yaml")
+    assert facts.dialects == ("litgpt",)
+    got = values(facts)
+    assert got["model"] == "meta-llama/Llama-2-7b-hf"
+    assert got["load_in_4bit"] is True
+    assert got["torch_dtype"] == "bfloat16" and got["mixed_precision"] == "no"
+    assert got["batch_size"] == 2 and got["seq_len"] == 512 and got["save_steps"] == 200
+    assert ("data", "data/train.json") in {(r.role, r.target.raw) for r in facts.references}
+
+
+def test_every_scalar_leaf_is_an_assignment_with_its_position() -> None:
+    facts = yaml_of(
+        """
+        tracking:
+          uri: "http://mlflow.example.com"   # quoted, with a comment
+          tags: [a, 'b c']
+        token: hf_abcdefghijklmnopqrstuvwxyz012345
+        """
+    )
+    got = {
+        a.target: (a.value.raw, a.value.span.line, a.value.span.column) for a in facts.assignments
+    }
+    assert got == {
+        "tracking.uri": ("http://mlflow.example.com", 2, 8),
+        "tracking.tags[0]": ("a", 3, 10),
+        "tracking.tags[1]": ("b c", 3, 13),
+        "token": ("hf_abcdefghijklmnopqrstuvwxyz012345", 4, 8),
+    }
+    uri = facts.assignments[0]
+    assert uri.kind == "key"
+    assert uri.value.text == '"http://mlflow.example.com"'
+    assert uri.value.origin == "config"
+    assert (uri.span.line, uri.span.column) == (2, 3)
+    assert facts.dialects == () and facts.settings == []
+
+
+def test_commented_out_lines_are_never_facts() -> None:
+    facts = yaml_of(
+        """
+        per_device_train_batch_size: 4
+        # per_device_train_batch_size: 64
+        #bf16: true
+        """
+    )
+    assert [(s.name, s.value.raw) for s in facts.settings] == [("batch_size", 4)]
+    assert [a.target for a in facts.assignments] == ["per_device_train_batch_size"]
+
+
+def test_suppression_covers_the_whole_entry() -> None:
+    facts = yaml_of(
+        """
+        zero_optimization:  # tunelint: ignore[TL103, disk-offload-during-training] -- lab box
+          stage: 3
+          offload_param:
+            device: nvme
+
+        other: 1
+        """
+    )
+    [suppression] = facts.suppressions
+    assert suppression.codes == ("TL103", "disk-offload-during-training")
+    assert suppression.reason == "lab box"
+    assert (suppression.first_line, suppression.last_line) == (1, 4)
+    assert (suppression.span.line, suppression.span.column) == (1, 21)
+
+
+def test_suppression_alone_above_skips_other_comments() -> None:
+    facts = yaml_of(
+        """
+        # tunelint: ignore[TL401]
+        # why: vendor model
+        trust_remote_code: true
+        other: 2
+        """
+    )
+    [suppression] = facts.suppressions
+    assert (suppression.first_line, suppression.last_line) == (3, 3)
+    assert suppression.reason == ""
+
+
+def test_hash_inside_quotes_or_block_scalars_is_not_a_comment() -> None:
+    facts = yaml_of(
+        """
+        a: "x # tunelint: ignore[TL1]"
+        b: |
+          # tunelint: ignore[TL2]
+        c: 'it''s # tunelint: ignore[TL3]'
+        d: http://host/#tunelint:ignore[TL4]
+        """
+    )
+    assert facts.suppressions == []
+    assert facts.assignments[0].value.raw == "x # tunelint: ignore[TL1]"
+
+
+def test_unknown_tags_are_never_constructed() -> None:
+    facts = yaml_of(
+        """
+        evil: !!python/object/apply:builtins.exec ["raise SystemExit(3)"]
+        other: !!python/name:os.system
+        custom: !ENV ${HOME}
+        binary: !!binary aGVsbG8=
+        per_device_train_batch_size: !!int "8"
+        """
+    )
+    got = {a.target: a.value.raw for a in facts.assignments}
+    assert got["evil"] is UNKNOWN
+    assert got["other"] is UNKNOWN
+    assert got["custom"] is UNKNOWN
+    assert got["binary"] is UNKNOWN
+    assert got["per_device_train_batch_size"] == 8
+    assert facts.diagnostics == []
+
+
+def test_multi_document_yaml_reads_every_document() -> None:
+    facts = yaml_of(
+        """
+        compute_environment: LOCAL_MACHINE
+        distributed_type: MULTI_GPU
+        num_processes: 2
+        ---
+        base_model: mistralai/Mistral-7B-v0.1
+        micro_batch_size: 1
+        """
+    )
+    assert facts.dialects == ("accelerate", "axolotl")
+    assert values(facts) == {
+        "num_gpus": 2,
+        "model": "mistralai/Mistral-7B-v0.1",
+        "batch_size": 1,
+    }
+    assert setting(facts, "batch_size").key_span.line == 6
+
+
+def test_merge_keys_and_aliases() -> None:
+    facts = yaml_of(
+        """
+        base: &base
+          per_device_train_batch_size: 2
+          bf16: true
+        run:
+          <<: *base
+          per_device_train_batch_size: 8
+        """
+    )
+    got = {a.target: a.value.raw for a in facts.assignments}
+    assert got["run.per_device_train_batch_size"] == 8
+    assert got["run.bf16"] is True
+    assert got["base.per_device_train_batch_size"] == 2
+
+
+def test_broken_yaml_is_a_diagnostic() -> None:
+    facts = yaml_of(
+        """
+        a: 1
+        b: [1, 2
+        c: 3
+        """
+    )
+    [diagnostic] = facts.diagnostics
+    assert diagnostic.code == "parse-error"
+    assert diagnostic.line == 3
+    assert "invalid YAML" in diagnostic.message and "line 3" in diagnostic.message
+
+
+def test_broken_json_is_a_diagnostic_with_line_and_column() -> None:
+    facts = extract_json('{\n  "stage": 3,\n  "x": [1, 2,]\n}\n', "ds.json")
+    [diagnostic] = facts.diagnostics
+    assert (diagnostic.code, diagnostic.line) == ("parse-error", 3)
+    assert "column 14" in diagnostic.message
+    assert facts.settings == [] and facts.assignments == []
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        items = ", ".join([f"*l{level - 1}"] * 9)
+        lines.append(f"l{level}: &l{level} [{items}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_bounded() -> None:
+    started = time.monotonic()
+    facts = extract_yaml(billion_laughs(), "laughs.yaml")
+    assert time.monotonic() - started < 10
+    [diagnostic] = facts.diagnostics
+    assert diagnostic.code == "limit"
+    assert "max_nodes" in diagnostic.message
+    assert len(facts.assignments) <= ConfigLimits().max_nodes
+
+
+def test_recursive_alias_is_bounded() -> None:
+    facts = extract_yaml("a: &a [*a, 1]\n", "loop.yaml")
+    [diagnostic] = facts.diagnostics
+    assert diagnostic.code == "limit" and "max_depth" in diagnostic.message
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_deep_nesting_is_bounded(depth: int) -> None:
+    yaml_facts = extract_yaml("[" * depth + "]" * depth, "deep.yaml")
+    json_facts = extract_json("[" * depth + "]" * depth, "deep.json")
+    for facts in (yaml_facts, json_facts):
+        assert [d.code for d in facts.diagnostics] == ["limit"]
+        assert "max_depth" in facts.diagnostics[0].message
+
+
+def test_limits_are_configurable() -> None:
+    limits = ConfigLimits(max_bytes=10)
+    facts = extract_yaml("a: 1\nb: 2\nc: 3\n", "big.yaml", limits=limits)
+    assert [d.code for d in facts.diagnostics] == ["limit"]
+    assert "max_bytes" in facts.diagnostics[0].message
+    assert extract_json('{"a": [1, 2, 3]}', "n.json", limits=ConfigLimits(max_nodes=3)).diagnostics
+
+
+def test_notebook_placement_sets_cell_and_file_line() -> None:
+    facts = extract_yaml(
+        "\nnum_processes: 2\ndistributed_type: MULTI_GPU\n",
+        "nb.ipynb",
+        cell=4,
+        line_map=[30, 31, 32],
+    )
+    found = setting(facts, "num_gpus")
+    assert (found.span.cell, found.span.line, found.span.file_line) == (4, 2, 31)
+    assert found.key_span.file_line == 31
+
+
+def test_data_file_references() -> None:
+    facts = yaml_of(
+        """
+        dataset:
+          data_files: [train.parquet, s3://bucket/eval.parquet]
+          path: json
+        train_file: data/train.csv
+        """
+    )
+    refs = [(ref.role, ref.target.raw, ref.key) for ref in facts.references]
+    assert refs == [
+        ("data", "train.parquet", "dataset.data_files[0]"),
+        ("data", "data/train.csv", "train_file"),
+    ]
