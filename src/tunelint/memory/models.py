@@ -198,8 +198,10 @@ def find_local_config(model_id: str, cache_dirs: Sequence[Path] | None = None) -
     try:
         if path.is_file() and path.suffix == ".json":
             return path
-        if path.is_dir() and (path / "config.json").is_file():
-            return path / "config.json"
+        if path.is_dir():
+            for name in ("config.json", "adapter_config.json"):  # a model, or a PEFT adapter
+                if (path / name).is_file():
+                    return path / name
     except OSError:
         return None
     if "/" not in model_id or model_id.startswith((".", "/", "~")):
