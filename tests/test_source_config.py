@@ -19,8 +19,8 @@ def load(name: str) -> FileFacts:
     return extract_json(text, name) if name.endswith(".json") else extract_yaml(text, name)
 
 
-def yaml_of(text: str, **kwargs: object) -> FileFacts:
-    return extract_yaml(textwrap.dedent(text).lstrip("\n"), "cfg.yaml", **kwargs)  # type: ignore[arg-type]
+def yaml_of(text: str) -> FileFacts:
+    return extract_yaml(textwrap.dedent(text).lstrip("\n"), "cfg.yaml")
 
 
 def values(facts: FileFacts) -> dict[str, object]:

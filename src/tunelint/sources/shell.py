@@ -119,9 +119,9 @@ class _Reader:
             file_line = self.line_map[line - 1]
         return Span(self.path, line, column, end_line, end_column, self.cell, file_line)
 
-    def lookup(self, name: str) -> object:
+    def lookup(self, name: str) -> tuple[object, str] | None:
         value = self.variables.get(name)
-        return None if value is None else value.raw
+        return None if value is None else (value.raw, value.origin)
 
     def value(self, word: Word, offset: int = 0) -> Value:
         raw, origin = unquote(word.raw[offset:], self.lookup)

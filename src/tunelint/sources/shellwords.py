@@ -209,13 +209,15 @@ def commands(code: str) -> list[list[Word]]:
     return found
 
 
-Lookup = Callable[[str], object]
+# A variable's value and origin, or None when the file never assigned it.
+Lookup = Callable[[str], tuple[object, str] | None]
 
 
 def unquote(raw: str, lookup: Lookup) -> tuple[object, str]:
     """The word's value and how it was decided: ``cli`` (as written), ``env``, ``env-default``.
 
-    ``lookup`` gives a variable's value, or None when the file never assigned it. Command
+    ``lookup`` gives a variable's value and origin, or None when the file never assigned
+    it; a word built from a defaulted variable is ``env-default`` too. Command
     substitutions, positional parameters and unassigned variables make the word Unknown.
     """
     if "$" not in raw and "`" not in raw:
@@ -279,18 +281,24 @@ def _expand(raw: str, index: int, lookup: Lookup) -> tuple[str | None, int, bool
         rest = inner[name.end() :]
         known = lookup(name.group())
         if not rest:
-            return _text(known), end, False
+            return _known(known, end)
         for operator in (":-", "-", ":=", "="):
             if rest.startswith(operator):
                 if known is not None:
-                    return _text(known), end, False
+                    return _known(known, end)
                 default, _ = unquote(rest[len(operator) :], lookup)
                 return _text(default), end, True
         return None, end, False
     name = _NAME.match(raw, index + 1)
     if name is None:
         return "$", index + 1, False
-    return _text(lookup(name.group())), name.end(), False
+    return _known(lookup(name.group()), name.end())
+
+
+def _known(found: tuple[object, str] | None, end: int) -> tuple[str | None, int, bool]:
+    if found is None:
+        return None, end, False
+    return _text(found[0]), end, found[1] == "env-default"
 
 
 def _text(value: object) -> str | None:

@@ -1,0 +1,402 @@
+"""Shell source: launch lines, continuations, env assignments, quoting and positions."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from tunelint.facts import UNKNOWN, FileFacts, FileKind, Launch, Setting
+from tunelint.sources.shell import extract_shell
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+
+
+def shell_of(text: str) -> FileFacts:
+    return extract_shell(textwrap.dedent(text).lstrip("\n"), "run.sh")
+
+
+def only_launch(facts: FileFacts) -> Launch:
+    assert len(facts.launches) == 1, facts.launches
+    return facts.launches[0]
+
+
+def settings_of(facts: FileFacts) -> list[tuple[str, object, str]]:
+    return [(s.name, s.value.raw, s.dialect) for s in facts.settings]
+
+
+def named(facts: FileFacts, name: str) -> Setting:
+    found = facts.setting(name)
+    assert found is not None, name
+    return found
+
+
+def fixture() -> FileFacts:
+    return extract_shell((FIXTURES / "train_multi.sh").read_text(), "train_multi.sh")
+
+
+def test_fixture_launchers_in_order() -> None:
+    facts = fixture()
+    assert facts.kind is FileKind.SHELL
+    assert [launch.launcher for launch in facts.launches] == [
+        "torchrun",
+        "accelerate",
+        "deepspeed",
+        "llamafactory-cli",
+        "axolotl",
+        "tune",
+        "python",
+    ]
+    assert facts.diagnostics == []
+
+
+def test_torchrun_with_continuations_env_and_redirects() -> None:
+    launch = fixture().launches[0]
+    assert (launch.span.line, launch.span.column) == (11, 1)
+    assert (launch.span.end_line, launch.span.end_column) == (19, 23)
+    assert launch.script is not None
+    assert launch.script.raw == "train.py"
+    assert (launch.script.span.line, launch.script.span.column) == (11, 78)
+    assert [config.raw for config in launch.configs] == ["configs/ds_zero3_nvme.json"]
+    args = dict(launch.args)
+    assert args["model_name_or_path"].raw == "meta-llama/Llama-3.1-8B"
+    assert args["output_dir"].raw == "/scratch/runs/llama/ckpt"
+    assert args["gradient_accumulation_steps"].raw is UNKNOWN  # $ACCUM never assigned
+    assert args["bf16"].raw is True
+    assert args["report_to"].raw == "wandb"  # `2>&1 | tee train.log` is not an argument
+    env = dict(launch.env)
+    assert list(env) == ["MODEL", "WANDB_PROJECT", "MLFLOW_TRACKING_URI", "CUDA_VISIBLE_DEVICES"]
+    assert env["CUDA_VISIBLE_DEVICES"].raw == "0,1,2,3"
+
+
+def test_fixture_settings_with_positions() -> None:
+    facts = fixture()
+    torchrun = [s for s in facts.settings if s.span.line in range(11, 20)]
+    assert [(s.name, s.value.raw, s.dialect) for s in torchrun] == [
+        ("num_gpus", 4, "torchrun"),
+        ("model", "meta-llama/Llama-3.1-8B", "trainer"),
+        ("output_dir", "/scratch/runs/llama/ckpt", "trainer"),
+        ("batch_size", 4, "trainer"),
+        ("grad_accum", UNKNOWN, "trainer"),
+        ("mixed_precision", "bf16", "trainer"),
+        ("grad_checkpointing", True, "trainer"),
+        ("report_to", "wandb", "trainer"),
+    ]
+    model = torchrun[1]
+    assert (model.key_span.line, model.key_span.column, model.key_span.end_column) == (12, 5, 24)
+    assert (model.span.line, model.span.column, model.span.end_column) == (12, 26, 33)
+    assert model.value.origin == "env" and model.value.text == '"$MODEL"'
+    output = torchrun[2]
+    assert output.value.origin == "env-default"  # OUT=${OUT_DIR:-/scratch/runs/llama}
+    assert torchrun[0].key == "nproc_per_node"
+
+
+def test_fixture_other_launchers() -> None:
+    facts = fixture()
+    by_line = {s.span.line: [] for s in facts.settings}  # type: dict[int, list[tuple[str, object, str]]]
+    for s in facts.settings:
+        by_line[s.span.line].append((s.name, s.value.raw, s.dialect))
+    assert by_line[21] == [
+        ("num_gpus", 8, "accelerate"),
+        ("mixed_precision", "fp16", "accelerate"),
+        ("dataset", "my org/data # not a comment", "trainer"),
+    ]
+    assert by_line[22] == [("num_gpus", 2, "deepspeed"), ("dataset", "data/train.jsonl", "trainer")]
+    assert by_line[23] == [("seq_len", 4096, "llamafactory")]
+    assert by_line[24] == [("batch_size", 1, "axolotl")]
+    assert by_line[25] == [
+        ("num_gpus", 2, "torchrun"),
+        ("batch_size", 4, "torchtune"),
+        ("grad_checkpointing", False, "torchtune"),
+    ]
+    assert by_line[26] == [("max_steps", 1000, "trainer")]
+    # heredoc bodies are data: `python not_a_launch.py --bf16` there is no launch
+    assert all(launch.span.line < 28 for launch in facts.launches)
+
+
+def test_fixture_references() -> None:
+    refs = [(ref.role, ref.target.raw) for ref in fixture().references]
+    assert refs == [
+        ("script", "train.py"),
+        ("config", "configs/ds_zero3_nvme.json"),
+        ("script", "sft.py"),
+        ("config", "accelerate_ds.yaml"),
+        ("script", "pretrain.py"),
+        ("config", "ds.json"),
+        ("data", "data/train.jsonl"),
+        ("config", "llamafactory_lora_sft.yaml"),
+        ("config", "axolotl_qlora.yml"),
+        ("config", "torchtune_llama3_1_8b_lora.yaml"),
+        ("script", "finetune.py"),
+    ]
+
+
+def test_fixture_env_assignments_and_suppression() -> None:
+    facts = fixture()
+    got = [(a.target, a.value.raw, a.kind, a.span.line, a.span.column) for a in facts.assignments]
+    assert got == [
+        ("MODEL", "meta-llama/Llama-3.1-8B", "env", 4, 8),
+        ("OUT", "/scratch/runs/llama", "env", 5, 1),
+        ("WANDB_PROJECT", "llama-sft", "env", 6, 8),
+        ("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000", "env", 7, 8),
+        ("CUDA_VISIBLE_DEVICES", "0,1,2,3", "env", 11, 1),
+    ]
+    assert facts.assignments[0].value.origin == "env"
+    assert named(facts, "tracking_uri").value.raw == "http://mlflow.internal:5000"
+    [suppression] = facts.suppressions
+    assert suppression.codes == ("TL202",)
+    assert suppression.reason == "scratch is node-local"
+    assert (suppression.first_line, suppression.last_line) == (11, 19)
+    assert suppression.covers(named(facts, "output_dir").span)
+
+
+def test_commented_out_launch_is_ignored() -> None:
+    facts = shell_of(
+        """
+        # python train.py --bf16
+        echo "python train.py --fp16"  # python x.py
+        """
+    )
+    assert facts.launches == [] and facts.settings == []
+
+
+def test_quoted_values_and_equals_flags() -> None:
+    facts = shell_of(
+        """
+        python train.py --output_dir='/data/my runs' --report_to "wandb" --hub_model_id=org/m\\#1
+        """
+    )
+    args = dict(only_launch(facts).args)
+    assert args["output_dir"].raw == "/data/my runs"
+    assert args["output_dir"].text == "'/data/my runs'"
+    assert (args["output_dir"].span.column, args["output_dir"].span.end_column) == (30, 44)
+    assert args["report_to"].raw == "wandb"
+    assert args["hub_model_id"].raw == "org/m#1"
+
+
+def test_single_quotes_do_not_expand() -> None:
+    facts = shell_of(
+        """
+        OUT=/data
+        python train.py --output_dir '$OUT/x' --logging_dir "$OUT/logs" --run_name "$(date)"
+        """
+    )
+    args = dict(only_launch(facts).args)
+    assert args["output_dir"].raw == "$OUT/x"
+    assert args["logging_dir"].raw == "/data/logs"
+    assert args["run_name"].raw is UNKNOWN
+
+
+def test_variables_resolve_only_after_assignment() -> None:
+    facts = shell_of(
+        """
+        python a.py --output_dir $OUT
+        OUT=/first
+        python b.py --output_dir ${OUT}
+        OUT=/second
+        unset OUT
+        python c.py --output_dir ${OUT:-/fallback} --logging_dir $1
+        """
+    )
+    outputs = [dict(launch.args)["output_dir"] for launch in facts.launches]
+    assert [value.raw for value in outputs] == [UNKNOWN, "/first", "/fallback"]
+    assert [value.origin for value in outputs] == ["env", "env", "env-default"]
+    assert dict(facts.launches[2].args)["logging_dir"].raw is UNKNOWN
+
+
+def test_separators_and_prefixes() -> None:
+    facts = shell_of(
+        """
+        cd /w && CUDA_VISIBLE_DEVICES=0 python3.11 -u a.py --bf16; time python b.py --fp16|tee x
+        env WANDB_MODE=offline nohup python -m trainer.main --max_steps 5 &
+        if python c.py --save_steps 10; then echo ok; fi
+        """
+    )
+    launches = facts.launches
+    assert [(launch.script.raw if launch.script else launch.module) for launch in launches] == [
+        "a.py",
+        "b.py",
+        "trainer.main",
+        "c.py",
+    ]
+    assert dict(launches[0].env)["CUDA_VISIBLE_DEVICES"].raw == "0"
+    assert dict(launches[2].env)["WANDB_MODE"].raw == "offline"
+    assert launches[2].module == "trainer.main" and launches[2].script is None
+    assert settings_of(facts) == [
+        ("mixed_precision", "bf16", "trainer"),
+        ("mixed_precision", "fp16", "trainer"),
+        ("max_steps", 5, "trainer"),
+        ("save_steps", 10, "trainer"),
+    ]
+    assert launches[1].span.column == 60
+    assert launches[1].span.end_column == 82
+
+
+def test_not_launches() -> None:
+    facts = shell_of(
+        """
+        python -c "import torch"
+        python -m pip install -U transformers
+        python
+        pip install torch
+        echo python train.py
+        """
+    )
+    assert facts.launches == []
+
+
+def test_accelerate_launch_options_and_module() -> None:
+    facts = shell_of(
+        """
+        accelerate launch --config_file acc.yaml --multi_gpu --num_processes=4 \\
+          --zero_stage 3 --offload_param_device nvme -m axolotl.cli.train qlora.yml --load_in_8bit
+        """
+    )
+    launch = only_launch(facts)
+    assert launch.launcher == "accelerate"
+    assert launch.module == "axolotl.cli.train"
+    assert [config.raw for config in launch.configs] == ["acc.yaml", "qlora.yml"]
+    assert settings_of(facts) == [
+        ("num_gpus", 4, "accelerate"),
+        ("zero_stage", 3, "accelerate"),
+        ("offload_param_device", "nvme", "accelerate"),
+        ("load_in_8bit", True, "axolotl"),
+    ]
+    assert (named(facts, "num_gpus").span.line, named(facts, "num_gpus").span.column) == (1, 70)
+    assert named(facts, "offload_param_device").span.line == 2
+
+
+def test_torchrun_as_python_module_and_nproc_gpu() -> None:
+    facts = shell_of(
+        """
+        python -m torch.distributed.run --nproc-per-node gpu --standalone train.py --fp16
+        """
+    )
+    launch = only_launch(facts)
+    assert launch.launcher == "torchrun"
+    assert launch.script is not None and launch.script.raw == "train.py"
+    assert settings_of(facts) == [
+        ("num_gpus", UNKNOWN, "torchrun"),
+        ("mixed_precision", "fp16", "trainer"),
+    ]
+
+
+def test_tune_run_overrides_and_builtin_config() -> None:
+    facts = shell_of(
+        """
+        tune run lora_finetune_single_device --config llama3_1/8B_lora \\
+          model._component_=torchtune.models.llama3_1.qlora_llama3_1_8b batch_size=8
+        """
+    )
+    launch = only_launch(facts)
+    assert launch.script is not None and launch.script.raw == "lora_finetune_single_device"
+    assert [config.raw for config in launch.configs] == ["llama3_1/8B_lora"]
+    assert facts.references == []  # neither the recipe nor the built-in config is a file
+    assert settings_of(facts) == [
+        ("model", "meta-llama/Llama-3.1-8B", "torchtune"),
+        ("adapter", "qlora", "torchtune"),
+        ("load_in_4bit", True, "torchtune"),
+        ("batch_size", 8, "torchtune"),
+    ]
+    assert named(facts, "batch_size").key_span.line == 2
+
+
+def test_litgpt_finetune() -> None:
+    facts = shell_of(
+        """
+        litgpt finetune lora checkpoints/mistralai/Mistral-7B-v0.1 --quantize bnb.nf4 --devices 2
+        """
+    )
+    assert only_launch(facts).launcher == "litgpt"
+    assert settings_of(facts) == [
+        ("adapter", "lora", "litgpt"),
+        ("load_in_4bit", True, "litgpt"),
+        ("num_gpus", 2, "litgpt"),
+        ("model", "mistralai/Mistral-7B-v0.1", "litgpt"),
+    ]
+
+
+def test_trl_cli_and_multi_value_flags() -> None:
+    facts = shell_of(
+        """
+        trl sft --config sft.yaml --report_to wandb tensorboard --lora_target_modules q_proj v_proj
+        """
+    )
+    launch = only_launch(facts)
+    assert launch.launcher == "trl"
+    assert [(ref.role, ref.target.raw) for ref in facts.references] == [("config", "sft.yaml")]
+    assert settings_of(facts) == [
+        ("report_to", ["wandb", "tensorboard"], "trainer"),
+        ("lora_targets", ["q_proj", "v_proj"], "trainer"),
+    ]
+
+
+def test_export_forms() -> None:
+    facts = shell_of(
+        """
+        declare -x HF_HOME=/cache
+        export A=1 B="two words"
+        C=3
+        export C
+        python x.py
+        """
+    )
+    assert [(a.target, a.value.raw) for a in facts.assignments] == [
+        ("HF_HOME", "/cache"),
+        ("A", "1"),
+        ("B", "two words"),
+        ("C", "3"),
+    ]
+    assert [name for name, _ in only_launch(facts).env] == ["HF_HOME", "A", "B", "C"]
+
+
+def test_unbalanced_quote_is_a_diagnostic_and_reading_goes_on() -> None:
+    facts = shell_of(
+        """
+        python a.py --bf16
+        echo "oops
+        """
+    )
+    [diagnostic] = facts.diagnostics
+    assert diagnostic.code == "parse-error"
+    assert diagnostic.line == 2
+    assert len(facts.launches) == 1
+
+
+def test_multiline_quoted_string_spans_lines() -> None:
+    facts = shell_of(
+        """
+        python a.py --run_name "first
+        second" --save_steps 5
+        python b.py
+        """
+    )
+    assert [launch.span.line for launch in facts.launches] == [1, 3]
+    assert named(facts, "save_steps").span.line == 2
+
+
+def test_suppression_on_the_line_covers_the_logical_line() -> None:
+    facts = shell_of(
+        """
+        deepspeed train.py \\
+          --deepspeed ds.json  # tunelint: ignore[TL103] -- test rig
+        python other.py
+        """
+    )
+    [suppression] = facts.suppressions
+    assert (suppression.first_line, suppression.last_line) == (1, 2)
+    assert (suppression.span.line, suppression.span.column) == (2, 24)
+    assert suppression.reason == "test rig"
+
+
+def test_line_map_for_notebook_cells() -> None:
+    facts = extract_shell(
+        "\n torchrun --nproc_per_node 2 t.py\n", "nb.ipynb", cell=3, line_map=[40, 41]
+    )
+    launch = only_launch(facts)
+    assert (launch.span.cell, launch.span.line, launch.span.column, launch.span.file_line) == (
+        3,
+        2,
+        2,
+        41,
+    )
+    assert named(facts, "num_gpus").key_span.file_line == 41
