@@ -19,13 +19,15 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
-from tunelint.facts import Diagnostic, FileFacts, FileKind, Suppression
+from tunelint.dialects import canonical_settings
+from tunelint.facts import Assignment, Diagnostic, FileFacts, FileKind, Span, Suppression, Value
 from tunelint.sources.config import extract_json, extract_yaml
 from tunelint.sources.python import extract_python
 from tunelint.sources.shell import extract_shell
 from tunelint.sources.shellwords import split_lines
 
 Extractor = Callable[..., FileFacts]
+LineMap = Sequence[int] | None
 _WRITEFILE: dict[str, Extractor] = {
     ".yaml": extract_yaml,
     ".yml": extract_yaml,
@@ -34,7 +36,7 @@ _WRITEFILE: dict[str, Extractor] = {
     ".py": extract_python,
 }
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "python3"})
-_SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script bash", "script sh"})
+_SHELL_CELL_MAGICS = frozenset({"bash", "sh"})
 _ENV_MAGIC = re.compile(r"%(?:env|set_env)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$")
 _SHELL_MAGIC = re.compile(r"%(?:sx|system)\s")
 _CAPTURE = re.compile(r"[\w.]+\s*=\s*!")
@@ -108,16 +110,18 @@ def _blank(line: str) -> str:
 
 
 def _kinds(lines: Sequence[str]) -> list[str]:
-    """What each line is: ``shell`` (``!``, ``%env``, ``%sx``, ``x = !``), ``magic``,
-    ``comment``, ``blank`` or ``python``. A comment goes with the line it sits above."""
+    """What each line is: ``shell`` (``!``, ``%sx``, ``x = !``), ``env`` (``%env``),
+    ``magic``, ``comment``, ``blank`` or ``python``. A comment goes with the line below."""
     kinds: list[str] = []
     continued = False
     for line in lines:
         stripped = line.lstrip()
         if continued:
             kind = "shell-continued"
+        elif _ENV_MAGIC.match(stripped):
+            kind = "env"
         elif stripped.startswith("!") or any(
-            pattern.match(stripped) for pattern in (_CAPTURE, _ENV_MAGIC, _SHELL_MAGIC)
+            pattern.match(stripped) for pattern in (_CAPTURE, _SHELL_MAGIC)
         ):
             kind = "shell"
         elif stripped.startswith("%"):
@@ -138,13 +142,10 @@ def _kinds(lines: Sequence[str]) -> list[str]:
 
 
 def _shell_line(line: str) -> str:
-    """The shell command of a ``!``/``%env``/``%sx``/``x = !`` line, columns kept."""
+    """The shell command of a ``!``/``%sx``/``x = !`` line, columns kept."""
     stripped = line.lstrip()
     indent = len(line) - len(stripped)
-    env = _ENV_MAGIC.match(stripped)
     capture = _CAPTURE.match(stripped)
-    if env is not None:
-        return " " * (indent + env.start(1)) + f"{env.group(1)}={env.group(2)}"
     if _SHELL_MAGIC.match(stripped):
         magic = stripped.split(None, 1)[0]
         return " " * (indent + len(magic)) + stripped[len(magic) :]
@@ -154,11 +155,11 @@ def _shell_line(line: str) -> str:
     return " " * (indent + bangs) + stripped[bangs:]
 
 
-def _split_cell(lines: Sequence[str]) -> tuple[list[str], list[str]]:
+def _split_cell(lines: Sequence[str], kinds: list[str]) -> tuple[list[str], list[str]]:
     """The cell as Python (magics blanked) and as shell (only its shell lines), same shape."""
     python: list[str] = []
     shell: list[str] = []
-    for line, kind in zip(lines, _kinds(lines), strict=True):
+    for line, kind in zip(lines, kinds, strict=True):
         if kind in {"python", "comment", "blank"}:
             python.append(line)
         else:  # a continued shell line sits inside a command: nothing to keep indented
@@ -170,33 +171,74 @@ def _split_cell(lines: Sequence[str]) -> tuple[list[str], list[str]]:
     return python, shell
 
 
-def _code_cell(
-    facts: FileFacts, number: int, lines: Sequence[str], line_map: Sequence[int] | None
-) -> None:
-    def run(extract: Extractor, cell_lines: Sequence[str]) -> None:
-        if any(line.strip() for line in cell_lines):
-            text = "\n".join(cell_lines) + "\n"
-            part = extract(text, facts.path, cell=number, line_map=line_map)
-            _merge(facts, part, number, line_map)
+class _Cells:
+    """Reads code cells in order; ``%env`` and ``os.environ`` assignments carry forward
+    to later ``!`` lines, which inherit the kernel's environment."""
 
-    first = lines[0].strip() if lines else ""
-    if first.startswith("%%"):
-        magic = " ".join(first[2:].split()[:2]) if first[2:].startswith("script") else first[2:]
-        name, _, argument = magic.partition(" ")
-        body = ["", *lines[1:]]
-        if magic in _SHELL_CELL_MAGICS:
-            run(extract_shell, body)
+    def __init__(self, facts: FileFacts) -> None:
+        self.facts = facts
+        self.kernel_env: dict[str, Value] = {}
+
+    def run(
+        self, extract: Extractor, lines: Sequence[str], number: int, line_map: LineMap
+    ) -> FileFacts | None:
+        if not any(line.strip() for line in lines):
+            return None
+        text = "\n".join(lines) + "\n"
+        if extract is extract_shell:
+            env = tuple(self.kernel_env.items())
+            part = extract_shell(text, self.facts.path, cell=number, line_map=line_map, env=env)
+        else:
+            part = extract(text, self.facts.path, cell=number, line_map=line_map)
+        _merge(self.facts, part, number, line_map)
+        return part
+
+    def code(self, number: int, lines: Sequence[str], line_map: LineMap) -> None:
+        first = lines[0].strip() if lines else ""
+        if first.startswith("%%"):
+            self.cell_magic(number, first[2:], ["", *lines[1:]], line_map)
+            return
+        kinds = _kinds(lines)
+        for index, kind in enumerate(kinds):
+            if kind == "env":
+                self.env_magic(number, index + 1, lines[index], line_map)
+        python, shell = _split_cell(lines, kinds)
+        self.run(extract_shell, shell, number, line_map)
+        part = self.run(extract_python, python, number, line_map)
+        for assignment in part.assignments if part is not None else ():
+            if assignment.kind == "env":
+                self.kernel_env[assignment.target] = assignment.value
+
+    def cell_magic(self, number: int, magic: str, body: list[str], line_map: LineMap) -> None:
+        words = magic.split()
+        name = words[0] if words else ""
+        if name in _SHELL_CELL_MAGICS or (name == "script" and words[1:2] in (["bash"], ["sh"])):
+            self.run(extract_shell, body, number, line_map)
         elif name == "writefile":
-            target = [word for word in argument.split() if not word.startswith("-")]
+            target = [word for word in words[1:] if not word.startswith("-")]
             suffix = next((s for s in _WRITEFILE if target and target[-1].endswith(s)), None)
             if suffix is not None:
-                run(_WRITEFILE[suffix], body)
+                self.run(_WRITEFILE[suffix], body, number, line_map)
         elif name in _PYTHON_CELL_MAGICS:
-            _code_cell(facts, number, body, line_map)
-        return
-    python, shell = _split_cell(lines)
-    run(extract_shell, shell)
-    run(extract_python, python)
+            self.code(number, body, line_map)
+
+    def env_magic(self, number: int, line: int, text: str, line_map: LineMap) -> None:
+        """``%env NAME=value``: an exported variable for every later ``!`` line."""
+        match = _ENV_MAGIC.match(text.lstrip())
+        assert match is not None
+        indent = len(text) - len(text.lstrip())
+        file_line = line_map[line - 1] if line_map is not None and line <= len(line_map) else None
+
+        def span(start: int, end: int) -> Span:
+            return Span(
+                self.facts.path, line, indent + start + 1, line, indent + end, number, file_line
+            )
+
+        value = Value(match.group(2), span(*match.span(2)), "env", match.group(2))
+        key_span = span(*match.span(1))
+        self.facts.assignments.append(Assignment(match.group(1), value, "env", key_span))
+        self.facts.settings.extend(canonical_settings("env", match.group(1), value, key_span))
+        self.kernel_env[match.group(1)] = value
 
 
 def _merge(facts: FileFacts, part: FileFacts, number: int, line_map: Sequence[int] | None) -> None:
@@ -248,6 +290,7 @@ def extract_notebook(text: str, path: str) -> FileFacts:
         facts.diagnostics.append(Diagnostic(path, "bad-notebook", message, 1))
         return facts
     locator = _Locator(text)
+    reader = _Cells(facts)
     all_lines: list[tuple[str, ...]] = []
     for number, cell in enumerate(cells, start=1):
         key = "source" if isinstance(cell, dict) and "source" in cell else "input"
@@ -265,7 +308,7 @@ def extract_notebook(text: str, path: str) -> FileFacts:
         all_lines.append(tuple(lines))
         line_map = locator.find(key, source, len(lines))
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            _code_cell(facts, number, lines, line_map)
+            reader.code(number, lines, line_map)
     facts.cell_lines = tuple(all_lines)
     return facts
 

@@ -512,10 +512,21 @@ def _suppressions(lines: list[LogicalLine], reader: _Reader) -> list[Suppression
 
 
 def extract_shell(
-    text: str, path: str, *, cell: int | None = None, line_map: Sequence[int] | None = None
+    text: str,
+    path: str,
+    *,
+    cell: int | None = None,
+    line_map: Sequence[int] | None = None,
+    env: Sequence[tuple[str, Value]] = (),
 ) -> FileFacts:
-    """Facts of a shell script, or of a notebook cell's shell lines (``cell``, ``line_map``)."""
+    """Facts of a shell script, or of a notebook cell's shell lines (``cell``, ``line_map``).
+
+    ``env`` is the environment the lines start with, exported (a notebook kernel's ``%env``).
+    """
     reader = _Reader(path, cell, line_map)
+    for name, value in env:
+        reader.variables[name] = value
+        reader.exported.append(name)
     facts = reader.read(text)
     facts.lines = tuple(split_lines(text))
     return facts
