@@ -83,4 +83,5 @@ def _finding(rule: RuleMeta, hit: Hit, files: Mapping[str, FileFacts]) -> Findin
         snippet=snippet,
         related=hit.related,
         fix=hit.fix,
+        properties=dict(hit.properties),
     )

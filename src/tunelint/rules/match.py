@@ -48,6 +48,7 @@ class Hit:
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
     severity: Severity | None = None
+    properties: dict[str, object] = field(default_factory=dict)
 
 
 PolicyLookup = Callable[[str], Any]

@@ -1,0 +1,142 @@
+"""TL101: a job's estimated peak training memory against the GPU budget.
+
+The estimate comes from ``tunelint.memory`` (see docs/memory.md for the formula and its
+sources). Severity follows the design: the rule's own severity when even the optimistic
+figure is over budget, one level lower when only the point or conservative figure is, and
+one level lower again when a paged optimizer or CPU offload lets the run spill (slow, but
+it may run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tunelint.findings import Related, Severity
+from tunelint.jobs import Job
+from tunelint.rules.checks import CheckContext, register
+from tunelint.rules.match import Hit
+
+GIB = 1 << 30
+# Settings that shape the estimate, shown as related locations when a job sets them.
+RELATED = (
+    "batch_size",
+    "seq_len",
+    "adapter",
+    "load_in_4bit",
+    "load_in_8bit",
+    "optimizer",
+    "grad_checkpointing",
+    "zero_stage",
+    "num_gpus",
+    "mixed_precision",
+    "torch_dtype",
+)
+FRAMEWORK_BY_DIALECT = {"torchtune": "torchtune", "litgpt": "litgpt"}
+
+
+def _gib(value: int) -> str:
+    return f"{value / GIB:.1f} GiB"
+
+
+def _lower(severity: Severity) -> Severity:
+    return Severity(max(Severity.INFO, severity - 1))
+
+
+def _plain_settings(job: Job, context: CheckContext) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        name: setting.value.raw for name, setting in job.settings.items() if setting.value.known
+    }
+    for member in job.members:
+        facts = context.files.get(member)
+        for dialect in facts.dialects if facts is not None else ():
+            if dialect in FRAMEWORK_BY_DIALECT:
+                settings.setdefault("framework", FRAMEWORK_BY_DIALECT[dialect])
+    return settings
+
+
+def _spills(settings: dict[str, Any]) -> bool:
+    optimizer = str(settings.get("optimizer", "")).lower()
+    offload = {
+        str(settings.get(k, "")).lower()
+        for k in ("offload_optimizer_device", "offload_param_device")
+    }
+    return "paged" in optimizer or "cpu" in offload
+
+
+def _budget(context: CheckContext) -> Any:
+    from tunelint.memory.gpus import resolve_budget
+
+    request = context.budget or {}
+    return resolve_budget(
+        cli_vram=request.get("cli_vram"),
+        cli_gpu=request.get("cli_gpu"),
+        policy_gpus=tuple(context.policy("hardware.gpus", []) or []),
+        policy_vram=context.policy("hardware.vram"),
+        detect=str(context.policy("hardware.detect", "auto")),
+    )
+
+
+@register("model-exceeds-vram")
+def check(context: CheckContext) -> Iterator[Hit]:
+    training_jobs = [job for job in context.jobs if job.trains and job.raw("model")]
+    if not training_jobs:
+        return
+    budget = _budget(context)
+    if budget.bytes_per_device is None:
+        return
+    from tunelint.memory import UnknownModelError, estimate_from_settings
+
+    for job in training_jobs:
+        settings = _plain_settings(job, context)
+        try:
+            estimate = estimate_from_settings(settings)
+        except (UnknownModelError, ValueError):
+            continue
+        limit = budget.bytes_per_device
+        if estimate.optimistic_bytes > limit:
+            severity = context.rule.severity
+            verdict = "does not fit"
+        elif max(estimate.total_bytes, estimate.conservative_bytes) > limit:
+            severity = _lower(context.rule.severity)
+            verdict = "may not fit"
+        else:
+            continue
+        if _spills(settings):
+            severity = _lower(severity)
+        top = sorted(estimate.breakdown.items(), key=lambda item: -item[1])[:3]
+        terms = ", ".join(f"{name} {_gib(size)}" for name, size in top)
+        model_setting = job.settings["model"]
+        related = tuple(
+            Related(job.settings[name].span, f"{name} = {job.settings[name].value.raw!r}")
+            for name in RELATED
+            if name in job.settings and job.settings[name].value.known
+        )
+        detail = (
+            f"{estimate.model_id} {verdict} in {budget.label}: ~{_gib(estimate.total_bytes)} "
+            f"estimated per GPU (optimistic {_gib(estimate.optimistic_bytes)}, conservative "
+            f"{_gib(estimate.conservative_bytes)}) against a budget of {_gib(limit)}; "
+            f"largest terms: {terms}"
+        )
+        if estimate.assumptions:
+            detail += "; assumed: " + "; ".join(estimate.assumptions)
+        properties: dict[str, object] = {
+            "estimate_bytes": estimate.total_bytes,
+            "optimistic_bytes": estimate.optimistic_bytes,
+            "conservative_bytes": estimate.conservative_bytes,
+            "budget_bytes": limit,
+            "budget": budget.label,
+            "params": estimate.params,
+            "params_source": estimate.params_source,
+            "verdict": verdict,
+            "job": job.id,
+        }
+        yield Hit(
+            model_setting.span,
+            {"detail": detail},
+            anchor=f"job:{job.entry}:{model_setting.key}",
+            scope=job.entry,
+            related=related,
+            severity=severity,
+            properties=properties,
+        )
