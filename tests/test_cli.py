@@ -135,3 +135,35 @@ def test_invalid_policy_is_exit_2_with_file_and_line(
     assert main(["check", "."]) == 2
     err = capsys.readouterr().err
     assert "tunelint.yaml:3" in err and "data_protection" in err
+
+
+def test_budget_options_are_validated(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "risky.py", "--gpu", "rtx-9999"]) == 2
+    assert "unknown GPU 'rtx-9999'" in capsys.readouterr().err
+    assert main(["check", "risky.py", "--vram", "lots"]) == 2
+    assert "--vram" in capsys.readouterr().err
+    assert main(["check", "risky.py", "--gpu", "rtx-4090"]) == 1
+
+
+def test_vram_option_overrides_the_policy_budget(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "tunelint.yaml").write_text(
+        "version: 1\nhardware: {gpus: [rtx-4090], detect: 'off'}\n"
+    )
+    (project / "launch.sh").write_text(
+        "python train.py --model_name_or_path meta-llama/Llama-2-7b-hf "
+        "--per_device_train_batch_size 1 --gradient_checkpointing\n"
+    )
+    (project / "train.py").write_text(
+        "from transformers import Trainer\nTrainer(model=None).train()\n"
+    )
+    main(["check", ".", "--select", "TL101", "--format", "json"])
+    on_4090 = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["rule_id"] for f in on_4090] == ["TL101"]
+    assert "RTX 4090" in on_4090[0]["message"]
+    main(["check", ".", "--select", "TL101", "--format", "json", "--vram", "200GiB"])
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+    main(["check", ".", "--select", "TL101", "--format", "json", "--gpu", "h100"])
+    on_h100 = json.loads(capsys.readouterr().out)["findings"]
+    assert on_h100 and "H100" in on_h100[0]["message"]

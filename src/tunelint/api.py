@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 from tunelint.discover import SourceFile, discover
 from tunelint.facts import Diagnostic, FileFacts, FileKind
@@ -174,6 +175,7 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
         policy = load_policy(options.policy_path, (options.cwd / given[0]))
     except PolicyError as error:
         raise ConfigurationError(str(error)) from None
+    _check_budget_names(policy, options)
     rules = active_rules(policy, options)
     found = discover(
         given,
@@ -224,9 +226,44 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
         rules=list(rules),
         fail_on=options.fail_on or policy.fail_on,
         root=str(policy.root),
+        **_review_context(given, files, policy),
     )
     report.sort()
     return report
+
+
+def _review_context(
+    given: Sequence[str], files: Mapping[str, FileFacts], policy: Policy
+) -> dict[str, Any]:
+    """What the review checklist needs beyond findings: paths, destinations, policy."""
+    from tunelint.destinations import find_destinations
+
+    return {
+        "paths": list(given),
+        "destinations": find_destinations(files),
+        "policy": dict(policy.data),
+    }
+
+
+def _check_budget_names(policy: Policy, options: Options) -> None:
+    """A typo in --vram, --gpu or hardware.gpus is a configuration error, not a silent skip."""
+    if options.vram is None and options.gpu is None and not policy.get("hardware"):
+        return
+    from tunelint.memory.gpus import PROFILES, find_profile, parse_size
+
+    for size, where in ((options.vram, "--vram"), (policy.get("hardware.vram"), "hardware.vram")):
+        if size is None:
+            continue
+        try:
+            parse_size(size)
+        except ValueError as error:
+            raise ConfigurationError(f"{where}: {error}") from None
+    names = [(options.gpu, "--gpu")] if options.gpu else []
+    names += [(name, "hardware.gpus") for name in policy.get("hardware.gpus", []) or []]
+    for name, where in names:
+        if find_profile(str(name)) is None:
+            known = ", ".join(profile.key for profile in PROFILES)
+            raise ConfigurationError(f"{where}: unknown GPU {name!r}; known profiles: {known}")
 
 
 def _unread(facts: FileFacts) -> bool:
