@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
-from tunelint.facts import UNKNOWN
+from tunelint.facts import UNKNOWN, Span, Value
 
 _HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][\w.-]*)\2")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -309,4 +310,47 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-__all__ = ["Comment", "LogicalLine", "Word", "commands", "logical_lines", "split_lines", "unquote"]
+class WordReader:
+    """Values and positions of words in the current logical line, ``$VAR`` resolved from
+    the variables assigned so far."""
+
+    def __init__(self, path: str, cell: int | None, line_map: Sequence[int] | None) -> None:
+        self.path = path
+        self.cell = cell
+        self.line_map = line_map
+        self.variables: dict[str, Value] = {}
+        self.logical: LogicalLine = LogicalLine(1)
+
+    def span(self, start: int, end: int) -> Span:
+        line, column, end_line, end_column = self.logical.where(start, end)
+        file_line = None
+        if self.line_map is not None and 0 < line <= len(self.line_map):
+            file_line = self.line_map[line - 1]
+        return Span(self.path, line, column, end_line, end_column, self.cell, file_line)
+
+    def lookup(self, name: str) -> tuple[object, str] | None:
+        value = self.variables.get(name)
+        return None if value is None else (value.raw, value.origin)
+
+    def value(self, word: Word, offset: int = 0) -> Value:
+        raw, origin = unquote(word.raw[offset:], self.lookup)
+        return Value(raw, self.span(word.start + offset, word.end), origin, word.raw[offset:])
+
+    def literal(self, word: Word) -> str | None:
+        return self.value(word).as_str()
+
+    def name_of(self, word: Word) -> str:
+        text = self.literal(word) or ""
+        return PurePosixPath(text).name if "/" in text else text
+
+
+__all__ = [
+    "Comment",
+    "LogicalLine",
+    "Word",
+    "WordReader",
+    "commands",
+    "logical_lines",
+    "split_lines",
+    "unquote",
+]
