@@ -133,9 +133,38 @@ def extract_file(file: SourceFile, max_bytes: int) -> FileFacts:
 
 
 def extract_all(
-    files: Sequence[SourceFile], max_bytes: int, options: Options
+    files: Sequence[SourceFile],
+    max_bytes: int,
+    options: Options,
+    *,
+    root: Path | None = None,
+    rules: Sequence[RuleMeta] | None = None,
 ) -> dict[str, FileFacts]:
-    return {file.path: extract_file(file, max_bytes) for file in files}
+    """Facts per file, in the order given.
+
+    Files that cannot hold anything ``rules`` read are not parsed (without ``rules``, every
+    file is; ``TUNELINT_PREFILTER=0`` turns the prefilter off). Facts are cached under
+    ``root``/.tunelint_cache unless ``options.use_cache`` is off, and files are parsed on
+    ``options.jobs`` processes (0: every core).
+    """
+    import os
+
+    from tunelint.parallel import extract_files
+    from tunelint.prefilter import PASS_ALL, build
+
+    prefilter = PASS_ALL
+    if rules is not None and os.environ.get("TUNELINT_PREFILTER", "1").lower() not in {
+        "0",
+        "off",
+        "no",
+        "false",
+    }:
+        prefilter = build(rules)
+    cache_root = root if options.use_cache else None
+    extraction = extract_files(
+        files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_root=cache_root
+    )
+    return extraction.facts
 
 
 def active_rules(policy: Policy, options: Options) -> list[RuleMeta]:
@@ -187,7 +216,7 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     max_bytes = options.max_file_bytes or int(
         policy.get("limits.max_file_bytes", DEFAULT_MAX_FILE_BYTES)
     )
-    files = extract_all(found.files, max_bytes, options)
+    files = extract_all(found.files, max_bytes, options, root=policy.root, rules=rules)
     jobs = assemble(files)
     budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
     findings, rule_diagnostics = run_rules(rules, files, jobs, policy, budget=budget)

@@ -281,6 +281,9 @@ class FileFacts:
     # The file's text lines (notebooks: per cell), for code frames and fingerprints.
     lines: tuple[str, ...] = ()
     cell_lines: tuple[tuple[str, ...], ...] = ()
+    # True when the prefilter found nothing any rule could read and the file was not parsed:
+    # it counts as checked, with empty facts (see tunelint.prefilter).
+    prefiltered: bool = False
 
     def calls_named(self, *patterns: str) -> Iterator[Call]:
         from fnmatch import fnmatchcase

@@ -1,0 +1,286 @@
+"""Per-file cache of facts in ``.tunelint_cache/`` under the policy root.
+
+An entry holds the pickled FileFacts of one file and is found by a key over:
+
+* the file's content (SHA-256 of its bytes), its displayed path and its kind (facts carry
+  the path in every span, and the kind decides the source);
+* the *code fingerprint*: tunelint's version, this module's ``SCHEMA``, the Python version,
+  the versions of the parsers (libcst, PyYAML) and a hash of the source code of every module
+  in the tunelint package. Hashing the code (rather than trusting the version number) keeps
+  the cache correct in a checkout where sources change without a release.
+
+Rules and policy are not in the key: only facts are cached, and rule evaluation runs every
+time. Prefiltered files are not cached either (the prefilter depends on the enabled rules and
+is cheaper than a cache lookup).
+
+Unpickling runs code, so an entry is trusted only after its HMAC-SHA256 verifies. The HMAC
+key is a random per-user secret kept outside the repository (``$XDG_CACHE_HOME/tunelint/``,
+mode 0600), so a cache directory committed to a repository or planted by another user cannot
+be forged: it fails verification and is rebuilt. Verified payloads are further unpickled with
+an allow-list of classes (tunelint's facts and plain builtins). Writes go to a temporary file
+and are moved into place with ``os.replace``, so concurrent runs never see half an entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import io
+import os
+import pickle
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from tunelint.facts import FileFacts, FileKind
+
+CACHE_DIR: Final = ".tunelint_cache"
+SCHEMA: Final = 1
+MAGIC: Final = b"TLFACTS1"
+DIGEST_SIZE: Final = 32
+HEADER_SIZE: Final = len(MAGIC) + DIGEST_SIZE
+KEY_ENV: Final = "TUNELINT_CACHE_KEY_FILE"
+KEEP_GENERATIONS: Final = 4
+PARSER_DISTRIBUTIONS: Final = ("libcst", "PyYAML")
+CACHEDIR_TAG: Final = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by tunelint.\n"
+    "# For information about cache directory tags, see:\n"
+    "#\thttps://bford.info/cachedir/\n"
+)
+GITIGNORE: Final = "# Automatically created by tunelint.\n*\n"
+
+_ALLOWED_GLOBALS: Final = {
+    "tunelint.facts": frozenset(
+        {
+            "FileFacts",
+            "FileKind",
+            "Span",
+            "Value",
+            "Call",
+            "Setting",
+            "Assignment",
+            "Launch",
+            "Reference",
+            "Suppression",
+            "Diagnostic",
+            "UNKNOWN",
+            "_Unknown",
+        }
+    ),
+    "builtins": frozenset({"set", "frozenset", "complex", "bytes", "bytearray", "slice", "range"}),
+    "copyreg": frozenset({"_reconstructor"}),
+}
+
+
+class CacheError(Exception):
+    """An entry that must not be used: wrong header, bad digest, disallowed content."""
+
+
+class _FactsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if name in _ALLOWED_GLOBALS.get(module, frozenset()):
+            return super().find_class(module, name)
+        raise CacheError(f"cache entry refers to {module}.{name}, which facts never hold")
+
+
+def code_fingerprint() -> str:
+    """Changes whenever the facts a file yields could change: code, parsers, Python."""
+    from importlib import metadata
+
+    import tunelint
+
+    digest = hashlib.sha256()
+    package = Path(tunelint.__file__).resolve().parent
+    parts = [f"schema={SCHEMA}", f"tunelint={tunelint.__version__}", f"python={sys.version}"]
+    for distribution in PARSER_DISTRIBUTIONS:
+        try:
+            parts.append(f"{distribution}={metadata.version(distribution)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{distribution}=?")
+    digest.update("\n".join(parts).encode())
+    for module in sorted(package.rglob("*.py")):
+        digest.update(module.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(module.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _key_file() -> Path:
+    configured = os.environ.get(KEY_ENV)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tunelint" / "cache-hmac-key"
+
+
+def load_secret(path: Path | None = None) -> bytes | None:
+    """The per-user HMAC key, created on first use; None when it cannot be kept."""
+    path = path or _key_file()
+    try:
+        secret = path.read_bytes()
+        if len(secret) >= 32:
+            return secret
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secret = secrets.token_bytes(32)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secret)
+            os.chmod(temporary, 0o600)
+            try:
+                os.link(temporary, path)  # never replace a key another run just made
+            except FileExistsError:
+                pass
+            except OSError:  # no hard links here: last writer wins, others' entries rebuild
+                os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        secret = path.read_bytes()
+    except OSError:
+        return None
+    return secret if len(secret) >= 32 else None
+
+
+@dataclass(slots=True)
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    rejected: int = 0  # entries that failed verification and were rebuilt
+    writes: int = 0
+
+    def add(self, other: CacheStats) -> None:
+        self.hits += other.hits
+        self.misses += other.misses
+        self.rejected += other.rejected
+        self.writes += other.writes
+
+
+@dataclass(slots=True)
+class FactsCache:
+    """One generation of the cache: the entries made by this code fingerprint."""
+
+    directory: Path
+    secret: bytes
+    stats: CacheStats = field(default_factory=CacheStats)
+
+    @classmethod
+    def open(cls, root: Path, fingerprint: str | None = None) -> FactsCache | None:
+        """The cache under ``root``; None when it cannot be used (read-only, no key)."""
+        secret = load_secret()
+        if secret is None:
+            return None
+        base = root / CACHE_DIR
+        directory = base / (fingerprint or code_fingerprint())[:32]
+        try:
+            if directory.is_dir():
+                os.utime(directory)  # in use: the newest generations survive pruning
+            else:
+                _prepare(base)
+                directory.mkdir(parents=True, exist_ok=True)
+                _prune(base, keep=directory)
+        except OSError:
+            return None
+        return cls(directory, secret)
+
+    def key(self, path: str, kind: FileKind, data: bytes) -> str:
+        digest = hashlib.sha256()
+        digest.update(kind.value.encode() + b"\0" + path.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / key[:2] / key
+
+    def _mac(self, key: str, payload: bytes) -> bytes:
+        return hmac.new(self.secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+    def get(self, key: str, path: str, kind: FileKind) -> FileFacts | None:
+        """The cached facts, or None (missing, or rejected and removed: rebuild them)."""
+        entry = self._entry(key)
+        try:
+            blob = entry.read_bytes()
+        except OSError:
+            self.stats.misses += 1
+            return None
+        try:
+            facts = self._decode(key, blob)
+            if facts.path != path or facts.kind != kind:
+                raise CacheError("entry belongs to another file")
+        except CacheError:
+            self.stats.rejected += 1
+            self.stats.misses += 1
+            with contextlib.suppress(OSError):
+                entry.unlink()
+            return None
+        self.stats.hits += 1
+        return facts
+
+    def _decode(self, key: str, blob: bytes) -> FileFacts:
+        if len(blob) < HEADER_SIZE or not blob.startswith(MAGIC):
+            raise CacheError("not a tunelint cache entry")
+        digest, payload = blob[len(MAGIC) : HEADER_SIZE], blob[HEADER_SIZE:]
+        if not hmac.compare_digest(digest, self._mac(key, payload)):
+            raise CacheError("digest does not match: corrupted or not written by this user")
+        try:
+            facts = _FactsUnpickler(io.BytesIO(payload)).load()
+        except CacheError:
+            raise
+        except Exception as error:
+            raise CacheError(f"cannot unpickle: {error}") from None
+        if not isinstance(facts, FileFacts):
+            raise CacheError("entry does not hold FileFacts")
+        return facts
+
+    def put(self, key: str, facts: FileFacts) -> None:
+        """Store atomically; failures (read-only disk, full disk) only cost the next run time."""
+        payload = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = MAGIC + self._mac(key, payload) + payload
+        entry = self._entry(key)
+        try:
+            entry.parent.mkdir(exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(blob)
+                os.replace(temporary, entry)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError:
+            return
+        self.stats.writes += 1
+
+
+def _prepare(base: Path) -> None:
+    """Create the cache directory with its .gitignore and CACHEDIR.TAG."""
+    base.mkdir(parents=True, exist_ok=True)
+    for name, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
+        target = base / name
+        if not target.exists():
+            with contextlib.suppress(OSError):
+                target.write_text(text, encoding="utf-8")
+
+
+def _prune(base: Path, keep: Path) -> None:
+    """Keep the newest few generations; older code's entries are never read again."""
+    import shutil
+
+    try:
+        generations = [p for p in base.iterdir() if p.is_dir() and p != keep]
+        generations.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in generations[KEEP_GENERATIONS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+__all__ = ["CACHE_DIR", "CacheStats", "FactsCache", "code_fingerprint", "load_secret"]

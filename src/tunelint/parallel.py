@@ -1,0 +1,323 @@
+"""The per-file stage: read, prefilter, cache, parse; across processes when it pays.
+
+Two phases. The first runs here and is cheap: read each file once, decode it (the same
+checks and diagnostics as ``api.read_text``), drop files the prefilter says cannot matter,
+and take facts from the cache. The second parses what is left, in this process when it is
+little, else in a ``ProcessPoolExecutor`` fed with size-balanced chunks. Workers write their
+own cache entries. Results come back in the order of the input, whatever the scheduling, so a
+parallel run reports exactly what a serial run does.
+
+A worker that dies (a crash in a native parser, the OOM killer) breaks the pool. The files of
+the chunks that did not come back are retried one at a time in a single-worker pool; the
+file that breaks that pool is reported with an ``internal-error`` diagnostic, and the rest
+carry on. No file is ever lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
+from pathlib import Path
+from typing import Final
+
+from tunelint.cache import CacheStats, FactsCache
+from tunelint.discover import SourceFile
+from tunelint.facts import Diagnostic, FileFacts, FileKind
+from tunelint.prefilter import PASS_ALL, Prefilter
+
+BINARY_PROBE: Final = 8192
+# Below this much text to parse, starting worker processes costs more than it saves
+# (measured on 2 cores; see docs/performance.md).
+PARALLEL_MIN_BYTES: Final = 48_000
+PARALLEL_MIN_FILES: Final = 4
+CHUNKS_PER_WORKER: Final = 4
+UNREAD_CODES: Final = frozenset({"too-large", "unreadable", "binary", "decode-error"})
+
+
+@dataclass(slots=True)
+class Stats:
+    """What the stage did, for the benchmark and for tests."""
+
+    files: int = 0
+    prefiltered: int = 0
+    parsed: int = 0
+    parsed_bytes: int = 0
+    unread: int = 0
+    crashed: int = 0
+    workers: int = 1
+    cache: CacheStats = field(default_factory=CacheStats)
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Extraction:
+    facts: dict[str, FileFacts]
+    stats: Stats
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One file to parse: everything a worker needs, so it never reads the file again."""
+
+    path: str
+    kind: FileKind
+    text: str
+    key: str | None
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count(jobs: int) -> int:
+    """``--jobs``: 0 (or less) means every core available to this process."""
+    return cpu_count() if jobs <= 0 else jobs
+
+
+# -- phase 1: read, decode, prefilter, cache ------------------------------------------------
+
+
+def read_bytes(file: SourceFile, max_bytes: int) -> tuple[bytes | None, Diagnostic | None]:
+    """The file's bytes, or why they cannot be read (as ``api.read_text`` says it)."""
+    path = Path(file.absolute)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            message = f"file is {size} bytes, over the limit of {max_bytes} (limits.max_file_bytes)"
+            return None, Diagnostic(file.path, "too-large", message)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, Diagnostic(file.path, "unreadable", "file disappeared during the run")
+    except OSError as error:
+        return None, Diagnostic(file.path, "unreadable", error.strerror or "cannot read file")
+    if len(data) > max_bytes:
+        message = f"file grew past the limit of {max_bytes} bytes while being read"
+        return None, Diagnostic(file.path, "too-large", message)
+    return data, None
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
+    """Text of the bytes, or why they are not text (as ``api.read_text`` decides it)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as error:
+            return None, Diagnostic(path, "decode-error", f"invalid UTF-16: {error.reason}")
+    if b"\x00" in data[:BINARY_PROBE]:
+        return None, Diagnostic(path, "binary", "binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        message = f"not valid UTF-8 at byte {error.start} (line {line})"
+        return None, Diagnostic(path, "decode-error", message, line)
+
+
+def _skipped(file: SourceFile, text: str) -> FileFacts:
+    """Empty facts for a prefiltered file; line 1 kept for a rule that fires on absence."""
+    lines = tuple(text.partition("\n")[0].splitlines()[:1]) if file.kind is FileKind.PYTHON else ()
+    return FileFacts(file.path, file.kind, lines=lines, prefiltered=True)
+
+
+# -- phase 2: parse ---------------------------------------------------------------------------
+
+
+def parse(path: str, kind: FileKind, text: str) -> FileFacts:
+    """Facts of one file's text; any failure becomes a diagnostic on empty facts."""
+    from tunelint.api import _extractor
+
+    try:
+        return _extractor(kind)(text, path)
+    except RecursionError:
+        message = "nesting too deep to read safely (limits.max_depth)"
+        return FileFacts(path, kind, diagnostics=[Diagnostic(path, "too-deep", message)])
+    except Exception as error:  # a crash on one file never loses the others
+        message = f"internal error while reading: {type(error).__name__}: {error}"
+        return FileFacts(path, kind, diagnostics=[Diagnostic(path, "internal-error", message)])
+
+
+def _parse_chunk(
+    tasks: Sequence[_Task], cache: FactsCache | None
+) -> tuple[list[FileFacts], CacheStats]:
+    """Runs in a worker (or here): parse each task and store what is worth keeping."""
+    if cache is not None:
+        cache.stats = CacheStats()
+    results = []
+    for task in tasks:
+        facts = parse(task.path, task.kind, task.text)
+        if cache is not None and task.key is not None and _cacheable(facts):
+            # an entry that cannot be written is only a miss next time
+            with contextlib.suppress(Exception):
+                cache.put(task.key, facts)
+        results.append(facts)
+    return results, cache.stats if cache is not None else CacheStats()
+
+
+def _cacheable(facts: FileFacts) -> bool:
+    return not any(d.code in {"internal-error", "too-deep"} for d in facts.diagnostics)
+
+
+def _crashed(task: _Task, detail: str) -> FileFacts:
+    message = f"internal error: the worker process reading this file died ({detail})"
+    diagnostic = Diagnostic(task.path, "internal-error", message)
+    return FileFacts(task.path, task.kind, diagnostics=[diagnostic])
+
+
+def _chunks(tasks: Sequence[_Task], count: int) -> list[list[_Task]]:
+    """Greedy size balancing: biggest file first into the lightest chunk."""
+    bins: list[list[_Task]] = [[] for _ in range(max(1, min(count, len(tasks))))]
+    loads = [0] * len(bins)
+    for task in sorted(tasks, key=lambda t: (-len(t.text), t.path)):
+        lightest = loads.index(min(loads))
+        bins[lightest].append(task)
+        loads[lightest] += len(task.text) + 1
+    return [chunk for chunk in bins if chunk]
+
+
+def _context() -> BaseContext:
+    """``fork`` where it is safe (Linux, one thread): workers start in milliseconds."""
+    import multiprocessing
+    import threading
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _run_pool(
+    chunks: Sequence[Sequence[_Task]],
+    workers: int,
+    cache: FactsCache | None,
+    done: dict[str, FileFacts],
+    stats: Stats,
+) -> list[_Task]:
+    """Run the chunks; returns the tasks whose results were lost to a broken pool."""
+    lost: list[_Task] = []
+    context = _context()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: list[tuple[Future[tuple[list[FileFacts], CacheStats]], Sequence[_Task]]] = [
+            (pool.submit(_parse_chunk, chunk, cache), chunk) for chunk in chunks
+        ]
+        for future, chunk in futures:
+            try:
+                results, cache_stats = future.result()
+            except Exception:  # BrokenProcessPool, or a result that could not come back
+                lost.extend(chunk)
+                continue
+            stats.cache.add(cache_stats)
+            for facts in results:
+                done[facts.path] = facts
+    return lost
+
+
+def _isolate(
+    tasks: Sequence[_Task], cache: FactsCache | None, done: dict[str, FileFacts], stats: Stats
+) -> None:
+    """One worker, one file per call, in order: the first lost task is the culprit."""
+    pending = list(tasks)
+    while pending:
+        lost = _run_pool([[task] for task in pending], 1, cache, done, stats)
+        if not lost:
+            return
+        culprit = lost[0]
+        done[culprit.path] = _crashed(culprit, "it crashed or was killed")
+        stats.crashed += 1
+        pending = lost[1:]
+
+
+def parse_all(
+    tasks: Sequence[_Task], workers: int, cache: FactsCache | None, stats: Stats
+) -> dict[str, FileFacts]:
+    done: dict[str, FileFacts] = {}
+    size = sum(len(task.text) for task in tasks)
+    parallel = workers > 1 and len(tasks) >= PARALLEL_MIN_FILES and size >= PARALLEL_MIN_BYTES
+    if not parallel:
+        results, cache_stats = _parse_chunk(tasks, cache)
+        stats.cache.add(cache_stats)
+        stats.workers = 1
+        return {facts.path: facts for facts in results}
+    stats.workers = workers
+    chunks = _chunks(tasks, workers * CHUNKS_PER_WORKER)
+    try:
+        lost = _run_pool(chunks, workers, cache, done, stats)
+    except (OSError, RuntimeError):  # no processes here (sandbox, limits): do it in-process
+        results, cache_stats = _parse_chunk([t for t in tasks if t.path not in done], cache)
+        stats.cache.add(cache_stats)
+        stats.workers = 1
+        done.update((facts.path, facts) for facts in results)
+        return done
+    if lost:
+        _isolate(lost, cache, done, stats)
+    return done
+
+
+# -- the stage ---------------------------------------------------------------------------------
+
+
+def extract_files(
+    files: Sequence[SourceFile],
+    max_bytes: int,
+    *,
+    jobs: int = 1,
+    prefilter: Prefilter = PASS_ALL,
+    cache_root: Path | None = None,
+    open_cache: Callable[[Path], FactsCache | None] = FactsCache.open,
+) -> Extraction:
+    """Facts for every file, keyed by its displayed path, in the order given."""
+    started = time.perf_counter()
+    stats = Stats(files=len(files))
+    found: dict[str, FileFacts] = {}
+    tasks: list[_Task] = []
+    cache: FactsCache | None = None
+    cache_tried = False
+    for file in files:
+        data, problem = read_bytes(file, max_bytes)
+        text = None
+        if data is not None:
+            text, problem = decode(data, file.path)
+        if text is None or data is None:
+            assert problem is not None
+            found[file.path] = FileFacts(file.path, file.kind, diagnostics=[problem])
+            stats.unread += 1
+            continue
+        if not prefilter.wanted(file.kind, data):
+            found[file.path] = _skipped(file, text)
+            stats.prefiltered += 1
+            continue
+        if cache_root is not None and not cache_tried:
+            cache_tried = True
+            cache = open_cache(cache_root)
+        key = None
+        if cache is not None:
+            key = cache.key(file.path, file.kind, data)
+            hit = cache.get(key, file.path, file.kind)
+            if hit is not None:
+                found[file.path] = hit
+                continue
+        tasks.append(_Task(file.path, file.kind, text, key))
+    if cache is not None:
+        stats.cache.add(cache.stats)
+    stats.parsed = len(tasks)
+    stats.parsed_bytes = sum(len(task.text) for task in tasks)
+    found.update(parse_all(tasks, worker_count(jobs), cache, stats))
+    stats.seconds = time.perf_counter() - started
+    return Extraction({file.path: found[file.path] for file in _unique(files)}, stats)
+
+
+def _unique(files: Iterable[SourceFile]) -> list[SourceFile]:
+    seen: dict[str, SourceFile] = {}
+    for file in files:
+        seen.setdefault(file.path, file)
+    return list(seen.values())
+
+
+__all__ = ["Extraction", "Stats", "decode", "extract_files", "read_bytes", "worker_count"]
