@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tunelint.facts import UNKNOWN, FileFacts, FileKind, Setting
 from tunelint.sources.config import ConfigLimits, extract_json, extract_yaml
@@ -476,3 +478,18 @@ def test_data_file_references() -> None:
         ("data", "train.parquet", "dataset.data_files[0]"),
         ("data", "data/train.csv", "train_file"),
     ]
+
+
+_YAML_TOKENS = [
+    "a", ":", " ", "\n", "  ", "- ", "&x", "*x", "<<", "!!python/object:x", "!t", "'", '"',
+    "#", "# tunelint: ignore[A]", "|", ">", "[", "]", "{", "}", ",", "---", "stage", "3",
+    "base_model", "_component_", "${a}", "null", "?", "\t",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_YAML_TOKENS), max_size=40))
+def test_any_input_gives_facts_not_exceptions(tokens: list[str]) -> None:
+    text = "".join(tokens)
+    for facts in (extract_yaml(text, "fuzz.yaml"), extract_json(text, "fuzz.json")):
+        assert all(d.code in {"parse-error", "limit"} for d in facts.diagnostics)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tunelint.facts import FileFacts, FileKind, Setting
 from tunelint.sources.notebook import extract_notebook
 
@@ -201,3 +204,19 @@ def test_kernel_environment_carries_to_later_cells() -> None:
     [out] = [a for a in facts.assignments if a.target == "OUT"]
     assert (out.kind, out.span.cell, out.span.line, out.span.column) == ("env", 1, 1, 6)
     assert (out.value.span.column, out.value.span.end_column) == (10, 18)
+
+
+_CELL_LINES = [
+    "!ls", "%env A=1", "x = !ls", "%%bash", "%%writefile a.yaml", "%%time", "%sx ls",
+    "  !torchrun --nproc_per_node 2 t.py \\", "if x:", "    pass", "# tunelint: ignore[A]",
+    "import os", "os.environ['A'] = 'b'", "a: 1", "\\", "", "def f(:",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_CELL_LINES), max_size=6), max_size=4), st.booleans())
+def test_any_cells_give_facts_not_exceptions(cells: list[list[str]], as_list: bool) -> None:
+    sources = [[line + "\n" for line in cell] if as_list else "\n".join(cell) for cell in cells]
+    facts = extract_notebook(notebook(*(code(source) for source in sources)), "fuzz.ipynb")
+    assert len(facts.cell_lines) == len(cells)
+    assert all(setting.span.cell is not None for setting in facts.settings)

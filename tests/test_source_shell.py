@@ -5,6 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tunelint.facts import UNKNOWN, FileFacts, FileKind, Launch, Setting
 from tunelint.sources.shell import extract_shell
 
@@ -400,3 +403,25 @@ def test_line_map_for_notebook_cells() -> None:
         41,
     )
     assert named(facts, "num_gpus").key_span.file_line == 41
+
+
+def test_empty_assignment_value() -> None:
+    facts = shell_of("EMPTY=\nexport OTHER=\n")
+    assert [(a.target, a.value.raw) for a in facts.assignments] == [("EMPTY", ""), ("OTHER", "")]
+    assert facts.assignments[0].value.span.column == 7
+
+
+_SHELL_TOKENS = [
+    "python", "-m", "-c", "torchrun", "accelerate", "launch", "tune", "run", "litgpt",
+    "finetune", "--config", "--x=", "a=b", "A=", "$A", "${A:-b}", "${A", "'q'", '"q', "\\\n",
+    "\n", "#", "# tunelint: ignore[X]", ";", "&&", "|", "&", "2>&1", "<<EOF", "EOF", "x.py",
+    "export", "env", "srun", "-", "--", "k.v=1", "$(", ")", "`", "(", "{", " ",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SHELL_TOKENS), max_size=25), st.sampled_from(["", " "]))
+def test_any_input_gives_facts_not_exceptions(tokens: list[str], joiner: str) -> None:
+    facts = extract_shell(joiner.join(tokens), "fuzz.sh")
+    for launch in facts.launches:
+        assert launch.span.line >= 1

@@ -43,8 +43,16 @@ class LogicalLine:
 
     def where(self, start: int, end: int) -> tuple[int, int, int, int]:
         """Line, column, end line, end column (1-based, inclusive) of ``code[start:end]``."""
-        line, column = self.positions[start] if start < len(self.positions) else (0, 0)
-        end_line, end_column = self.positions[max(start, end - 1)] if end else (line, column)
+        if not self.positions:
+            return self.first_line, 1, self.first_line, 0
+        last = len(self.positions) - 1
+        if start > last:  # empty text at the very end: just after the last character
+            line, column = self.positions[last]
+            return line, column + 1, line, column
+        line, column = self.positions[start]
+        if end <= start:  # empty text (`X=`): zero width where it would start
+            return line, column, line, column - 1
+        end_line, end_column = self.positions[min(end - 1, last)]
         return line, column, end_line, end_column
 
 
