@@ -12,7 +12,7 @@ from tunelint.report.text import render_text
 
 
 def test_formats() -> None:
-    assert formats() == ("github", "json", "sarif", "text")
+    assert formats() == ("checklist", "github", "json", "sarif", "text")
     assert renderer("text") is render_text
     assert renderer(" JSON ") is renderer("json")
 
@@ -27,7 +27,7 @@ def test_render_dispatches_with_options() -> None:
 
 
 def test_unknown_format() -> None:
-    with pytest.raises(ValueError, match="unknown format 'xml'; expected one of: github, json"):
+    with pytest.raises(ValueError, match="unknown format 'xml'; expected one of: checklist, github, json"):
         render(sample_report(), "xml")
 
 

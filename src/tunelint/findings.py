@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from tunelint.facts import Diagnostic, Span
 
@@ -21,8 +22,7 @@ class Severity(IntEnum):
             return cls[text.strip().upper()]
         except KeyError:
             raise ValueError(
-                f"unknown severity {text!r}; expected one of: "
-                + ", ".join(s.label for s in cls)
+                f"unknown severity {text!r}; expected one of: " + ", ".join(s.label for s in cls)
             ) from None
 
     @property
@@ -85,6 +85,29 @@ class Finding:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A place data goes to or rests at, as written in a file, for the review checklist.
+
+    ``kind``: ``tracking`` (a tracking server or service), ``hub`` (a model hub upload),
+    ``storage`` (a bucket URI), ``region`` (a cloud region), ``offload`` or ``output`` (a
+    directory where tensors or checkpoints rest). ``target`` is the URI, host, service,
+    repository, region or directory (the source text when ``resolved`` is False); ``via``
+    names the call, setting or key that sends it; ``service`` the tracking service or hub.
+    """
+
+    span: Span
+    kind: str
+    target: str
+    via: str = ""
+    service: str = ""
+    resolved: bool = True
+
+    def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
+        span = self.span
+        return (span.path, span.cell or 0, span.line, span.column, self.kind, self.target, self.via)
+
+
 @dataclass(slots=True)
 class Report:
     """The result of one run, sorted, so the same input renders byte-identically."""
@@ -97,12 +120,17 @@ class Report:
     rules: list[object] = field(default_factory=list)
     fail_on: Severity = Severity.MEDIUM
     root: str = "."
+    # For the review checklist: the paths as given, where data goes and rests, the policy.
+    paths: list[str] = field(default_factory=list)
+    destinations: list[Destination] = field(default_factory=list)
+    policy: dict[str, Any] = field(default_factory=dict)
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)
         self.diagnostics.sort()
         self.files_checked.sort()
         self.files_skipped.sort()
+        self.destinations.sort(key=Destination.sort_key)
 
     @property
     def active(self) -> list[Finding]:

@@ -19,6 +19,7 @@ _RENDERERS: dict[str, str] = {
     "json": "tunelint.report.json_report:render_json",
     "sarif": "tunelint.report.sarif:render_sarif",
     "github": "tunelint.report.github:render_github",
+    "checklist": "tunelint.report.checklist:render_checklist",
 }
 
 

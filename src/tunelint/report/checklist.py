@@ -1,0 +1,580 @@
+"""The security review checklist: Markdown for a pull-request comment or a review ticket.
+
+It answers what a reviewer of a fine-tuning job asks, in this order: does the job fit the
+hardware, what data leaves the machine and to where, where data rests and whether that is
+encrypted, what runs remote code; then every rule as a checkbox with its control mapping,
+and what was suppressed and why. Everything comes from the Report (findings, jobs,
+destinations, policy) and is sorted, so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import urlsplit
+
+from tunelint.facts import Setting, Span, Value
+from tunelint.findings import Destination, Finding, Report
+from tunelint.jobs import Job
+from tunelint.report._common import plural, rule_index, sorted_findings, summarise, tool_version
+from tunelint.rules.match import path_under
+from tunelint.rules.model import RuleMeta
+
+MEMORY_RULE = "TL101"
+DESTINATION_RULES = ("TL203", "TL205", "TL301", "TL302", "TL303")
+REMOTE_CODE_RULES = ("TL401", "TL403")
+REST_RULES = ("TL201", "TL202")
+REST_KINDS = {
+    "offload": "offloaded weights and optimizer state",
+    "output": "checkpoints and the trained model",
+}
+RULE_KINDS = {
+    "TL203": "tracking artifact",
+    "TL205": "cleartext endpoint",
+    "TL301": "tracking",
+    "TL302": "storage",
+    "TL303": "hub upload",
+}
+WHAT_LEAVES = {
+    "tracking": "run parameters, metrics and logged artifacts",
+    "hub": "model weights and files on upload",
+    "storage": "whatever is read from or written to the bucket",
+    "region": "data stored through this client",
+}
+NONE = "—"
+_BACKTICKS = re.compile(r"`+")
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span, whatever backticks it holds."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _inline(text: str) -> str:
+    """One line of Markdown: no line breaks, no stray table pipes."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines.extend("| " + " | ".join(_inline(cell) for cell in row) + " |" for row in rows)
+    return lines
+
+
+def _where(span: Span) -> str:
+    """``path:line``; a notebook cell as ``path[cell N]:line``."""
+    cell = f"[cell {span.cell}]" if span.cell is not None else ""
+    return f"{span.path}{cell}:{span.line}"
+
+
+def _codes(items: Iterable[str]) -> str:
+    return ", ".join(_code(item) for item in items) or "none declared"
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _strings(raw: Any) -> list[str]:
+    if isinstance(raw, list | tuple):
+        return [str(item) for item in raw]
+    return [str(raw)] if raw else []
+
+
+def _show(value: Value | None) -> str:
+    """A setting's value as the reviewer should read it: never a guess."""
+    if value is None:
+        return "not set"
+    if not value.known:
+        return f"unknown ({_code(value.text)})" if value.text else "unknown"
+    raw = value.raw
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, int | float):
+        return str(raw)
+    return _code(str(raw))
+
+
+def _flag(job: Job, name: str) -> bool:
+    value = job.value(name)
+    return bool(value is not None and value.known and value.as_bool())
+
+
+def _method(job: Job) -> str:
+    if not job.trains:
+        return "no training found"
+    adapter_value = job.value("adapter")
+    adapter = str(adapter_value.raw).lower() if adapter_value and adapter_value.known else ""
+    quantised = (
+        "4-bit" if _flag(job, "load_in_4bit") else "8-bit" if _flag(job, "load_in_8bit") else ""
+    )
+    if adapter_value is not None and not adapter_value.known:
+        method = "adapter unknown"
+    elif adapter in {"lora", "qlora"}:
+        rank = job.value("lora_r")
+        method = "QLoRA" if adapter == "qlora" or quantised == "4-bit" else "LoRA"
+        if rank is not None and rank.known:
+            method += f" r={_show(rank)}"
+        if quantised:
+            method += f" on a {quantised} base"
+    elif adapter and adapter not in {"none", "full"}:
+        method = f"adapter {_code(adapter)}"
+    else:
+        method = f"full fine-tune, {quantised} base" if quantised else "full fine-tune"
+    stage = job.value("zero_stage")
+    if stage is not None:
+        method += f", ZeRO stage {_show(stage)}"
+    for name, what in (
+        ("offload_optimizer_device", "optimizer"),
+        ("offload_param_device", "params"),
+    ):
+        device = job.value(name)
+        if device is not None and str(device.raw).lower() not in {"none", ""}:
+            method += f", {what} offload {_show(device)}"
+    return method
+
+
+def _batch(job: Job) -> str:
+    batch, accum = job.value("batch_size"), job.value("grad_accum")
+    text = _show(batch)
+    if accum is not None:
+        text += f", gradient accumulation {_show(accum)}"
+    return text
+
+
+# --------------------------------------------------------------------------- policy
+
+
+def _policy(report: Report, dotted: str) -> list[str]:
+    node: Any = report.policy
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return []
+        node = node.get(part)
+    return [str(item) for item in node] if isinstance(node, list | tuple) else []
+
+
+def _declared(report: Report, dotted: str) -> bool:
+    node: Any = report.policy
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _allowed(item: str, patterns: Iterable[str]) -> bool:
+    lowered = item.lower()
+    return any(fnmatchcase(lowered, pattern.lower()) for pattern in patterns)
+
+
+def _verdict_on(report: Report, item: str, key: str, what: str) -> str:
+    allowed = _policy(report, f"residency.{key}")
+    if not allowed and not _declared(report, f"residency.{key}"):
+        return f"no approved {what}s in policy"
+    if _allowed(item, allowed):
+        return f"approved {what}"
+    return f"**not approved** {what} {_code(item)}"
+
+
+def _destination_policy(report: Report, destination: Destination) -> str:
+    if not destination.resolved:
+        return "not resolved statically: review by hand"
+    target = destination.target
+    if destination.kind == "tracking":
+        host = urlsplit(target).hostname if "://" in target else None
+        if host:
+            return _verdict_on(report, host, "allowed_hosts", "host")
+        return _verdict_on(report, destination.service or target, "allowed_services", "service")
+    if destination.kind == "storage":
+        bucket = urlsplit(target).netloc
+        allowed = _policy(report, "residency.allowed_buckets")
+        if allowed and (_allowed(bucket, allowed) or _allowed(target, allowed)):
+            return "approved bucket"
+        if allowed:
+            return f"**not approved** bucket {_code(bucket)}"
+        return "no approved buckets in policy"
+    if destination.kind == "region":
+        return _verdict_on(report, target, "allowed_regions", "region")
+    return NONE
+
+
+def _encrypted(report: Report, directory: str) -> str:
+    if "://" in directory:
+        return "remote: see Where data goes"
+    encrypted = _policy(report, "data_protection.encrypted_paths")
+    if not encrypted:
+        return "**no**: the policy declares no encrypted paths"
+    if path_under(directory, encrypted):
+        return "yes"
+    relative = "" if directory.startswith(("/", "~")) else "relative path, "
+    return f"**no**: {relative}not under {_codes(encrypted)}"
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _findings_at(findings: Iterable[Finding], rules: Sequence[str], span: Span) -> list[Finding]:
+    return [
+        f
+        for f in findings
+        if f.rule_id in rules
+        and f.span.path == span.path
+        and f.span.cell == span.cell
+        and f.span.line == span.line
+    ]
+
+
+def _labels(findings: Iterable[Finding]) -> str:
+    labels = []
+    for finding in findings:
+        label = f"{finding.rule_id} {finding.severity.label}"
+        labels.append(f"{label} (suppressed)" if finding.suppressed else label)
+    return ", ".join(dict.fromkeys(labels)) or NONE
+
+
+def _jobs(report: Report) -> list[Job]:
+    return sorted((j for j in report.jobs if isinstance(j, Job)), key=lambda job: job.id)
+
+
+def _header(report: Report, findings: list[Finding]) -> list[str]:
+    summary = summarise(report)
+    paths = ", ".join(_code(path) for path in report.paths) or "the checked files"
+    failing = report.failing()
+    below = summary.findings - len(failing)
+    fail_on = _code(report.fail_on.label)
+    if failing:
+        verdict = (
+            f"**Verdict: FAIL.** {plural(len(failing), 'finding')} at or above {fail_on} "
+            "(the policy's `fail_on`) must be fixed, or suppressed with a reason."
+        )
+    else:
+        verdict = f"**Verdict: PASS.** No active finding at or above {fail_on}"
+        verdict += f"; {plural(below, 'finding')} below it, listed under Rules." if below else "."
+    if summary.files_not_checked:
+        verdict += (
+            f" {plural(summary.files_not_checked, 'file')} could not be checked "
+            "(see Not checked): review them by hand."
+        )
+    severities = ", ".join(f"{n} {label}" for label, n in summary.by_severity.items() if n)
+    inline = sum(1 for f in findings if f.suppressed and f.suppression_kind == "inSource")
+    return [
+        f"# Security review checklist: {paths}",
+        "",
+        verdict,
+        "",
+        f"- **Checked:** {plural(summary.files_checked, 'file')}, "
+        f"{summary.files_not_checked} not checked",
+        f"- **Findings:** {summary.findings} active"
+        + (f" ({severities})" if severities else "")
+        + f"; {summary.suppressed} suppressed ({inline} inline, {summary.baselined} baseline)",
+        f"- **Jobs:** {len(_jobs(report))}",
+        f"- **Policy:** {_policy_line(report)}",
+        "",
+        f"Generated by tunelint {tool_version()} with `tunelint check --format checklist`. A "
+        "rule's box is ticked when it has no active finding.",
+    ]
+
+
+def _policy_line(report: Report) -> str:
+    parts = [f"fail_on {_code(report.fail_on.label)}"]
+    gpus = _policy(report, "hardware.gpus")
+    hardware = report.policy.get("hardware")
+    vram = hardware.get("vram") if isinstance(hardware, Mapping) else None
+    if gpus or vram:
+        parts.append("GPU budget " + (_codes(gpus) if gpus else _code(str(vram))))
+    parts.append("encrypted paths " + _codes(_policy(report, "data_protection.encrypted_paths")))
+    for key, label in (
+        ("allowed_hosts", "approved hosts"),
+        ("allowed_services", "services"),
+        ("allowed_regions", "regions"),
+        ("allowed_buckets", "buckets"),
+    ):
+        parts.append(f"{label} " + _codes(_policy(report, f"residency.{key}")))
+    return "; ".join(parts)
+
+
+def _memory(job: Job, findings: Sequence[Finding], rules: Mapping[str, RuleMeta]) -> str:
+    hits = [f for f in findings if f.rule_id == MEMORY_RULE and _in_job(f, job)]
+    if not hits:
+        if MEMORY_RULE not in rules:
+            return f"not estimated ({MEMORY_RULE} is not enabled)"
+        return f"within budget ({MEMORY_RULE}: no finding)"
+    texts = []
+    for finding in hits:
+        props = finding.properties
+        estimate = next((props[k] for k in sorted(props) if "estimate" in k.lower()), None)
+        budget = next((props[k] for k in sorted(props) if "budget" in k.lower()), None)
+        if estimate is not None and budget is not None:
+            text = f"{estimate} vs {budget} ({finding.severity.label})"
+        else:
+            text = finding.message
+        texts.append(text + (" (suppressed)" if finding.suppressed else ""))
+    return "; ".join(texts)
+
+
+def _in_job(finding: Finding, job: Job) -> bool:
+    owner = finding.properties.get("job")
+    if isinstance(owner, str):
+        return owner == job.id
+    return finding.span.path in job.members
+
+
+def _jobs_section(report: Report, findings: list[Finding]) -> list[str]:
+    rules = rule_index(report)
+    jobs = _jobs(report)
+    lines = ["## Jobs", ""]
+    if not jobs:
+        return [*lines, "No training job found in the checked files."]
+    rows = []
+    for job in jobs:
+        name = _code(job.id)
+        others = [member for member in job.members if member != job.entry]
+        if others:
+            name += " with " + ", ".join(_code(member) for member in others)
+        rows.append(
+            (
+                name,
+                _show(job.value("model")),
+                _method(job),
+                _batch(job),
+                _show(job.value("seq_len")),
+                _show(job.value("num_gpus")),
+                _memory(job, findings, rules),
+            )
+        )
+    header = ("Job", "Model", "Method", "Batch per device", "Seq len", "GPUs", "Memory vs budget")
+    return [*lines, *_table(header, rows)]
+
+
+def _source_for(
+    finding: Finding, destinations: Sequence[Destination], jobs: Sequence[Job]
+) -> list[Destination]:
+    """Tracking destinations in the finding's file, else in the files of its job."""
+    tracking = [d for d in destinations if d.kind == "tracking"]
+    same_file = [d for d in tracking if d.span.path == finding.span.path]
+    if same_file:
+        return same_file
+    members = {m for job in jobs if finding.span.path in job.members for m in job.members}
+    return [d for d in tracking if d.span.path in members]
+
+
+def _target(destination: Destination) -> str:
+    if destination.kind == "hub":
+        repo = _code(destination.target) if destination.target else "repository not named here"
+        return f"Hugging Face Hub: {repo}"
+    text = _code(destination.target)
+    return text if destination.resolved else f"unresolved: {text}"
+
+
+def _kind(destination: Destination) -> str:
+    if destination.kind == "tracking":
+        service = destination.service or "tracking"
+        if service == destination.target.lower():
+            return "tracking service"
+        return f"{service} tracking server"
+    return {"hub": "hub upload", "storage": "bucket", "region": "cloud region"}.get(
+        destination.kind, destination.kind
+    )
+
+
+def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
+    lines = ["## Where data goes", ""]
+    sending = [d for d in report.destinations if d.kind in WHAT_LEAVES]
+    rows: list[tuple[tuple[object, ...], tuple[str, ...]]] = []
+    placed: set[int] = set()
+    for destination in sending:
+        here = _findings_at(findings, DESTINATION_RULES, destination.span)
+        placed.update(id(f) for f in here)
+        row = (
+            _target(destination),
+            _kind(destination),
+            WHAT_LEAVES[destination.kind] + f" (via {_code(destination.via)})",
+            _code(_where(destination.span)),
+            _destination_policy(report, destination),
+            _labels(here),
+        )
+        rows.append((_order(destination.span), row))
+    jobs = _jobs(report)
+    for finding in findings:
+        if finding.rule_id not in DESTINATION_RULES or id(finding) in placed:
+            continue
+        targets = _source_for(finding, sending, jobs) if finding.rule_id == "TL203" else []
+        where_to = ", ".join(sorted({_target(d) for d in targets}))
+        if finding.rule_id == "TL203" and not where_to:
+            where_to = "the tracking server set outside the checked files (environment, default)"
+        row = (
+            where_to or "see the finding",
+            RULE_KINDS[finding.rule_id],
+            finding.message,
+            _code(_where(finding.span)),
+            NONE,
+            _labels([finding]),
+        )
+        rows.append((_order(finding.span), row))
+    if not rows:
+        return [
+            *lines,
+            "No tracking server, hub upload, bucket or region found in the checked files.",
+        ]
+    rows.sort(key=lambda item: item[0])
+    header = ("Destination", "Kind", "What leaves", "Sent from", "Policy", "Findings")
+    return [*lines, *_table(header, [row for _, row in rows])]
+
+
+def _order(span: Span) -> tuple[str, int, int, int]:
+    return (span.path, span.cell or 0, span.line, span.column)
+
+
+def _rest_places(report: Report) -> list[tuple[str, str, Span]]:
+    """(kind, directory, span) per job from its merged settings, and from files in no job."""
+    places: dict[tuple[str, str, Span], None] = {}
+    jobs = _jobs(report)
+    in_jobs = {member for job in jobs for member in job.members}
+    for job in jobs:
+        for name, kind in (("offload_dir", "offload"), ("output_dir", "output")):
+            setting: Setting | None = job.settings.get(name)
+            if setting is not None:
+                text = setting.value.as_str() if setting.value.known else None
+                places[(kind, text or f"unknown ({setting.value.text})", setting.span)] = None
+    for destination in report.destinations:
+        if destination.kind in REST_KINDS and destination.span.path not in in_jobs:
+            places[(destination.kind, destination.target, destination.span)] = None
+    return sorted(places, key=lambda place: (_order(place[2]), place[0], place[1]))
+
+
+def _rests_section(report: Report, findings: list[Finding]) -> list[str]:
+    lines = ["## Where data rests", ""]
+    places = _rest_places(report)
+    if not places:
+        return [*lines, "No offload, output or checkpoint directory found in the checked files."]
+    rows = []
+    for kind, directory, span in places:
+        known = not directory.startswith("unknown (")
+        rows.append(
+            (
+                _code(directory) if known else directory,
+                REST_KINDS[kind],
+                _code(_where(span)),
+                _encrypted(report, directory) if known else "unknown: review by hand",
+                _labels(_findings_at(findings, REST_RULES, span)),
+            )
+        )
+    header = ("Directory", "Holds", "Set at", "Encrypted (policy)", "Findings")
+    return [*lines, *_table(header, rows)]
+
+
+def _finding_item(finding: Finding) -> str:
+    return f"{_code(_where(finding.span))} {_inline(finding.message)}"
+
+
+def _remote_section(report: Report, findings: list[Finding]) -> list[str]:
+    lines = ["## What runs remote code", ""]
+    rules = rule_index(report)
+    hits = [f for f in findings if f.rule_id in REMOTE_CODE_RULES and not f.suppressed]
+    for finding in hits:
+        lines.append(f"- **{finding.rule_id}** ({finding.severity.label}) {_finding_item(finding)}")
+    missing = [rule_id for rule_id in REMOTE_CODE_RULES if rule_id not in rules]
+    if not hits:
+        checked = [rule_id for rule_id in REMOTE_CODE_RULES if rule_id in rules]
+        if checked:
+            lines.append(
+                "Nothing found: no `trust_remote_code` and no unsafe deserialization "
+                f"({', '.join(checked)} checked)."
+            )
+    if missing:
+        if len(lines) > 2:
+            lines.append("")
+        lines.append(f"Not checked: {', '.join(missing)} not enabled by the policy.")
+    return lines
+
+
+def _controls(rule: RuleMeta) -> str:
+    parts = []
+    if rule.controls:
+        parts.append("Controls: " + ", ".join(rule.controls))
+    if rule.cwe:
+        parts.append(", ".join(f"CWE-{cwe}" for cwe in rule.cwe))
+    return "; ".join(parts)
+
+
+def _rules_section(report: Report, findings: list[Finding]) -> list[str]:
+    rules = rule_index(report)
+    active: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if not finding.suppressed:
+            active.setdefault(finding.rule_id, []).append(finding)
+    lines = ["## Rules", ""]
+    for rule_id in sorted(set(rules) | set(active)):
+        hits = active.get(rule_id, [])
+        box = "[ ]" if hits else "[x]"
+        rule = rules.get(rule_id)
+        if rule is None:
+            name = hits[0].rule_name
+            lines.append(f"- {box} **{rule_id}** {name}")
+        else:
+            text = (
+                f"- {box} **{rule_id}** {rule.name} ({rule.severity.label}): {_inline(rule.title)}."
+            )
+            mapping = _controls(rule)
+            lines.append(text + (f" {mapping}." if mapping else ""))
+        for finding in hits:
+            severity = (
+                f" ({finding.severity.label})" if rule and finding.severity != rule.severity else ""
+            )
+            lines.append(f"  - {_finding_item(finding)}{severity}")
+    if len(lines) == 2:
+        lines.append("No rule ran.")
+    return lines
+
+
+def _suppressed_section(findings: list[Finding]) -> list[str]:
+    lines = ["## Suppressed", ""]
+    for finding in (f for f in findings if f.suppressed):
+        if finding.suppression_kind == "external":
+            why = "baseline: recorded as known in the baseline file"
+        elif finding.suppression_reason:
+            why = f"inline: {_inline(finding.suppression_reason)}"
+        else:
+            why = "inline, **no reason given**"
+        lines.append(f"- **{finding.rule_id}** {_finding_item(finding)}: {why}")
+    if len(lines) == 2:
+        lines.append("Nothing suppressed.")
+    return lines
+
+
+def _not_checked_section(report: Report) -> list[str]:
+    if not report.diagnostics:
+        return []
+    lines = ["## Not checked", ""]
+    for diagnostic in sorted(report.diagnostics):
+        line = f":{diagnostic.line}" if diagnostic.line is not None else ""
+        lines.append(
+            f"- {_code(diagnostic.path + line)} ({diagnostic.code}): {_inline(diagnostic.message)}"
+        )
+    return lines
+
+
+def render_checklist(report: Report) -> str:
+    """The checklist as Markdown, ending with a newline."""
+    findings = sorted_findings(report)
+    sections = [
+        _header(report, findings),
+        _jobs_section(report, findings),
+        _goes_section(report, findings),
+        _rests_section(report, findings),
+        _remote_section(report, findings),
+        _rules_section(report, findings),
+        _suppressed_section(findings),
+        _not_checked_section(report),
+    ]
+    return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
