@@ -16,6 +16,7 @@ in document order (line 1 when not found); that fallback is rare and documented 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from bisect import bisect_right
@@ -57,6 +58,7 @@ class _LimitReached(Exception):
 
 
 _Y = "tag:yaml.org,2002:"
+_NESTING = "maximum nesting depth"
 _CONSTRUCTOR = SafeConstructor()
 _SCALARS = {
     f"{_Y}null": SafeConstructor.construct_yaml_null,
@@ -76,6 +78,24 @@ DATA_KEYS = frozenset(
     | {"data_path", "json_path", "train_data", "eval_data"}
 )
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".arrow", ".jsonl.gz")
+
+
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's composer when it caps nesting itself (libyaml >= 0.2.5), else pure Python.
+
+    Both only compose nodes; the C one is several times faster. Without a cap, deep flow
+    nesting could exhaust the C stack, where Python raises a catchable RecursionError.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is None:
+        return yaml.SafeLoader
+    try:
+        yaml.compose("[" * 2000 + "]" * 2000, Loader=fast)
+    except yaml.YAMLError as error:
+        if _NESTING in str(error):
+            return fast  # type: ignore[no-any-return]
+    return yaml.SafeLoader
 
 
 def split_lines(text: str) -> tuple[str, ...]:
@@ -203,7 +223,7 @@ class _Walker:
 
     def _protect(self, node: ScalarNode) -> None:
         """Remember quoted / block scalars holding ``#``: that ``#`` is not a comment."""
-        if node.style is not None and "#" in node.value:
+        if node.style not in (None, "") and "#" in node.value:
             start, end = node.start_mark, node.end_mark
             self.protected.append(((start.line, start.column), (end.line, end.column)))
 
@@ -297,7 +317,7 @@ def extract_yaml(
         return facts
     walker = _Walker(path, lines, limits, False, cell, line_map)
     try:
-        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        for document in yaml.compose_all(text, Loader=_loader()):
             start = len(walker.entries)
             if document is not None:
                 try:
@@ -310,17 +330,26 @@ def extract_yaml(
         message = f"stopped reading: nested deeper than {limits.max_depth} (max_depth)"
         facts.diagnostics.append(Diagnostic(path, "limit", message))
     except yaml.YAMLError as error:
-        facts.diagnostics.append(_yaml_error(path, error))
+        if _NESTING in str(error):
+            message = (
+                f"stopped reading: nested deeper than libyaml allows (max_depth {limits.max_depth})"
+            )
+            facts.diagnostics.append(Diagnostic(path, "limit", message))
+        else:
+            facts.diagnostics.append(_yaml_error(path, error))
     facts.suppressions.extend(_suppressions(walker))
     return _finish(facts, walker)
 
 
 def _yaml_error(path: str, error: yaml.YAMLError) -> Diagnostic:
+    """Problem and position; marks come from PyYAML or libyaml (different classes)."""
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line = mark.line + 1 if isinstance(mark, Mark) else None
+    line, column = getattr(mark, "line", None), getattr(mark, "column", None)
     problem = getattr(error, "problem", None) or (str(error).splitlines() or ["error"])[0]
-    where = f" (line {line}, column {mark.column + 1})" if isinstance(mark, Mark) else ""
-    return Diagnostic(path, "parse-error", f"invalid YAML: {problem}{where}", line)
+    if not isinstance(line, int) or not isinstance(column, int):
+        return Diagnostic(path, "parse-error", f"invalid YAML: {problem}")
+    where = f" (line {line + 1}, column {column + 1})"
+    return Diagnostic(path, "parse-error", f"invalid YAML: {problem}{where}", line + 1)
 
 
 def _suppressions(walker: _Walker) -> list[Suppression]:
@@ -394,7 +423,7 @@ def extract_json(
         return facts
     walker = _Walker(path, lines, limits, True, cell, line_map)
     try:
-        document = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
+        document = yaml.compose(text.replace("\t", " "), Loader=_loader())
     except (yaml.YAMLError, RecursionError):
         document = None
     try:
