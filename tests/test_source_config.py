@@ -7,10 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tunelint.facts import UNKNOWN, FileFacts, FileKind, Setting
+from tunelint.sources import config
 from tunelint.sources.config import ConfigLimits, extract_json, extract_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
@@ -493,3 +495,26 @@ def test_any_input_gives_facts_not_exceptions(tokens: list[str]) -> None:
     text = "".join(tokens)
     for facts in (extract_yaml(text, "fuzz.yaml"), extract_json(text, "fuzz.json")):
         assert all(d.code in {"parse-error", "limit"} for d in facts.diagnostics)
+
+
+def test_pure_python_composer_gives_the_same_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = sorted(path.name for path in FIXTURES.iterdir() if path.suffix in {".yml", ".yaml"})
+    names.append("ds_zero3_nvme.json")
+    fast = {name: load(name) for name in names}
+    monkeypatch.setattr(config, "_loader", lambda: yaml.SafeLoader)
+    for name in names:
+        slow = load(name)
+        assert slow.settings == fast[name].settings, name
+        assert slow.assignments == fast[name].assignments, name
+        assert slow.suppressions == fast[name].suppressions, name
+    for depth in (150, 5000):
+        facts = extract_yaml("[" * depth + "]" * depth, "deep.yaml")
+        assert [d.code for d in facts.diagnostics] == ["limit"]
+    [broken] = extract_yaml("a: [1, 2\nb: 3\n", "bad.yaml").diagnostics
+    assert (broken.code, broken.line) == ("parse-error", 2)
+
+
+def test_json_with_a_byte_order_mark() -> None:
+    facts = extract_json('\ufeff{"zero_optimization": {"stage": 1}}', "ds.json")
+    assert facts.diagnostics == []
+    assert values(facts) == {"zero_stage": 1}

@@ -411,6 +411,7 @@ def extract_json(
     if too_large is not None:
         facts.diagnostics.append(too_large)
         return facts
+    text = text.removeprefix("\ufeff")  # a byte-order mark json.loads would reject
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -275,6 +275,7 @@ def _add_suppression(found: list[Suppression], new: Suppression) -> None:
 def extract_notebook(text: str, path: str) -> FileFacts:
     """Facts of a .ipynb file (nbformat 4, leniently 3); bad cells are skipped and reported."""
     facts = FileFacts(path, FileKind.NOTEBOOK)
+    text = text.removeprefix("\ufeff")
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
