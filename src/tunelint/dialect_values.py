@@ -25,6 +25,7 @@ def _with(value: Value, raw: object) -> Value:
 
 
 def same(value: Value) -> Value | None:
+    """As written; the per-setting normaliser still applies."""
     return value
 
 
@@ -48,6 +49,8 @@ def when_true(raw: object) -> Transform:
 
 
 def when_true_else(on: object, off: object) -> Transform:
+    """A flag whose off state is itself a setting (``use_peft: false`` -> adapter "none")."""
+
     def transform(value: Value) -> Value | None:
         if not value.known:
             return value
@@ -58,6 +61,7 @@ def when_true_else(on: object, off: object) -> Transform:
 
 
 def negate(value: Value) -> Value | None:
+    """``disable_gradient_checkpointing: true`` -> ``grad_checkpointing: false``."""
     flag = value.as_bool() if value.known else None
     return _with(value, UNKNOWN if flag is None else not flag)
 
@@ -84,6 +88,7 @@ def non_empty(raw: object) -> Transform:
 
 
 def adapter(value: Value) -> Value | None:
+    """Empty, ``full`` or ``freeze`` train without an adapter: "none"; else lowercased."""
     if value.raw in (None, "", False):
         return _with(value, "none")
     if isinstance(value.raw, str):
@@ -105,6 +110,7 @@ def quant_bits(bits: int) -> Transform:
 
 
 def lora_linear(value: Value) -> Value | None:
+    """axolotl ``lora_target_linear: true`` targets every linear layer, as PEFT spells it."""
     flag = value.as_bool() if value.known else None
     if flag is None:
         return _with(value, UNKNOWN)
@@ -112,6 +118,7 @@ def lora_linear(value: Value) -> Value | None:
 
 
 def legacy_cpu_offload(value: Value) -> Value | None:
+    """Boolean offload switches (old DeepSpeed ``cpu_offload``, FSDP) name a device."""
     return when_true_else("cpu", "none")(value)
 
 
@@ -143,6 +150,7 @@ def torchtune_dtype(value: Value) -> Value | None:
 
 
 def litgpt_mixed(value: Value) -> Value | None:
+    """Lightning precision: ``bf16-mixed`` is mixed bf16, ``bf16-true`` pure ("no")."""
     text = value.as_str()
     if text is None:
         return value if not value.known else None
@@ -152,13 +160,17 @@ def litgpt_mixed(value: Value) -> Value | None:
 
 
 def litgpt_dtype(value: Value) -> Value | None:
+    """Only a ``-true`` precision fixes the weights' dtype."""
     text = value.as_str()
     if text is None or not text.endswith("-true"):
         return None if value.known else value
-    return _with(value, {"bf16": "bfloat16", "16": "float16", "32": "float32"}.get(text[:-5]))
+    name = {"bf16": "bfloat16", "16": "float16", "32": "float32"}.get(text[:-5])
+    return None if name is None else _with(value, name)
 
 
 def litgpt_bits(bits: int) -> Transform:
+    """``quantize: bnb.nf4`` (or fp4, with ``-dq``) is 4-bit; ``bnb.int8`` 8-bit."""
+
     def transform(value: Value) -> Value | None:
         text = value.as_str()
         if text is None:
@@ -241,16 +253,19 @@ def torchtune_model(value: Value) -> Value | None:
 
 
 def torchtune_adapter(value: Value) -> Value | None:
+    """A ``lora_`` / ``qlora_`` builder trains an adapter; a plain one the full model."""
     found = _torchtune_builder(value)
     return value if found is None else _with(value, found[0] or "none")
 
 
 def torchtune_4bit(value: Value) -> Value | None:
+    """torchtune QLoRA builders keep the base weights in NF4."""
     found = _torchtune_builder(value)
     return _with(value, True) if found is not None and found[0] == "qlora" else None
 
 
 def litgpt_method(value: Value) -> Value | None:
+    """``finetune_lora`` / ``finetune lora`` -> "lora"; plain ``finetune`` says nothing."""
     text = (value.as_str() or "").lower()
     for method in ("qlora", "lora", "adapter", "full"):
         if method in text:
@@ -283,10 +298,11 @@ def count(value: Value) -> Value | None:
 
 
 def flag(value: Value) -> Value | None:
+    """ "True" / "yes" / 1 -> True, as configs and command lines spell booleans."""
     if isinstance(value.raw, bool) or not value.known:
         return value
-    flag = value.as_bool()
-    return value if flag is None else _with(value, flag)
+    parsed = value.as_bool()
+    return value if parsed is None else _with(value, parsed)
 
 
 _DTYPES: Final[dict[str, str]] = {
@@ -310,4 +326,5 @@ def dtype(value: Value) -> Value | None:
 
 
 def lower(value: Value) -> Value | None:
+    """Device and precision names compare case-insensitively ("NVMe", "BF16")."""
     return _with(value, value.raw.strip().lower()) if isinstance(value.raw, str) else value
