@@ -237,8 +237,8 @@ def find_destinations(files: Mapping[str, FileFacts]) -> list[Destination]:
     out = _Collector()
     for path in sorted(files):
         facts = files[path]
-        _from_calls(facts, out)
         _from_settings(facts, out)
+        _from_calls(facts, out)
         _from_assignments(facts, out)
         _from_launches(facts, out)
     used = {(d.span.path, d.kind, d.target) for d in out.found}

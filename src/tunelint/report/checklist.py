@@ -24,7 +24,7 @@ from tunelint.rules.model import RuleMeta
 
 MEMORY_RULE = "TL101"
 DESTINATION_RULES = ("TL203", "TL205", "TL301", "TL302", "TL303")
-REMOTE_CODE_RULES = ("TL401", "TL403")
+REMOTE_CODE_RULES = {"TL401": "`trust_remote_code`", "TL403": "unsafe deserialization"}
 REST_RULES = ("TL201", "TL202")
 REST_KINDS = {
     "offload": "offloaded weights and optimizer state",
@@ -44,6 +44,7 @@ WHAT_LEAVES = {
     "region": "data stored through this client",
 }
 NONE = "—"
+GIB = 1 << 30
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -303,22 +304,39 @@ def _policy_line(report: Report) -> str:
     return "; ".join(parts)
 
 
+def _gib(size: object) -> str | None:
+    if isinstance(size, bool) or not isinstance(size, int | float):
+        return None
+    return f"{size / GIB:.1f} GiB"
+
+
+def _estimate(finding: Finding) -> str:
+    """TL101's figures when it gives them (bytes in its properties), else its message."""
+    props = finding.properties
+    estimate, budget = _gib(props.get("estimate_bytes")), _gib(props.get("budget_bytes"))
+    if estimate is None or budget is None:
+        return finding.message
+    text = f"~{estimate} per GPU"
+    low, high = _gib(props.get("optimistic_bytes")), _gib(props.get("conservative_bytes"))
+    if low is not None and high is not None:
+        text += f" ({low} to {high})"
+    text += f" vs {budget}"
+    if isinstance(props.get("budget"), str):
+        text += f" ({props['budget']})"
+    verdict = props.get("verdict")
+    return f"{verdict}: {text}" if isinstance(verdict, str) and verdict else text
+
+
 def _memory(job: Job, findings: Sequence[Finding], rules: Mapping[str, RuleMeta]) -> str:
     hits = [f for f in findings if f.rule_id == MEMORY_RULE and _in_job(f, job)]
     if not hits:
         if MEMORY_RULE not in rules:
             return f"not estimated ({MEMORY_RULE} is not enabled)"
-        return f"within budget ({MEMORY_RULE}: no finding)"
+        return f"no {MEMORY_RULE} finding: fits, or the model could not be sized"
     texts = []
     for finding in hits:
-        props = finding.properties
-        estimate = next((props[k] for k in sorted(props) if "estimate" in k.lower()), None)
-        budget = next((props[k] for k in sorted(props) if "budget" in k.lower()), None)
-        if estimate is not None and budget is not None:
-            text = f"{estimate} vs {budget} ({finding.severity.label})"
-        else:
-            text = finding.message
-        texts.append(text + (" (suppressed)" if finding.suppressed else ""))
+        state = ", suppressed" if finding.suppressed else ""
+        texts.append(f"{_estimate(finding)} ({finding.rule_id} {finding.severity.label}{state})")
     return "; ".join(texts)
 
 
@@ -413,7 +431,7 @@ def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
         if finding.rule_id == "TL203" and not where_to:
             where_to = "the tracking server set outside the checked files (environment, default)"
         row = (
-            where_to or "see the finding",
+            where_to or _named_in(finding),
             RULE_KINDS[finding.rule_id],
             finding.message,
             _code(_where(finding.span)),
@@ -429,6 +447,16 @@ def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
     rows.sort(key=lambda item: item[0])
     header = ("Destination", "Kind", "What leaves", "Sent from", "Policy", "Findings")
     return [*lines, *_table(header, [row for _, row in rows])]
+
+
+def _named_in(finding: Finding) -> str:
+    """What a destination finding names: a property the rule set, else its source line."""
+    for key in ("uri", "url", "host", "bucket", "region", "repo", "value", "target"):
+        value = finding.properties.get(key)
+        if isinstance(value, str) and value:
+            return _code(value)
+    snippet = " ".join(finding.snippet.split())
+    return _code(snippet) if snippet else "see the finding"
 
 
 def _order(span: Span) -> tuple[str, int, int, int]:
@@ -478,24 +506,22 @@ def _finding_item(finding: Finding) -> str:
 
 
 def _remote_section(report: Report, findings: list[Finding]) -> list[str]:
-    lines = ["## What runs remote code", ""]
     rules = rule_index(report)
     hits = [f for f in findings if f.rule_id in REMOTE_CODE_RULES and not f.suppressed]
-    for finding in hits:
-        lines.append(f"- **{finding.rule_id}** ({finding.severity.label}) {_finding_item(finding)}")
+    hidden = [f for f in findings if f.rule_id in REMOTE_CODE_RULES and f.suppressed]
+    lines = [f"- **{f.rule_id}** ({f.severity.label}) {_finding_item(f)}" for f in hits]
+    notes = []
+    checked = [rule_id for rule_id in REMOTE_CODE_RULES if rule_id in rules]
     missing = [rule_id for rule_id in REMOTE_CODE_RULES if rule_id not in rules]
-    if not hits:
-        checked = [rule_id for rule_id in REMOTE_CODE_RULES if rule_id in rules]
-        if checked:
-            lines.append(
-                "Nothing found: no `trust_remote_code` and no unsafe deserialization "
-                f"({', '.join(checked)} checked)."
-            )
+    if not hits and checked:
+        what = " and no ".join(REMOTE_CODE_RULES[rule_id] for rule_id in checked)
+        notes.append(f"Nothing found: no {what} ({', '.join(checked)} checked).")
+    if hidden:
+        notes.append(f"{plural(len(hidden), 'finding')} suppressed: see Suppressed.")
     if missing:
-        if len(lines) > 2:
-            lines.append("")
-        lines.append(f"Not checked: {', '.join(missing)} not enabled by the policy.")
-    return lines
+        notes.append(f"Not checked: {', '.join(missing)} not enabled by the policy.")
+    blocks = ["\n".join(lines)] if lines else []
+    return ["## What runs remote code", "", "\n\n".join(blocks + notes)]
 
 
 def _controls(rule: RuleMeta) -> str:
@@ -541,12 +567,13 @@ def _suppressed_section(findings: list[Finding]) -> list[str]:
     lines = ["## Suppressed", ""]
     for finding in (f for f in findings if f.suppressed):
         if finding.suppression_kind == "external":
-            why = "baseline: recorded as known in the baseline file"
+            why = "reason (baseline): recorded as a known finding in the baseline file"
         elif finding.suppression_reason:
-            why = f"inline: {_inline(finding.suppression_reason)}"
+            why = f"reason (inline): {_inline(finding.suppression_reason)}"
         else:
-            why = "inline, **no reason given**"
-        lines.append(f"- **{finding.rule_id}** {_finding_item(finding)}: {why}")
+            why = "reason (inline): **none given**"
+        lines.append(f"- **{finding.rule_id}** {_finding_item(finding)}")
+        lines.append(f"  - {why}")
     if len(lines) == 2:
         lines.append("Nothing suppressed.")
     return lines
