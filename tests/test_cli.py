@@ -87,7 +87,7 @@ def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        ("syntax.py", b"def broken(:\n"),
+        ("syntax.py", b"import torch\nstate = torch.load('a.pt'\ndef broken(:\n"),
         ("latin1.py", b"x = '\xe9t\xe9'\n"),
         ("binary.py", b"\x00\x01\x02\x03" * 100),
         ("broken.json", b'{"zero_optimization": {"stage": 3,,}'),
