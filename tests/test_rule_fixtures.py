@@ -17,7 +17,7 @@ from tunelint.discover import SUFFIX_KINDS
 from tunelint.rules.loader import load_rules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
-RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir()) if FIXTURES.exists() else []
+RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name[:2].isupper())
 
 
 def _fixture_files(directory: Path) -> list[Path]:
@@ -36,6 +36,7 @@ def test_rule_fires_exactly_where_expected(directory: Path) -> None:
         policy_path=policy if policy.exists() else FIXTURES / "tunelint.yaml",
         select=[rule_id],
         cwd=directory,
+        use_cache=False,
     )
     report = lint(["."], options)
     assert not [d for d in report.diagnostics if d.code == "rule-error"], report.diagnostics
