@@ -19,10 +19,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytest.importorskip("pre_commit", reason="pre-commit is not installed")
-
-pytestmark = pytest.mark.e2e
-
 REPO = Path(__file__).resolve().parents[1]
 RISKY = """\
 import mlflow
@@ -66,10 +62,6 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
-    if not (REPO / ".git").exists():
-        pytest.skip("not a git checkout: try-repo needs this repository's history")
     root = tmp_path_factory.mktemp("project")
     (root / "vendor").mkdir()
     (root / "tunelint.yaml").write_text(POLICY)
@@ -77,8 +69,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "clean.py").write_text(CLEAN)
     (root / "vendor" / "risky.py").write_text(RISKY)
     (root / "notes.txt").write_text("not a file kind the hook takes\n")
-    subprocess.run(["git", "init", "-q"], cwd=root, env=_env(root), check=True)
-    subprocess.run(["git", "add", "."], cwd=root, env=_env(root), check=True)
+    if shutil.which("git") is not None:
+        subprocess.run(["git", "init", "-q"], cwd=root, env=_env(root), check=True)
+        subprocess.run(["git", "add", "."], cwd=root, env=_env(root), check=True)
     return root
 
 
@@ -91,6 +84,9 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def try_repo(project: Path, home: Path, *files: str) -> tuple[int, str]:
+    pytest.importorskip("pre_commit", reason="pre-commit is not installed")
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("try-repo needs git and a git checkout of this repository")
     command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "tunelint"]
     command += ["--color", "never", "--verbose", "--files", *files]
     result = subprocess.run(
@@ -105,6 +101,7 @@ def try_repo(project: Path, home: Path, *files: str) -> tuple[int, str]:
 
 
 def test_manifest_declares_the_hook() -> None:
+    pytest.importorskip("pre_commit", reason="pre-commit is not installed")
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "tunelint"
     assert hook["entry"] == "tunelint check --allow-empty"
@@ -118,6 +115,7 @@ def test_manifest_declares_the_hook() -> None:
     assert loaded["pass_filenames"] is True
 
 
+@pytest.mark.e2e
 def test_risky_file_fails_the_commit(project: Path, pre_commit_home: Path) -> None:
     code, output = try_repo(project, pre_commit_home, "risky.py", "notes.txt")
     assert code == 1, output
@@ -126,14 +124,32 @@ def test_risky_file_fails_the_commit(project: Path, pre_commit_home: Path) -> No
     assert "notes.txt" not in output  # types_or kept it from the hook
 
 
+@pytest.mark.e2e
 def test_clean_file_passes(project: Path, pre_commit_home: Path) -> None:
     code, output = try_repo(project, pre_commit_home, "clean.py")
     assert code == 0, output
     assert "Passed" in output and "TL2" not in output
 
 
+@pytest.mark.e2e
 def test_excluded_file_passes_even_when_risky(project: Path, pre_commit_home: Path) -> None:
     """pre-commit passes the name; the policy's exclude still holds, and nothing is left."""
     code, output = try_repo(project, pre_commit_home, "vendor/risky.py")
     assert code == 0, output
     assert "Passed" in output and "TL203" not in output
+
+
+def test_excludes_hold_for_files_passed_by_name(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the hook runs, in process: the name is given, the policy's exclude wins."""
+    from tunelint.cli import main
+
+    monkeypatch.chdir(project)
+    assert main(["check", "--allow-empty", "vendor/risky.py"]) == 0
+    assert "TL203" not in capsys.readouterr().out
+    assert main(["check", "vendor/risky.py"]) == 3  # without --allow-empty: nothing to check
+    capsys.readouterr()
+    assert main(["check", "--allow-empty", "vendor/risky.py", "risky.py"]) == 1
+    out = capsys.readouterr().out
+    assert "risky.py:5:" in out and "vendor/risky.py" not in out
