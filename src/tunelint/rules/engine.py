@@ -12,6 +12,7 @@ from tunelint.policy import Policy
 from tunelint.rules.checks import CheckContext, get_check
 from tunelint.rules.match import Hit, Matcher
 from tunelint.rules.model import RuleMeta
+from tunelint.rules.redact import scrub
 
 
 def effective_rule(rule: RuleMeta, policy: Policy) -> tuple[bool, RuleMeta]:
@@ -71,14 +72,14 @@ def _unique(hits: list[Hit]) -> list[Hit]:
 
 def _finding(rule: RuleMeta, hit: Hit, files: Mapping[str, FileFacts]) -> Finding:
     facts = files.get(hit.span.path)
-    snippet = facts.line_text(hit.span) if facts is not None else ""
+    snippet = scrub(facts.line_text(hit.span), hit.redact) if facts is not None else ""
     return Finding(
         rule_id=rule.id,
         rule_name=rule.name,
         severity=hit.severity if hit.severity is not None else rule.severity,
-        message=rule.format_message(**hit.values),
+        message=scrub(rule.format_message(**hit.values), hit.redact),
         span=hit.span,
-        anchor=hit.anchor or " ".join(snippet.split()),
+        anchor=scrub(hit.anchor, hit.redact) or " ".join(snippet.split()),
         scope=hit.scope,
         snippet=snippet,
         related=hit.related,

@@ -48,6 +48,8 @@ class Hit:
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
     severity: Severity | None = None
+    # Secrets the finding must not repeat: masked in its message, snippet and anchor.
+    redact: tuple[str, ...] = ()
     properties: dict[str, object] = field(default_factory=dict)
 
 
