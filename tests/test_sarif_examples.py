@@ -147,3 +147,54 @@ def test_inserting_lines_above_keeps_partial_fingerprints(examples: Path) -> Non
             moved = now["locations"][0]["physicalLocation"]["region"]["startLine"]
             assert moved == line + shift[place[1]], place  # the finding did move
             assert now["partialFingerprints"] == was["partialFingerprints"], place
+
+
+def action_step(name: str) -> dict[str, Any]:
+    import yaml
+
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    return next(step for step in action["runs"]["steps"] if step["name"] == name)
+
+
+def run_step(
+    step: dict[str, Any], cwd: Path, inputs: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A composite step's script under bash as the runner starts it, inputs via its env."""
+    env = dict(os.environ, GITHUB_OUTPUT=str(cwd / "github_output"), NO_COLOR="1")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    for key, value in step.get("env", {}).items():
+        name = value.removeprefix("${{ inputs.").removesuffix(" }}")
+        env[key] = inputs[name]
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_action_writes_sarif_despite_findings_and_gates_separately(examples: Path) -> None:
+    inputs = {"paths": "examples/risky\nexamples/fixed", "args": "--no-cache", "category": "ci/x"}
+    workspace = examples.parent
+    scan = run_step(action_step("Run tunelint"), workspace, inputs)
+    assert scan.returncode == 0, scan.stderr  # findings do not fail the scan step
+    assert (workspace / "github_output").read_text() == "sarif-file=tunelint.sarif\n"
+    log = json.loads((workspace / "tunelint.sarif").read_text())
+    validate(log)
+    assert log["runs"][0]["automationDetails"] == {"id": "ci/x/"}
+    assert ("TL203", "examples/risky/track.py") in results_by_place(log)
+
+    gate = run_step(action_step("Fail on findings"), workspace, inputs)
+    assert gate.returncode == 1
+    assert "::error file=examples/risky/track.py,line=10," in gate.stdout
+
+    clean = run_step(
+        action_step("Fail on findings"), workspace, {**inputs, "paths": "examples/fixed"}
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    broken = {**inputs, "args": "--policy missing.yaml"}
+    (workspace / "tunelint.sarif").unlink()
+    failed = run_step(action_step("Run tunelint"), workspace, broken)
+    assert failed.returncode == 2 and "configuration error" in failed.stderr
+    assert not (workspace / "tunelint.sarif").exists()
+    # No second sarif-file output: the upload step's condition skips it.
+    assert (workspace / "github_output").read_text() == "sarif-file=tunelint.sarif\n"
