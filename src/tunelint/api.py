@@ -143,12 +143,14 @@ def extract_all(
     """Facts per file, in the order given.
 
     Files that cannot hold anything ``rules`` read are not parsed (without ``rules``, every
-    file is; ``TUNELINT_PREFILTER=0`` turns the prefilter off). Facts are cached under
-    ``root``/.tunelint_cache unless ``options.use_cache`` is off, and files are parsed on
-    ``options.jobs`` processes (0: every core).
+    file is; ``TUNELINT_PREFILTER=0`` turns the prefilter off). Facts are cached in
+    ``root``/.tunelint_cache unless ``options.use_cache`` is off or ``TUNELINT_NO_CACHE`` is
+    set (``TUNELINT_CACHE_DIR`` moves it), and files are parsed on ``options.jobs``
+    processes (0: every core).
     """
     import os
 
+    from tunelint.cache import cache_dir
     from tunelint.parallel import extract_files
     from tunelint.prefilter import PASS_ALL, build
 
@@ -160,9 +162,9 @@ def extract_all(
         "false",
     }:
         prefilter = build(rules)
-    cache_root = root if options.use_cache else None
+    where = cache_dir(root) if options.use_cache and root is not None else None
     extraction = extract_files(
-        files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_root=cache_root
+        files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_dir=where
     )
     return extraction.facts
 

@@ -88,6 +88,18 @@ class _FactsUnpickler(pickle.Unpickler):
         raise CacheError(f"cache entry refers to {module}.{name}, which facts never hold")
 
 
+def cache_dir(root: Path) -> Path | None:
+    """Where the cache lives for a policy root; None when the environment turns it off.
+
+    ``TUNELINT_NO_CACHE`` (any value but 0/false) turns caching off, ``TUNELINT_CACHE_DIR``
+    moves the cache (relative paths are taken from the policy root), as ruff's variables do.
+    """
+    if os.environ.get("TUNELINT_NO_CACHE", "").strip().lower() not in {"", "0", "false", "no"}:
+        return None
+    moved = os.environ.get("TUNELINT_CACHE_DIR")
+    return root / moved if moved else root / CACHE_DIR
+
+
 def code_fingerprint() -> str:
     """Changes whenever the facts a file yields could change: code, parsers, Python."""
     from importlib import metadata
@@ -172,12 +184,11 @@ class FactsCache:
     stats: CacheStats = field(default_factory=CacheStats)
 
     @classmethod
-    def open(cls, root: Path, fingerprint: str | None = None) -> FactsCache | None:
-        """The cache under ``root``; None when it cannot be used (read-only, no key)."""
+    def open(cls, base: Path, fingerprint: str | None = None) -> FactsCache | None:
+        """The cache in directory ``base``; None when it cannot be used (read-only, no key)."""
         secret = load_secret()
         if secret is None:
             return None
-        base = root / CACHE_DIR
         directory = base / (fingerprint or code_fingerprint())[:32]
         try:
             if directory.is_dir():
@@ -283,4 +294,4 @@ def _prune(base: Path, keep: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["CACHE_DIR", "CacheStats", "FactsCache", "code_fingerprint", "load_secret"]
+__all__ = ["CACHE_DIR", "CacheStats", "FactsCache", "cache_dir", "code_fingerprint", "load_secret"]

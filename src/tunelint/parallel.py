@@ -269,10 +269,13 @@ def extract_files(
     *,
     jobs: int = 1,
     prefilter: Prefilter = PASS_ALL,
-    cache_root: Path | None = None,
+    cache_dir: Path | None = None,
     open_cache: Callable[[Path], FactsCache | None] = FactsCache.open,
 ) -> Extraction:
-    """Facts for every file, keyed by its displayed path, in the order given."""
+    """Facts for every file, keyed by its displayed path, in the order given.
+
+    ``cache_dir``: the cache directory (``.tunelint_cache``), None for no cache.
+    """
     started = time.perf_counter()
     stats = Stats(files=len(files))
     found: dict[str, FileFacts] = {}
@@ -293,9 +296,9 @@ def extract_files(
             found[file.path] = _skipped(file, text)
             stats.prefiltered += 1
             continue
-        if cache_root is not None and not cache_tried:
+        if cache_dir is not None and not cache_tried:
             cache_tried = True
-            cache = open_cache(cache_root)
+            cache = open_cache(cache_dir)
         key = None
         if cache is not None:
             key = cache.key(file.path, file.kind, data)

@@ -13,8 +13,10 @@ settings, assignments to certain names, references and suppressions. A qualified
 is made of identifiers that appear in the file (an import names the module and the imported
 name; attribute access names the rest), so every literal piece of a glob
 (``transformers.*.from_pretrained`` -> ``transformers``, ``from_pretrained``) must occur in
-the bytes for a call to match it. A file whose relevant facts would be empty gives the same
-findings, jobs and destinations as the empty facts it gets instead.
+the bytes for a call to match it; a piece that is a whole name segment must occur as a whole
+identifier (``load`` in ``pickle.load`` is not satisfied by ``payload``). A file whose
+relevant facts would be empty gives the same findings, jobs and destinations as the empty
+facts it gets instead.
 
 The needles are derived, not kept by hand:
 
@@ -30,8 +32,8 @@ The needles are derived, not kept by hand:
 
 What the prefilter cannot see: names assembled at run time (``getattr``, string concatenation
 across pieces of a keyword), and syntax errors in skipped files (they are not parsed, so not
-reported). Notebooks with shell lines or magics, UTF-16 files and files with escaped
-characters in JSON are always parsed. ``TUNELINT_PREFILTER=0`` turns it off.
+reported). Notebooks with shell lines or magics, UTF-16 files and JSON with escaped ASCII are
+always parsed. ``TUNELINT_PREFILTER=0`` turns the prefilter off.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from tunelint.facts import FileKind
 
@@ -47,14 +49,59 @@ if TYPE_CHECKING:
     from tunelint.facts import FileFacts
     from tunelint.rules.model import RuleMeta
 
-Word = bytes | re.Pattern[bytes]
-Group = tuple[Word, ...]  # satisfied when any word occurs
+Mode = Literal["substring", "token", "folded", "regex", "random", "suffix"]
+
+
+@dataclass(frozen=True, slots=True)
+class Needle:
+    """One thing to look for in a file's bytes.
+
+    ``substring``: anywhere. ``token``: as a whole identifier, not inside a longer one (bytes
+    of 128 and above count as identifier characters, so a token next to a non-ASCII letter
+    never counts); in notebooks, whose code sits in JSON strings with escapes (``\\nload``),
+    a token is looked for as a substring. ``folded``: anywhere, in any case (``text`` is
+    lower case). ``regex``: ``text`` is a regular expression. ``random``: a run of at least
+    ``text`` (a number) characters that may make up a key or token, holding a digit, or a
+    run of 40 without one (``text`` is the shortest run that counts). ``suffix``: a name
+    (an identifier or a dashed flag, lower case, dashes read as underscores) that ends with
+    one of the ``|``-separated ``text``.
+    """
+
+    text: bytes
+    mode: Mode = "substring"
+
+    def describe(self) -> str:
+        text = self.text.decode("ascii", "backslashreplace")
+        return {
+            "substring": text,
+            "token": f"<{text}>",
+            "folded": f"{text} (any case)",
+            "regex": f"/{text}/",
+            "random": f"(random-looking run of {text}+)",
+            "suffix": f"(a name ending in {text})",
+        }[self.mode]
+
+
+def sub(text: str) -> Needle:
+    return Needle(text.encode())
+
+
+def token(text: str) -> Needle:
+    return Needle(text.encode(), "token")
+
+
+Group = tuple[Needle, ...]  # satisfied when any needle occurs
 Clause = tuple[Group, ...]  # satisfied when every group is
 
 FILTERED_KINDS: Final = frozenset({FileKind.PYTHON, FileKind.NOTEBOOK})
 
-# Needs of the built-in Python checks, in the vocabulary of a rule's ``match``.
-CHECK_NEEDS: Final[dict[str, dict[str, Any]]] = {
+# Needs of the built-in Python checks, in the vocabulary of a rule's ``match``, plus one
+# leaf only needs use: ``needles: [{MODE: [words]}, ...]``, a clause of groups (every group
+# must occur; a group occurs when any of its words does), MODE one of substring, token,
+# folded, regex. A value that is a string names a function here that builds the needs.
+CHECK_NEEDS: Final[dict[str, dict[str, Any] | str]] = {
+    # jobs, their settings and their members' dialects: always read (see ``_always``)
+    "model-exceeds-vram": {"any": []},
     "unsafe-deserialization": {
         "call": [
             "torch.load",
@@ -70,35 +117,55 @@ CHECK_NEEDS: Final[dict[str, dict[str, Any]]] = {
             "pandas.read_pickle",
         ]
     },
+    "hardcoded-credential": "_credential_needs",
+    # destinations and the calls at them: always read
+    "tracking-destination-not-allowed": {"any": []},
+    "storage-region-not-allowed": {"any": []},
+    "cleartext-endpoint": "_endpoint_needs",
 }
 
-# Python constructors whose keywords become settings (mirrors ``sources.python._dialect_of``),
-# and the alias tables they read.
-SETTING_CALL_WORDS: Final = (
-    "from_pretrained",
-    "from_config",
-    "Config",  # LoraConfig, BitsAndBytesConfig, trl's SFTConfig, ...
-    "Accelerator",
-    "TrainingArguments",
-    "Trainer",
-    "add_argument",  # argparse defaults, read through the Trainer table
-    "dataclass",  # dataclass field defaults, the same
+# Python constructors whose keywords become settings, mirroring ``sources.python._dialect_of``
+# (dialect -> the words of its constructors); argparse and dataclass fields are read through
+# the Trainer table.
+SETTING_CONSTRUCTORS: Final[dict[str, Group]] = {
+    "trainer": (
+        sub("TrainingArguments"),
+        sub("Trainer"),
+        token("add_argument"),
+        token("dataclass"),
+    ),
+    "accelerate": (token("Accelerator"),),
+}
+# Calls that make settings whatever keywords they have (the model id is positional; PEFT's
+# ``r`` is too short to look for).
+SETTING_CALLS_ALONE: Final[Group] = (
+    token("from_pretrained"),
+    token("from_config"),
+    token("gradient_checkpointing_enable"),
+    sub("BitsAndBytesConfig"),
+    sub("LoraConfig"),
+    token("LoHaConfig"),
+    token("IA3Config"),
 )
-PYTHON_DIALECTS: Final = ("trainer", "hf-loader", "peft", "bnb", "accelerate")
-# Calls that make settings without any table key in the file.
-SETTING_CALLS_ALONE: Final = ("from_pretrained", "from_config", "gradient_checkpointing_enable")
-# Calls whose resolved name holds a word that need not be written: ``parse_args()`` results
-# are typed ``argparse``.
+# trl's configs (``trl.SFTConfig``) are read with the Trainer table.
+TRL_CONFIG: Final[Clause] = ((token("trl"),), (sub("Config"),))
+# Name pieces a resolved call name holds without the file spelling them: the result of
+# ``parse_args()`` is typed ``argparse``.
 SYNTHETIC_PIECES: Final[dict[str, tuple[str, ...]]] = {
     "argparse": ("argparse", "parse_args", "parse_intermixed_args", "parse_known_args"),
 }
-CONFIG_REFERENCE: Final[Clause] = (
-    (b"config", b"deepspeed"),
-    (b".json", b".yaml", b".yml"),
+TRAINING: Final[tuple[Clause, ...]] = (
+    # ``loss.backward()``, also split over a line continuation
+    ((Needle(rb"backward[\s\\]*\(", "regex"),),),
+    ((sub("Trainer"), token("trl")), (token("train"),)),
+    ((token("run_exp"),),),
+    ((token("axolotl"),), (token("train"),)),
 )
-SUPPRESSION: Final = re.compile(rb"(?i)tunelint")
-# ``loss.backward()``, also split over a line continuation.
-BACKWARD: Final = re.compile(rb"backward[\s\\]*\(")
+CONFIG_REFERENCE: Final[Clause] = (
+    (sub(".json"), sub(".yaml"), sub(".yml")),
+    (sub("config"), sub("deepspeed")),
+)
+SUPPRESSION: Final = Needle(b"tunelint", "folded")
 # A notebook line that is shell or a magic (``!cmd``, ``%%writefile``, ``x = !ls``), in the
 # raw JSON: at the start of a source string or after an escaped newline. ``\u00`` means an
 # escaped ASCII character could hide a needle.
@@ -107,22 +174,44 @@ UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 
 _BRACKET = re.compile(r"\[[^\]]*\]")
 _PIECE = re.compile(r"[A-Za-z0-9_]+")
+_SEGMENT_EDGES = frozenset(".()")
+# Every byte that cannot be part of an identifier becomes a space: split() gives the tokens.
+_SEPARATORS = bytes(
+    c if (c < 128 and (chr(c).isalnum() or c == ord("_"))) or c >= 128 else 32 for c in range(256)
+)
+_NAME_SEPARATORS = bytes(c if c == ord("-") else _SEPARATORS[c] for c in range(256))
+_REGEX_CACHE: dict[bytes, re.Pattern[bytes]] = {}
 
 
 def glob_pieces(glob: str) -> list[str]:
     """The identifier pieces a qualified name must contain to match ``glob``."""
-    return _PIECE.findall(_BRACKET.sub("*", glob))
+    return [word for word, _ in _glob_words(glob)]
 
 
-def _piece_group(piece: str) -> Group:
-    return tuple(word.encode() for word in SYNTHETIC_PIECES.get(piece, (piece,)))
+def _glob_words(glob: str) -> list[tuple[str, bool]]:
+    """Pieces of a glob and whether each is a whole name segment (a token in the source)."""
+    text = _BRACKET.sub("*", glob)
+    words = []
+    for match in _PIECE.finditer(text):
+        start, end = match.span()
+        left = text[start - 1] if start else "."
+        right = text[end] if end < len(text) else "."
+        words.append((match.group(), left in _SEGMENT_EDGES and right in _SEGMENT_EDGES))
+    return words
 
 
-def _call_clause(glob: str) -> Clause | None:
-    pieces = glob_pieces(glob)
-    if not pieces:
+def _piece_group(piece: str, whole: bool) -> Group:
+    if piece in SYNTHETIC_PIECES:
+        return tuple(token(word) for word in SYNTHETIC_PIECES[piece])
+    return (token(piece) if whole else sub(piece),)
+
+
+def name_clause(glob: str) -> Clause | None:
+    """What a file must hold for a call (or dotted assignment target) to match ``glob``."""
+    words = _glob_words(glob)
+    if not words:
         return None
-    return tuple(_piece_group(piece) for piece in dict.fromkeys(pieces))
+    return tuple(dict.fromkeys(_piece_group(piece, whole) for piece, whole in words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,36 +221,83 @@ class Needles:
     clauses: tuple[Clause, ...] = ()
     parse_all: bool = False
     reasons: tuple[str, ...] = ()
+    tokens: bool = True  # False: tokens are looked for as substrings (JSON-escaped code)
 
     def wanted(self, data: bytes) -> bool:
         if self.parse_all:
             return True
-        seen: dict[Word, bool] = {}
-        for clause in self.clauses:
-            for group in clause:
-                if not any(_present(word, data, seen) for word in group):
-                    break
-            else:
-                return True
-        return False
+        probe = _Probe(data, self.tokens)
+        return any(all(probe.any(group) for group in clause) for clause in self.clauses)
 
-    def words(self) -> list[str]:
+    def describe(self) -> list[str]:
         """Every needle, for documentation and the benchmark."""
-        found: dict[str, None] = {}
-        for clause in self.clauses:
-            for group in clause:
-                for word in group:
-                    text = word.pattern if isinstance(word, re.Pattern) else word
-                    found[text.decode("ascii", "backslashreplace")] = None
-        return sorted(found)
+        return sorted({n.describe() for clause in self.clauses for g in clause for n in g})
 
 
-def _present(word: Word, data: bytes, seen: dict[Word, bool]) -> bool:
-    known = seen.get(word)
-    if known is None:
-        known = word in data if isinstance(word, bytes) else word.search(data) is not None
-        seen[word] = known
-    return known
+class _Probe:
+    """Looks needles up in one file's bytes, each at most once."""
+
+    __slots__ = ("data", "folded", "names", "seen", "token_set", "tokens")
+
+    def __init__(self, data: bytes, tokens: bool) -> None:
+        self.data = data
+        self.tokens = tokens
+        self.folded: bytes | None = None
+        self.token_set: frozenset[bytes] | None = None
+        self.names: frozenset[bytes] | None = None
+        self.seen: dict[Needle, bool] = {}
+
+    def any(self, group: Group) -> bool:
+        return any(self.has(needle) for needle in group)
+
+    def has(self, needle: Needle) -> bool:
+        known = self.seen.get(needle)
+        if known is None:
+            known = self._look(needle)
+            self.seen[needle] = known
+        return known
+
+    def _look(self, needle: Needle) -> bool:
+        mode = needle.mode
+        if mode == "token" and self.tokens:
+            if self.token_set is None:
+                self.token_set = frozenset(self.data.translate(_SEPARATORS).split())
+            return needle.text in self.token_set
+        if mode == "folded":
+            if self.folded is None:
+                self.folded = self.data.lower()
+            return needle.text in self.folded
+        if mode == "random":
+            return _random_run(self.data, int(needle.text))
+        if mode == "suffix":
+            if self.names is None:
+                words = self.data.translate(_NAME_SEPARATORS).split()
+                self.names = frozenset(w.strip(b"-").lower().replace(b"-", b"_") for w in words)
+            endings = tuple(needle.text.split(b"|"))
+            return any(name.endswith(endings) for name in self.names)
+        if mode == "regex":
+            pattern = _REGEX_CACHE.get(needle.text)
+            if pattern is None:
+                pattern = _REGEX_CACHE.setdefault(needle.text, re.compile(needle.text))
+            return pattern.search(self.data) is not None
+        return needle.text in self.data
+
+
+_RUN_CHARS = rb"[A-Za-z0-9_\-+/=.]"
+_DIGIT = re.compile(rb"[0-9]")
+_LONG_RUN = 40
+
+
+def _random_run(data: bytes, shortest: int) -> bool:
+    pattern = _REGEX_CACHE.get(b"run:%d" % shortest)
+    if pattern is None:
+        pattern = re.compile(_RUN_CHARS + b"{%d,}" % shortest)
+        _REGEX_CACHE[b"run:%d" % shortest] = pattern
+    for match in pattern.finditer(data):
+        run = match.group()
+        if len(run) >= _LONG_RUN or _DIGIT.search(run) is not None:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +319,7 @@ class Prefilter:
 
     @property
     def reasons(self) -> list[str]:
+        """Why some kind is always parsed (a rule whose needs are unknown), if so."""
         return sorted({r for needles in self.by_kind.values() for r in needles.reasons})
 
 
@@ -202,8 +339,9 @@ class _Builder:
     )
 
     def add(self, kinds: Iterable[FileKind], clause: Clause) -> None:
+        ordered = tuple(sorted(dict.fromkeys(clause), key=_group_cost))
         for kind in kinds:
-            self.clauses[kind][clause] = None
+            self.clauses[kind][ordered] = None
 
     def block(self, kinds: Iterable[FileKind], reason: str) -> None:
         for kind in kinds:
@@ -213,16 +351,27 @@ class _Builder:
         by_kind = {}
         for kind in FILTERED_KINDS:
             reasons = tuple(self.blocked[kind])
-            ordered = sorted(self.clauses[kind], key=_cost)
-            by_kind[kind] = Needles(tuple(ordered), bool(reasons), reasons)
+            ordered = sorted(self.clauses[kind], key=lambda clause: _group_cost(clause[0]))
+            tokens = kind is not FileKind.NOTEBOOK
+            by_kind[kind] = Needles(tuple(ordered), bool(reasons), reasons, tokens)
         return Prefilter(by_kind)
 
 
-def _cost(clause: Clause) -> tuple[int, int]:
-    """Cheap, selective clauses first: long plain words fail fast on library code."""
-    first = clause[0]
-    shortest = min(len(w) if isinstance(w, bytes) else 4 for w in first)
-    return (len(first), -shortest)
+_MODE_COST: Final = {
+    "token": 0,
+    "substring": 1,
+    "folded": 2,
+    "regex": 3,
+    "suffix": 4,
+    "random": 5,
+}
+
+
+def _group_cost(group: Group) -> tuple[int, int, int]:
+    """Look first at groups likely to fail fast: token lookups, few and long words."""
+    worst = max(_MODE_COST[n.mode] for n in group)
+    shortest = min(len(n.text) for n in group)
+    return (worst, len(group), -shortest)
 
 
 def _kinds(node: Mapping[str, Any], inherited: frozenset[FileKind]) -> frozenset[FileKind]:
@@ -280,30 +429,108 @@ def _walk(node: Any, kinds: frozenset[FileKind], origin: str, builder: _Builder)
         return
     if "call" in node:
         for glob in _as_list(node["call"]):
-            clause = _call_clause(glob)
+            clause = name_clause(glob)
             if clause is None:
                 keywords = _where_keywords(node.get("where"))
                 if not keywords:
                     builder.block(kinds, f"{origin}: call {glob!r} with no named argument")
                     continue
-                clause = (tuple(k.encode() for k in sorted(keywords)),)
+                clause = (tuple(token(k) for k in sorted(keywords)),)
+            builder.add(kinds, clause)
+    elif "needles" in node:
+        clause = _needles_clause(node["needles"])
+        if clause is None:
+            builder.block(kinds, f"{origin}: needles leaf is malformed")
+        else:
             builder.add(kinds, clause)
     elif "setting" in node:
         pass  # settings are always needed (jobs, destinations)
     elif "assignment" in node:
         for glob in _as_list(node["assignment"]):
-            pieces = glob_pieces(glob)
-            if not pieces:
+            clause = name_clause(glob)  # a dotted target is built like a call name
+            if clause is None:
                 builder.block(kinds, f"{origin}: assignment {glob!r} names nothing")
                 continue
-            builder.add(kinds, tuple((p.encode(),) for p in dict.fromkeys(pieces)))
+            builder.add(kinds, clause)
     else:
         builder.block(kinds, f"{origin}: match leaf the prefilter does not know: {sorted(node)}")
 
 
-def _check_needs(name: str) -> Any:
+def _needles_clause(raw: Any) -> Clause | None:
+    if not isinstance(raw, list) or not raw:
+        return None
+    groups = []
+    for group in raw:
+        if not isinstance(group, Mapping) or len(group) != 1:
+            return None
+        ((mode, words),) = group.items()
+        if mode not in _MODE_COST or not isinstance(words, list) or not words:
+            return None
+        text = [str(w).lower() if mode == "folded" else str(w) for w in words]
+        groups.append(tuple(Needle(w.encode(), mode) for w in text))
+    return tuple(groups)
+
+
+def _credential_needs() -> dict[str, Any]:
+    """TL204 reads every string; it fires on a secret's shape, or on a name that says secret
+    holding a random-looking value (a digit in 16 or more key characters, or 40 of them).
+
+    The names come from the check itself; the shapes are the literal parts of its patterns.
+    """
+    from tunelint.rules.checks import hardcoded_credential as creds
+
+    def spelt(names: Iterable[str]) -> list[str]:
+        # names are compared in lower case, with dashes read as underscores
+        return sorted({form for name in names for form in (name, name.replace("_", "-"))})
+
+    random_value = {"random": ["16"]}
+    named = spelt(
+        {
+            *creds.WANDB_NAMES,
+            *creds.AWS_SECRET_NAMES,
+            *creds.AZURE_KEY_NAMES,
+            *creds.GENERIC_NAMES,
+            *creds.GENERIC_SUFFIXES,
+        }
+    )
+    return {
+        "any": [
+            # hf_..., AKIA/ASIA key ids, private key blocks, Azure connection strings
+            {"needles": [{"substring": ["hf_", "AKIA", "ASIA", "PRIVATE KEY", "AccountKey="]}]},
+            # user:password@ in a URL, also when the URL is put together on one line
+            {"needles": [{"substring": ["://"]}, {"regex": [r"://[^\n/]*:[^\n/]*@"]}]},
+            {
+                "needles": [
+                    {"folded": named},
+                    {"suffix": ["|".join(sorted(n.replace("-", "_") for n in named))]},
+                    random_value,
+                ]
+            },
+            # MLflow credentials count at any length
+            {"needles": [{"folded": spelt(creds.MLFLOW_SECRET_NAMES)}]},
+            {"needles": [{"token": ["wandb"]}, {"folded": ["key"]}, random_value]},
+        ]
+    }
+
+
+def _endpoint_needs() -> dict[str, Any]:
+    """TL205: destinations (always read), plus ``http:`` URLs under endpoint keys or variables."""
+    from tunelint.rules.checks import cleartext_endpoint as endpoints
+
+    names = sorted({n.lower() for n in (*endpoints.ENDPOINT_KEYS, *endpoints.ENDPOINT_ENV)})
+    return {"needles": [{"folded": ["http:"]}, {"folded": names}]}
+
+
+def check_needs(name: str) -> Any:
+    """A check's needs in the ``match`` vocabulary, or None when it declares none."""
     if name in CHECK_NEEDS:
-        return CHECK_NEEDS[name]
+        needs = CHECK_NEEDS[name]
+        if isinstance(needs, str):
+            try:
+                return globals()[needs]()
+            except Exception:  # the check changed shape: parse everything rather than guess
+                return None
+        return needs
     try:
         from tunelint.rules.checks import get_check
 
@@ -325,42 +552,39 @@ def _always(builder: _Builder) -> None:
 
     kinds = FILTERED_KINDS
     builder.add(kinds, ((SUPPRESSION,),))
-    # settings
-    keys: set[str] = set()
-    for dialect in PYTHON_DIALECTS:
-        for key in TABLES[dialect]:
+    # settings: a constructor of a dialect together with one of that dialect's keys
+    for dialect, constructors in SETTING_CONSTRUCTORS.items():
+        keys: list[Needle] = []
+        for key in sorted(TABLES[dialect]):
             if "." not in key and "[" not in key:
-                keys.update({key, key.replace("_", "-")})
-    key_group = tuple(k.encode() for k in sorted(keys))
-    call_group = tuple(w.encode() for w in SETTING_CALL_WORDS)
-    builder.add(kinds, (call_group, key_group))
-    for word in SETTING_CALLS_ALONE:
-        builder.add(kinds, ((word.encode(),),))
+                keys.append(token(key))
+                if "_" in key:  # an argparse flag spelt with dashes is no identifier
+                    keys.append(sub(key.replace("_", "-")))
+        builder.add(kinds, (constructors, tuple(keys)))
+    trainer_keys = {k for k in TABLES["trainer"] if "." not in k}
+    builder.add(kinds, (*TRL_CONFIG, tuple(token(k) for k in sorted(trainer_keys))))
+    builder.add(kinds, (SETTING_CALLS_ALONE,))
     # training (jobs.file_trains) and config references (jobs._closure)
-    builder.add(kinds, ((BACKWARD,),))
-    builder.add(kinds, ((b"Trainer", b"trl"), (b"train",)))
-    builder.add(kinds, ((b"run_exp",),))
-    builder.add(kinds, ((b"axolotl",), (b"train",)))
+    for clause in TRAINING:
+        builder.add(kinds, clause)
     builder.add(kinds, CONFIG_REFERENCE)
     # destinations
     for glob in (*TRACKING_CALLS, *HUB_CALLS):
-        clause = _call_clause(glob)
-        if clause is not None:
-            builder.add(kinds, clause)
+        named = name_clause(glob)
+        if named is not None:
+            builder.add(kinds, named)
     for name in sorted({*REGION_KEYS, *DESTINATION_ENV}):
-        builder.add(kinds, ((name.encode(),),))
-    builder.add(kinds, ((_scheme_pattern(STORAGE_URI),),))
+        builder.add(kinds, ((token(name),),))
+    builder.add(kinds, ((sub("://"),), _schemes(STORAGE_URI)))
 
 
-def _scheme_pattern(uri: re.Pattern[str]) -> re.Pattern[bytes]:
-    """``(s3|gs|...)://`` out of the anchored storage-URI pattern; ``://`` if it changes shape."""
+def _schemes(uri: re.Pattern[str]) -> Group:
+    """``s3://``, ``gs://``, ... out of the storage-URI pattern; ``://`` if it changes shape."""
     head, separator, _ = uri.pattern.partition("://")
-    if separator:
-        try:
-            return re.compile((head.lstrip("^") + "://").encode(), re.IGNORECASE)
-        except re.error:
-            pass
-    return re.compile(rb"://")
+    names = head.lstrip("^").removeprefix("(").removesuffix(")").split("|")
+    if separator and all(name.isalnum() for name in names):
+        return tuple(Needle(name.lower().encode() + b"://", "folded") for name in names)
+    return (sub("://"),)
 
 
 def build(rules: Sequence[RuleMeta]) -> Prefilter:
@@ -371,14 +595,13 @@ def build(rules: Sequence[RuleMeta]) -> Prefilter:
         needs: Any = rule.match
         origin = f"rule {rule.id}"
         if needs is None and rule.check is not None:
-            needs = _check_needs(rule.check)
+            needs = check_needs(rule.check)
             origin = f"rule {rule.id} (check {rule.check})"
             if needs is None:
                 builder.block(FILTERED_KINDS, f"{origin} declares no prefilter needs")
                 continue
-        if needs is None:
-            continue
-        _walk(needs, FILTERED_KINDS, origin, builder)
+        if needs is not None:
+            _walk(needs, FILTERED_KINDS, origin, builder)
     return builder.build()
 
 
@@ -389,7 +612,7 @@ def relevant(facts: FileFacts, rules: Sequence[RuleMeta]) -> list[str]:
     """What in these facts something reads (empty: skipping the file loses nothing).
 
     Computed from real facts, independently of the needles, so that tests can check that
-    every file with a relevant fact passes the prefilter.
+    every file with a relevant fact passes the prefilter. Diagnostics do not count.
     """
     from fnmatch import fnmatchcase
 
@@ -410,20 +633,19 @@ def relevant(facts: FileFacts, rules: Sequence[RuleMeta]) -> list[str]:
     if find_destinations({facts.path: facts}):
         reasons.append("destination")
     for rule in rules:
-        needs: Any = rule.match if rule.match is not None else None
-        if needs is None and rule.check is not None:
-            needs = _check_needs(rule.check)
-        for leaf in _leaves(needs):
-            kinds = _kinds(leaf, FILTERED_KINDS)
-            if facts.kind not in kinds:
+        if rule.match is None and rule.check is not None:
+            reasons.extend(f"{rule.id}: fires" for _ in _check_hits(rule, facts))
+            continue
+        for leaf in _leaves(rule.match):
+            if facts.kind not in _kinds(leaf, FILTERED_KINDS):
                 continue
             if "call" in leaf:
                 globs = _as_list(leaf["call"])
+                named = [g for g in globs if glob_pieces(g)]
                 keywords = _where_keywords(leaf.get("where")) or set()
                 for call in facts.calls:
-                    if any(fnmatchcase(call.name, g) for g in globs if glob_pieces(g)) or (
-                        any(not glob_pieces(g) for g in globs)
-                        and any(name in keywords for name, _ in call.kwargs)
+                    if any(fnmatchcase(call.name, g) for g in named) or (
+                        len(named) < len(globs) and any(k in keywords for k, _ in call.kwargs)
                     ):
                         reasons.append(f"{rule.id}: call {call.name}")
             elif "assignment" in leaf:
@@ -432,6 +654,16 @@ def relevant(facts: FileFacts, rules: Sequence[RuleMeta]) -> list[str]:
                     if any(fnmatchcase(assignment.target, t) for t in targets):
                         reasons.append(f"{rule.id}: assignment {assignment.target}")
     return reasons
+
+
+def _check_hits(rule: RuleMeta, facts: FileFacts) -> list[object]:
+    """The hits of a Python check on this one file, with no policy and no jobs."""
+    from tunelint.rules.checks import CheckContext, get_check
+    from tunelint.rules.match import Matcher
+
+    matcher = Matcher(policy=lambda dotted: None)
+    context = CheckContext(rule, {facts.path: facts}, [], matcher, dict(rule.options))
+    return list(get_check(str(rule.check))(context))
 
 
 def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
@@ -448,4 +680,15 @@ def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
     yield node
 
 
-__all__ = ["CHECK_NEEDS", "PASS_ALL", "Needles", "Prefilter", "build", "glob_pieces", "relevant"]
+__all__ = [
+    "CHECK_NEEDS",
+    "PASS_ALL",
+    "Needle",
+    "Needles",
+    "Prefilter",
+    "build",
+    "check_needs",
+    "glob_pieces",
+    "name_clause",
+    "relevant",
+]
