@@ -56,7 +56,9 @@ DESTINATION_ENV: dict[str, tuple[str, str]] = {
 REGION_KEYS = frozenset({"region", "region_name", "aws_region", "AWS_REGION", "AWS_DEFAULT_REGION"})
 NO_SERVICE = frozenset({"", "none", "no", "false", "off", "null"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
-STORAGE_URI = re.compile(r"^(s3|s3a|s3n|gs|gcs|az|abfs|abfss|adl|wasb|wasbs|oss|r2)://\S+$", re.I)
+STORAGE_URI = re.compile(
+    r"^(s3|s3a|s3n|gs|gcs|az|abfs|abfss|adl|wasb|wasbs|oss|oci|r2)://\S+$", re.I
+)
 REST_SETTINGS = {"offload_dir": "offload", "output_dir": "output"}
 
 
