@@ -227,8 +227,12 @@ def test_every_destination_is_listed_with_its_line(destinations: str) -> None:
     assert "`send.py:18`" in services[0] and "`send.py:18`" in services[1]
     assert "| approved service |" in services[0] and "`tensorboard`" in services[0]
     assert "**not approved** service `wandb`" in services[1]
+    if "**TL301**" in destinations:  # the finding about wandb lands on wandb's row only
+        assert services[0].endswith("| — |") and services[1].endswith("| TL301 medium |")
     hub = row(destinations, "Where data goes", "`acme/secret-model`")
     assert hub[3] == "`send.py:19`" and hub[1] == "hub upload"
+    if "**TL303**" in destinations:
+        assert hub[5] == "TL303 high"  # pushed without a private repository
     upload = row(destinations, "Where data goes", "`acme/weights`")
     assert upload[3] == "`send.py:22`"
 

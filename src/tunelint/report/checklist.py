@@ -83,12 +83,6 @@ def _codes(items: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def _strings(raw: Any) -> list[str]:
-    if isinstance(raw, list | tuple):
-        return [str(item) for item in raw]
-    return [str(raw)] if raw else []
-
-
 def _show(value: Value | None) -> str:
     """A setting's value as the reviewer should read it: never a guess."""
     if value is None:
@@ -155,22 +149,21 @@ def _batch(job: Job) -> str:
 # --------------------------------------------------------------------------- policy
 
 
-def _policy(report: Report, dotted: str) -> list[str]:
-    node: Any = report.policy
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return []
-        node = node.get(part)
-    return [str(item) for item in node] if isinstance(node, list | tuple) else []
+_MISSING = object()
 
 
-def _declared(report: Report, dotted: str) -> bool:
+def _policy_node(report: Report, dotted: str) -> Any:
     node: Any = report.policy
     for part in dotted.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            return False
+            return _MISSING
         node = node[part]
-    return True
+    return node
+
+
+def _policy(report: Report, dotted: str) -> list[str]:
+    node = _policy_node(report, dotted)
+    return [str(item) for item in node] if isinstance(node, list | tuple) else []
 
 
 def _allowed(item: str, patterns: Iterable[str]) -> bool:
@@ -180,7 +173,7 @@ def _allowed(item: str, patterns: Iterable[str]) -> bool:
 
 def _verdict_on(report: Report, item: str, key: str, what: str) -> str:
     allowed = _policy(report, f"residency.{key}")
-    if not allowed and not _declared(report, f"residency.{key}"):
+    if not allowed and _policy_node(report, f"residency.{key}") is _MISSING:
         return f"no approved {what}s in policy"
     if _allowed(item, allowed):
         return f"approved {what}"
@@ -288,10 +281,8 @@ def _header(report: Report, findings: list[Finding]) -> list[str]:
 
 def _policy_line(report: Report) -> str:
     parts = [f"fail_on {_code(report.fail_on.label)}"]
-    gpus = _policy(report, "hardware.gpus")
-    hardware = report.policy.get("hardware")
-    vram = hardware.get("vram") if isinstance(hardware, Mapping) else None
-    if gpus or vram:
+    gpus, vram = _policy(report, "hardware.gpus"), _policy_node(report, "hardware.vram")
+    if gpus or vram is not _MISSING:
         parts.append("GPU budget " + (_codes(gpus) if gpus else _code(str(vram))))
     parts.append("encrypted paths " + _codes(_policy(report, "data_protection.encrypted_paths")))
     for key, label in (
@@ -412,6 +403,9 @@ def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
     placed: set[int] = set()
     for destination in sending:
         here = _findings_at(findings, DESTINATION_RULES, destination.span)
+        neighbours = [d for d in sending if _order(d.span)[:3] == _order(destination.span)[:3]]
+        if len(neighbours) > 1:  # report_to=["wandb", "tensorboard"]: whose finding is it?
+            here = [f for f in here if _names(f, destination, neighbours)]
         placed.update(id(f) for f in here)
         row = (
             _target(destination),
@@ -449,6 +443,18 @@ def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
     return [*lines, *_table(header, [row for _, row in rows])]
 
 
+def _names(finding: Finding, destination: Destination, same_line: list[Destination]) -> bool:
+    """Does a finding on a line with several destinations speak of this one?
+
+    Targets quoted in the message (`wandb`) count first, then any mention; a finding that
+    names none of them belongs to all.
+    """
+    text = finding.message.lower()
+    named = [d for d in same_line if f"`{d.target.lower()}`" in text]
+    named = named or [d for d in same_line if d.target.lower() in text]
+    return destination in named or not named
+
+
 def _named_in(finding: Finding) -> str:
     """What a destination finding names: a property the rule set, else its source line."""
     for key in ("uri", "url", "host", "bucket", "region", "repo", "value", "target"):
@@ -463,20 +469,24 @@ def _order(span: Span) -> tuple[str, int, int, int]:
     return (span.path, span.cell or 0, span.line, span.column)
 
 
-def _rest_places(report: Report) -> list[tuple[str, str, Span]]:
-    """(kind, directory, span) per job from its merged settings, and from files in no job."""
-    places: dict[tuple[str, str, Span], None] = {}
+def _rest_places(report: Report) -> list[tuple[str, str, Span, bool]]:
+    """(kind, directory, span, resolved) per job from its merged settings, and from the
+    files that belong to no job."""
+    places: dict[tuple[str, str, Span, bool], None] = {}
     jobs = _jobs(report)
     in_jobs = {member for job in jobs for member in job.members}
     for job in jobs:
         for name, kind in (("offload_dir", "offload"), ("output_dir", "output")):
             setting: Setting | None = job.settings.get(name)
-            if setting is not None:
-                text = setting.value.as_str() if setting.value.known else None
-                places[(kind, text or f"unknown ({setting.value.text})", setting.span)] = None
+            directory = setting.value.as_str() if setting is not None else None
+            if setting is not None and directory:
+                places[(kind, directory, setting.span, True)] = None
+            elif setting is not None and not setting.value.known:
+                places[(kind, setting.value.text or "?", setting.span, False)] = None
     for destination in report.destinations:
         if destination.kind in REST_KINDS and destination.span.path not in in_jobs:
-            places[(destination.kind, destination.target, destination.span)] = None
+            place = (destination.kind, destination.target, destination.span, destination.resolved)
+            places[place] = None
     return sorted(places, key=lambda place: (_order(place[2]), place[0], place[1]))
 
 
@@ -485,18 +495,16 @@ def _rests_section(report: Report, findings: list[Finding]) -> list[str]:
     places = _rest_places(report)
     if not places:
         return [*lines, "No offload, output or checkpoint directory found in the checked files."]
-    rows = []
-    for kind, directory, span in places:
-        known = not directory.startswith("unknown (")
-        rows.append(
-            (
-                _code(directory) if known else directory,
-                REST_KINDS[kind],
-                _code(_where(span)),
-                _encrypted(report, directory) if known else "unknown: review by hand",
-                _labels(_findings_at(findings, REST_RULES, span)),
-            )
+    rows = [
+        (
+            _code(directory) if resolved else f"unresolved: {_code(directory)}",
+            REST_KINDS[kind],
+            _code(_where(span)),
+            _encrypted(report, directory) if resolved else "unknown: review by hand",
+            _labels(_findings_at(findings, REST_RULES, span)),
         )
+        for kind, directory, span, resolved in places
+    ]
     header = ("Directory", "Holds", "Set at", "Encrypted (policy)", "Findings")
     return [*lines, *_table(header, rows)]
 
