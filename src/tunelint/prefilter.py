@@ -122,6 +122,8 @@ CHECK_NEEDS: Final[dict[str, dict[str, Any] | str]] = {
     "tracking-destination-not-allowed": {"any": []},
     "storage-region-not-allowed": {"any": []},
     "cleartext-endpoint": "_endpoint_needs",
+    "public-hub-upload": "_hub_upload_needs",
+    "unpinned-hub-revision": "_revision_needs",
 }
 
 # Python constructors whose keywords become settings, mirroring ``sources.python._dialect_of``
@@ -519,6 +521,20 @@ def _endpoint_needs() -> dict[str, Any]:
 
     names = sorted({n.lower() for n in (*endpoints.ENDPOINT_KEYS, *endpoints.ENDPOINT_ENV)})
     return {"needles": [{"folded": ["http:"]}, {"folded": names}]}
+
+
+def _hub_upload_needs() -> dict[str, Any]:
+    """TL303: push_to_hub settings (always read) and push or create-repo calls."""
+    from tunelint.rules.checks import public_hub_upload as hub
+
+    return {"call": ["*push_to_hub", *hub.CREATE_CALLS]}
+
+
+def _revision_needs() -> dict[str, Any]:
+    """TL402: model settings and launch lines (always read) and the loader calls it knows."""
+    from tunelint.rules.checks import unpinned_hub_revision as revisions
+
+    return {"call": [loader.pattern for loader in revisions.LOADERS]}
 
 
 def check_needs(name: str) -> Any:
