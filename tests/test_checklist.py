@@ -187,6 +187,8 @@ args = TrainingArguments(
     hub_model_id="acme/secret-model",
 )
 HfApi().upload_folder(repo_id="acme/weights", folder_path="out")
+REGION = "eu-west-1"
+storage = boto3.resource("s3", region_name=REGION)
 """
 
 
@@ -235,6 +237,8 @@ def test_every_destination_is_listed_with_its_line(destinations: str) -> None:
         assert hub[5] == "TL303 high"  # pushed without a private repository
     upload = row(destinations, "Where data goes", "`acme/weights`")
     assert upload[3] == "`send.py:22`"
+    named = row(destinations, "Where data goes", "`eu-west-1`")  # the use, not the name
+    assert named[3] == "`send.py:24`" and named[4] == "approved region"
 
 
 def test_local_and_unused_places_are_not_destinations(destinations: str) -> None:

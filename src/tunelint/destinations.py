@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
-from tunelint.facts import FileFacts, Span, Value
+from tunelint.facts import Call, FileFacts, Span, Value
 from tunelint.findings import Destination
 
 # Calls that point a tracking client at a server or start a run on a service:
@@ -133,21 +133,19 @@ class _Collector:
             self.add(value.span, "region", region, via)
 
 
-def _call_arg(call_args: tuple[Value, ...], kwargs: Mapping[str, Value], index: int | None,
-              keyword: str | None) -> Value | None:  # fmt: skip
-    if keyword is not None and keyword in kwargs:
-        return kwargs[keyword]
-    if index is not None and 0 <= index < len(call_args):
-        return call_args[index]
+def _call_arg(call: Call, index: int | None, keyword: str | None) -> Value | None:
+    if keyword is not None and call.kwarg(keyword) is not None:
+        return call.kwarg(keyword)
+    if index is not None and 0 <= index < len(call.args):
+        return call.args[index]
     return None
 
 
 def _from_calls(facts: FileFacts, out: _Collector) -> None:
     for call in facts.calls:
-        kwargs = dict(call.kwargs)
         for pattern, (service, index, keyword) in TRACKING_CALLS.items():
             if fnmatchcase(call.name, pattern):
-                value = _call_arg(call.args, kwargs, index, keyword)
+                value = _call_arg(call, index, keyword)
                 if value is None:
                     out.add(call.span, "tracking", service, call.name, service)
                 else:
@@ -155,14 +153,14 @@ def _from_calls(facts: FileFacts, out: _Collector) -> None:
                 break
         for pattern, (index, keyword) in HUB_CALLS.items():
             if fnmatchcase(call.name, pattern):
-                value = _call_arg(call.args, kwargs, index, keyword)
+                value = _call_arg(call, index, keyword)
                 if value is not None and not value.known:
                     out.found.append(_unresolved("hub", value, call.name, "huggingface"))
                 else:
                     repo = value.as_str() if value is not None else None
                     out.add(call.span, "hub", repo or "", call.name, "huggingface")
                 break
-        for name, value in kwargs.items():
+        for name, value in call.kwargs:
             if name in REGION_KEYS and value.as_str():
                 out.add(value.span, "region", value.as_str() or "", f"{call.name}({name}=)")
             out.uris(value, f"{call.name}({name}=)")
@@ -194,6 +192,7 @@ def _from_assignments(facts: FileFacts, out: _Collector) -> None:
     for assignment in facts.assignments:
         name = assignment.target.rsplit(".", 1)[-1]
         value = assignment.value
+        before = len(out.found)
         if assignment.kind == "env" and name in DESTINATION_ENV:
             kind, service = DESTINATION_ENV[name]
             if kind == "tracking":
@@ -202,13 +201,10 @@ def _from_assignments(facts: FileFacts, out: _Collector) -> None:
                 out.add(value.span, kind, value.as_str() or "", name, service)
         elif name in REGION_KEYS and value.as_str():
             out.add(value.span, "region", value.as_str() or "", assignment.target)
-        if assignment.kind == "variable":
-            before = len(out.found)
-            out.uris(value, assignment.target)
+        out.uris(value, assignment.target)
+        if assignment.kind == "variable":  # a name, not a use: kept aside (see below)
             out.bound.extend(out.found[before:])
             del out.found[before:]
-        else:
-            out.uris(value, assignment.target)
 
 
 def _from_launches(facts: FileFacts, out: _Collector) -> None:
