@@ -8,6 +8,7 @@ types); the second emits one fact per call site, with arguments resolved statica
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,56 @@ _COMPOUND = (
     cst.ClassDef,
     cst.Match,
 )
+
+
+# libcst's native parser recurses without a stack guard: a few thousand nested brackets or
+# operators crash the process, and its time grows faster than linearly with nesting. So the
+# text is measured first, by a linear scan, and refused beyond what Python itself accepts.
+MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
+MAX_CHAIN = 3000  # operators, calls and brackets chained in one statement (over-counted)
+_SCAN = re.compile(
+    r"(?P<string>(?P<prefix>[A-Za-z]{0,2})(?:"
+    r"\'\'\'(?:\\.|[^\\])*?\'\'\'|\"\"\"(?:\\.|[^\\])*?\"\"\""
+    r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"))"
+    r"|(?P<comment>#[^\n]*)|(?P<join>\\\r?\n)|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"|(?P<reset>[,;\n])"
+    r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)",
+    re.DOTALL,
+)
+
+
+def _nesting_problem(text: str) -> str | None:
+    """Why ``text`` nests too deeply for the parser to read safely, or None.
+
+    Counts an upper bound of the syntax tree's depth per statement: open brackets, and
+    operators, calls and attribute accesses chained within them (a comma or the end of a
+    statement ends a chain). f-string contents are measured as code.
+    """
+    stack: list[int] = []
+    chain = 0
+    for match in _SCAN.finditer(text):
+        group = match.lastgroup
+        if group == "string":
+            if "f" in match.group("prefix").lower():
+                inner = _nesting_problem(match.group(0)[len(match.group("prefix")) + 1 : -1])
+                if inner is not None:
+                    return inner
+            continue
+        if group == "open":
+            stack.append(chain)
+            chain += 1
+            if len(stack) > MAX_BRACKETS:
+                return f"more than {MAX_BRACKETS} nested brackets, the most Python accepts"
+        elif group == "close":
+            chain = stack.pop() + 1 if stack else chain
+        elif group == "reset":
+            if match.group(0) != "\n" or not stack:
+                chain = stack[-1] + 1 if stack else 0
+        elif group == "op":
+            chain += 1
+        if chain > MAX_CHAIN:
+            return f"more than {MAX_CHAIN} operators, calls or brackets nested in one statement"
+    return None
 
 
 @dataclass(slots=True)
@@ -264,6 +315,10 @@ def extract_python(
 ) -> FileFacts:
     """Facts of one Python file (or one notebook cell, with ``cell`` and ``line_map``)."""
     facts = FileFacts(path=path, kind=FileKind.PYTHON, lines=tuple(text.splitlines()))
+    problem = _nesting_problem(text)
+    if problem is not None:
+        facts.diagnostics.append(Diagnostic(path, "too-deep", f"not parsed: {problem}"))
+        return facts
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -275,22 +330,29 @@ def extract_python(
         message = "Python file nests too deeply to parse"
         facts.diagnostics.append(Diagnostic(path, "too-deep", message))
         return facts
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = _Positions(dict(wrapper.resolve(PositionProvider)), path, cell, line_map)
+    try:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = _Positions(dict(wrapper.resolve(PositionProvider)), path, cell, line_map)
 
-    def code_of(node: cst.CSTNode) -> str:
-        code = module.code_for_node(node)
-        return code if len(code) <= 300 else code[:297] + "..."
+        def code_of(node: cst.CSTNode) -> str:
+            code = module.code_for_node(node)
+            return code if len(code) <= 300 else code[:297] + "..."
 
-    resolver = Resolver(aliases={}, span_of=positions.span, code_of=code_of)
-    module_scope = ScopeInfo(name="<module>")
-    collector = Collector(resolver, module_scope)
-    module.visit(collector)
-    collect_defaults(resolver, collector, facts, _canonical)
-    emitter = _Emitter(resolver, collector, positions, facts)
-    module.visit(emitter)
-    facts.imports = tuple(sorted(collector.imports))
-    facts.suppressions.extend(_suppressions(text, emitter.statements, positions))
+        resolver = Resolver(aliases={}, span_of=positions.span, code_of=code_of)
+        module_scope = ScopeInfo(name="<module>")
+        collector = Collector(resolver, module_scope)
+        module.visit(collector)
+        collect_defaults(resolver, collector, facts, _canonical)
+        emitter = _Emitter(resolver, collector, positions, facts)
+        module.visit(emitter)
+        facts.imports = tuple(sorted(collector.imports))
+        facts.suppressions.extend(_suppressions(text, emitter.statements, positions))
+    except RecursionError:  # deeper than this interpreter's stack, though under MAX_CHAIN
+        message = "Python file nests too deeply to read (Python's recursion limit)"
+        diagnostic = Diagnostic(path, "too-deep", message)
+        return FileFacts(
+            path=path, kind=FileKind.PYTHON, lines=facts.lines, diagnostics=[diagnostic]
+        )
     return facts
 
 
