@@ -124,6 +124,8 @@ CHECK_NEEDS: Final[dict[str, dict[str, Any] | str]] = {
     "cleartext-endpoint": "_endpoint_needs",
     "public-hub-upload": "_hub_upload_needs",
     "unpinned-hub-revision": "_revision_needs",
+    "no-thermal-guard": "_thermal_needs",
+    "no-checkpointing": "_checkpoint_needs",
 }
 
 # Python constructors whose keywords become settings, mirroring ``sources.python._dialect_of``
@@ -473,7 +475,7 @@ def _needles_clause(raw: Any) -> Clause | None:
     return tuple(groups)
 
 
-def _credential_needs() -> dict[str, Any]:
+def _credential_needs(options: Mapping[str, Any]) -> dict[str, Any]:
     """TL204 reads every string; it fires on a secret's shape, or on a name that says secret
     holding a random-looking value (a digit in 16 or more key characters, or 40 of them).
 
@@ -515,7 +517,7 @@ def _credential_needs() -> dict[str, Any]:
     }
 
 
-def _endpoint_needs() -> dict[str, Any]:
+def _endpoint_needs(options: Mapping[str, Any]) -> dict[str, Any]:
     """TL205: destinations (always read), plus ``http:`` URLs under endpoint keys or variables."""
     from tunelint.rules.checks import cleartext_endpoint as endpoints
 
@@ -523,27 +525,49 @@ def _endpoint_needs() -> dict[str, Any]:
     return {"needles": [{"folded": ["http:"]}, {"folded": names}]}
 
 
-def _hub_upload_needs() -> dict[str, Any]:
+def _hub_upload_needs(options: Mapping[str, Any]) -> dict[str, Any]:
     """TL303: push_to_hub settings (always read) and push or create-repo calls."""
     from tunelint.rules.checks import public_hub_upload as hub
 
     return {"call": ["*push_to_hub", *hub.CREATE_CALLS]}
 
 
-def _revision_needs() -> dict[str, Any]:
+def _revision_needs(options: Mapping[str, Any]) -> dict[str, Any]:
     """TL402: model settings and launch lines (always read) and the loader calls it knows."""
     from tunelint.rules.checks import unpinned_hub_revision as revisions
 
     return {"call": [loader.pattern for loader in revisions.LOADERS]}
 
 
-def check_needs(name: str) -> Any:
+def _thermal_needs(options: Mapping[str, Any]) -> dict[str, Any]:
+    """TL104: training calls (always read); in the job's files and the project modules they
+    import, the watch: NVML or ROCm calls, thermal callbacks (the rule's ``guard_callbacks``),
+    ``nvidia-smi`` run from code."""
+    from tunelint.rules.checks import no_thermal_guard as thermal
+
+    callbacks = [str(c) for c in options.get("guard_callbacks") or thermal.DEFAULT_CALLBACKS]
+    return {
+        "any": [
+            {"call": [*thermal.NVML_CALLS, *callbacks]},
+            {"needles": [{"substring": ["nvidia-smi"]}]},
+        ]
+    }
+
+
+def _checkpoint_needs(options: Mapping[str, Any]) -> dict[str, Any]:
+    """TL105: job settings (always read) and, in the job's files, the calls that save."""
+    from tunelint.rules.checks import no_checkpointing as checkpoints
+
+    return {"call": ["torch.save", *sorted(checkpoints.SAVE_CALLS)]}
+
+
+def check_needs(name: str, options: Mapping[str, Any] | None = None) -> Any:
     """A check's needs in the ``match`` vocabulary, or None when it declares none."""
     if name in CHECK_NEEDS:
         needs = CHECK_NEEDS[name]
         if isinstance(needs, str):
             try:
-                return globals()[needs]()
+                return globals()[needs](options or {})
             except Exception:  # the check changed shape: parse everything rather than guess
                 return None
         return needs
@@ -611,7 +635,7 @@ def build(rules: Sequence[RuleMeta]) -> Prefilter:
         needs: Any = rule.match
         origin = f"rule {rule.id}"
         if needs is None and rule.check is not None:
-            needs = check_needs(rule.check)
+            needs = check_needs(rule.check, rule.options)
             origin = f"rule {rule.id} (check {rule.check})"
             if needs is None:
                 builder.block(FILTERED_KINDS, f"{origin} declares no prefilter needs")
