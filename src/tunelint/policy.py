@@ -2,14 +2,21 @@
 
 A policy is data. It can name presets and other policy files to extend, and directories
 of extra rule YAML; it can never name code to run.
+
+Merge order (lowest first): the built-in ``recommended`` preset when no layer of the chain
+names a preset; then each entry of ``extends`` in the order listed (a parent file brings its
+own ``extends`` first); then the file itself. Mappings merge key by key; every other value,
+lists included, is replaced whole by a later layer. ``Policy.origins`` records which layer
+decided each effective value.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -22,20 +29,40 @@ from tunelint.findings import Severity
 
 POLICY_FILES = ("tunelint.yaml", ".tunelint.yaml", "tunelint.yml", ".tunelint.yml")
 MAX_POLICY_BYTES = 1_000_000
+PRESETS = ("recommended", "strict")
+DEFAULT_PRESET = "recommended"
+RULE_LISTS = ("custom", "select", "ignore")
+_SEVERITIES = tuple(severity.label for severity in Severity)
+_NO_LINES = "(TOML: line numbers are not available)"
 
 
 class PolicyError(ValueError):
     """An invalid policy: the run stops with exit code 2, never runs half-configured."""
 
 
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One source of policy values, in merge order: a preset or a policy file."""
+
+    origin: str  # "preset:strict" or the file's path
+    data: dict[str, Any]
+    path: Path | None = None
+
+
 @dataclass(slots=True)
 class Policy:
-    """The effective policy. ``data`` keeps the merged tree for ``policy.a.b`` references."""
+    """The effective policy. ``data`` keeps the merged tree for ``policy.a.b`` references.
+
+    ``origins`` maps every effective value's dotted key (``rules.TL104.severity``) to the
+    layer that set it: ``preset:<name>`` or a policy file's path. ``layers`` lists the
+    layers in merge order.
+    """
 
     data: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     root: Path = field(default_factory=Path.cwd)
     origins: dict[str, str] = field(default_factory=dict)
+    layers: list[str] = field(default_factory=list)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -66,24 +93,63 @@ class Policy:
         return bool(self.get("suppressions.require_reason", False))
 
     def rule_setting(self, rule_id: str, rule_name: str) -> dict[str, Any]:
-        """Per-rule override as ``{enabled, severity, options}``, by id or name."""
+        """Per-rule override as ``{enabled, severity, options}``, by id or name.
+
+        Built-in rule names are turned into ids when the policy is loaded; an entry by name
+        that remains (a custom rule's) applies first and the entry by id on top of it.
+        """
         rules = self.data.get("rules", {}) or {}
-        raw = rules.get(rule_id, rules.get(rule_name))
-        if raw is None:
-            return {}
-        if isinstance(raw, str):
-            if raw == "off":
-                return {"enabled": False}
-            if raw == "on":
-                return {"enabled": True}
-            return {"severity": raw}
-        return dict(raw)
+        merged: dict[str, Any] = {}
+        for key in (rule_name, rule_id):
+            if key in rules:
+                merged.update(normalise_rule_entry(rules[key]))
+        return merged
 
     @property
     def custom_rule_paths(self) -> list[Path]:
         entries = (self.data.get("rules", {}) or {}).get("custom", []) or []
         base = self.path.parent if self.path else self.root
         return [(base / entry).resolve() for entry in entries]
+
+    def rule_keys(self) -> list[str]:
+        """The rule ids and names the ``rules:`` section configures."""
+        rules = self.data.get("rules", {}) or {}
+        return [key for key in rules if key not in RULE_LISTS]
+
+    def unknown_rules(self, known: Iterable[tuple[str, str]]) -> list[str]:
+        """Messages for ``rules:`` entries and selectors that name no rule (typos).
+
+        ``known`` holds ``(id, name)`` pairs of every loaded rule, custom ones included.
+        """
+        pairs = list(known)
+        names = {rule_id for rule_id, _ in pairs} | {name for _, name in pairs}
+        problems = []
+        for key in self.rule_keys():
+            if key not in names:
+                problems.append(self._unknown(f"rules.{key}", key, names))
+        for listed in ("select", "ignore"):
+            for code in self.get(f"rules.{listed}", []) or []:
+                upper = str(code).strip().upper()
+                if upper == "ALL" or any(rule_id.startswith(upper) for rule_id, _ in pairs):
+                    continue
+                if str(code).strip() in names:
+                    continue
+                problems.append(self._unknown(f"rules.{listed}", str(code), names))
+        return problems
+
+    def _unknown(self, key: str, code: str, names: set[str]) -> str:
+        origin = self.origins.get(key) or self.origins.get(key.rsplit(".", 1)[0], "")
+        for dotted, where in self.origins.items():
+            if dotted.startswith(key + "."):
+                origin = where
+                break
+        close = difflib.get_close_matches(code, sorted(names), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        where = f"{origin}: " if origin else ""
+        return f"{where}{key}: no rule named {code!r}{hint}; see `tunelint rules`"
+
+
+# --- reading and validating one file ----------------------------------------------------
 
 
 @cache
@@ -115,6 +181,10 @@ def _has_tool_section(pyproject: Path) -> bool:
     return isinstance(data.get("tool"), dict) and "tunelint" in data["tool"]
 
 
+def is_toml(path: Path) -> bool:
+    return path.suffix.lower() == ".toml"
+
+
 def read_policy_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     """Raw mapping and (for YAML) the node tree that gives line numbers for errors."""
     try:
@@ -123,11 +193,16 @@ def read_policy_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(f"{path}: cannot read policy: {error}") from None
-    if path.name == "pyproject.toml":
+    if is_toml(path):
         try:
-            section = tomllib.loads(text).get("tool", {}).get("tunelint", {})
+            tool = tomllib.loads(text).get("tool", {})
         except tomllib.TOMLDecodeError as error:
             raise PolicyError(f"{path}: invalid TOML: {error}") from None
+        section = tool.get("tunelint") if isinstance(tool, dict) else None
+        if section is None:
+            raise PolicyError(f"{path}: no [tool.tunelint] table")
+        if not isinstance(section, dict):
+            raise PolicyError(f"{path}: [tool.tunelint] must be a table")
         return dict(section), None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -143,55 +218,185 @@ def read_policy_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
         raise PolicyError(
             f"{path}:1: a policy must be a mapping of keys, not {type(data).__name__}"
         )
+    duplicates = list(_duplicate_keys(node, ""))
+    if duplicates:
+        raise PolicyError("\n".join(f"{path}:{message}" for message in duplicates))
     return data, node
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str) -> Iterable[str]:
+    """A key written twice in one mapping: YAML keeps the last silently, a policy must not."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(getattr(key, "value", ""))
+            line = key.start_mark.line + 1
+            dotted = f"{prefix}.{name}" if prefix else name
+            if name in seen:
+                yield f"{line}: {dotted}: duplicate key (first written on line {seen[name]})"
+            else:
+                seen[name] = line
+            yield from _duplicate_keys(value, dotted)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{prefix}[{index}]")
 
 
 def validate(data: Mapping[str, Any], path: Path, node: yaml.Node | None) -> None:
     """Check against the schema; every error names file, line and what was expected."""
+    problems = schema_problems(data, path, node)
+    if problems:
+        raise PolicyError("\n".join(problems))
+
+
+def schema_problems(data: Mapping[str, Any], path: Path, node: yaml.Node | None) -> list[str]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(policy_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path])
-    if not errors:
-        return
+    errors = [leaf for error in validator.iter_errors(data) for leaf in _leaves(error)]
+    errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
     lines = []
     for error in errors:
-        location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        keys = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-            allowed = error.schema.get("properties", {})
-            unknown = sorted(str(k) for k in error.instance if k not in allowed)
-            keys = [*keys, unknown[0]] if unknown else keys
-        line = _line_of(node, keys)
-        where = f"{path}:{line}" if line else str(path)
+        location = dotted_key(list(error.absolute_path)) or "(top level)"
+        if node is None and is_toml(path):
+            where = f"{path} [tool.tunelint] {_NO_LINES}"
+        else:
+            line = _line_of(node, [*error.absolute_path, *_first_extra(error)])
+            where = f"{path}:{line}" if line else str(path)
         lines.append(f"{where}: {location}: {_explain(error)}")
-    raise PolicyError("\n".join(lines))
+    return list(dict.fromkeys(lines))
+
+
+def _leaves(error: Any) -> list[Any]:
+    """For ``oneOf``, the errors of the branch meant for the value's type, not the noise."""
+    if error.validator != "oneOf" or not error.context:
+        return [error]
+    kind = _json_type(error.instance)
+    branches: dict[int, list[Any]] = {}
+    for sub in error.context:
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    chosen: int | None = None
+    for index, schema in enumerate(error.validator_value):
+        declared = schema.get("type")
+        if declared == kind or (isinstance(declared, list) and kind in declared):
+            chosen = index
+            break
+    if chosen is None:
+        chosen = next(
+            (i for i, schema in enumerate(error.validator_value) if "type" not in schema), None
+        )
+    subs = branches.get(chosen, []) if chosen is not None else []
+    if not subs:
+        return [error]
+    return [leaf for sub in subs for leaf in _leaves(sub)]
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def _first_extra(error: Any) -> list[str]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        patterns = list(error.schema.get("patternProperties", {}))
+        extra = _extra_keys(error.instance, allowed, patterns)
+        return extra[:1]
+    return []
+
+
+def _extra_keys(instance: Mapping[str, Any], allowed: set[str], patterns: list[str]) -> list[str]:
+    import re
+
+    return sorted(
+        str(key)
+        for key in instance
+        if key not in allowed and not any(re.search(p, str(key)) for p in patterns)
+    )
+
+
+_TYPE_WORDS = {
+    "array": "a list",
+    "object": "a mapping",
+    "string": "a string",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "nothing",
+}
 
 
 def _explain(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        import difflib
-
+    validator = error.validator
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
+        patterns = list(error.schema.get("patternProperties", {}))
         hints = []
-        for key in extra:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
+        for key in _extra_keys(error.instance, set(allowed), patterns):
+            close = difflib.get_close_matches(key, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             hints.append(f"unknown key {key!r}{hint}")
         if hints:
-            return "; ".join(hints) + f"; expected one of: {', '.join(allowed)}"
+            expected = ", ".join(allowed)
+            if patterns and "custom" in allowed:
+                expected += ", or a rule id or name"
+            return "; ".join(hints) + f"; expected one of: {expected}"
+    if validator == "enum":
+        options = [_yaml_word(option) for option in error.validator_value]
+        close = difflib.get_close_matches(str(error.instance), options, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{error.instance!r} is not allowed{hint}; expected one of: {', '.join(options)}"
+    if validator == "type":
+        wanted = error.validator_value
+        kinds = [str(t) for t in (wanted if isinstance(wanted, list) else [wanted])]
+        words = [_TYPE_WORDS.get(kind, kind) for kind in kinds]
+        return f"expected {' or '.join(words)}, got {error.instance!r}"
+    if validator == "const":
+        return f"expected {error.validator_value!r}, got {error.instance!r}"
+    if validator == "pattern" and error.schema.get("description"):
+        return f"{error.instance!r} is not valid: {error.schema['description']}"
     return str(error.message)
+
+
+def _yaml_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def dotted_key(parts: Sequence[Any]) -> str:
+    """``rules.TL104.severity``; a segment holding a dot or slash is quoted."""
+    shown = []
+    for part in parts:
+        text = str(part)
+        if isinstance(part, int):
+            shown.append(f"[{part}]")
+            continue
+        if any(char in text for char in "./*[] ") or not text:
+            text = json.dumps(text)
+        shown.append(("." if shown else "") + text)
+    return "".join(shown)
 
 
 def _line_of(node: yaml.Node | None, path: Sequence[Any]) -> int | None:
     current = node
-    for part in path:
+    for index, part in enumerate(path):
         if isinstance(current, yaml.MappingNode):
             found = None
             for key, value in current.value:
                 if getattr(key, "value", None) == str(part):
-                    found = value if part != path[-1] else key
+                    found = key if index == len(path) - 1 else value
                     break
             if found is None:
                 break
@@ -205,6 +410,9 @@ def _line_of(node: yaml.Node | None, path: Sequence[Any]) -> int | None:
     return current.start_mark.line + 1 if current is not None else None
 
 
+# --- merging ------------------------------------------------------------------------------
+
+
 def merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
     """Deep merge: mappings merge key by key, everything else (lists too) is replaced."""
     result = copy.deepcopy(base)
@@ -216,35 +424,195 @@ def merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def merge_layers(layers: Sequence[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged tree and, for every leaf, the layer that set it."""
+    data: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}
+    for layer in layers:
+        _merge_into(data, layer.data, (), layer.origin, origins)
+    return data, {dotted_key(list(key)): origin for key, origin in sorted(origins.items())}
+
+
+def _merge_into(
+    target: dict[str, Any],
+    overlay: Mapping[str, Any],
+    prefix: tuple[str, ...],
+    origin: str,
+    origins: dict[tuple[str, ...], str],
+) -> None:
+    for key, value in overlay.items():
+        here = (*prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            if not isinstance(target.get(key), dict):
+                _forget(origins, here)
+                target[key] = {}
+            _merge_into(target[key], value, here, origin, origins)
+        else:
+            _forget(origins, here)
+            target[key] = copy.deepcopy(value)
+            origins[here] = origin
+
+
+def _forget(origins: dict[tuple[str, ...], str], prefix: tuple[str, ...]) -> None:
+    for key in [k for k in origins if k[: len(prefix)] == prefix]:
+        del origins[key]
+
+
+def normalise_rule_entry(raw: Any) -> dict[str, Any]:
+    """``off``/``on``/a severity/``false`` (YAML reads a bare ``off`` so) -> the mapping form."""
+    if isinstance(raw, bool):
+        return {"enabled": raw}
+    if isinstance(raw, str):
+        if raw == "off":
+            return {"enabled": False}
+        if raw == "on":
+            return {"enabled": True}
+        return {"severity": raw}
+    return dict(raw) if isinstance(raw, Mapping) else {}
+
+
+@cache
+def _builtin_rule_names() -> dict[str, str]:
+    from tunelint.rules.loader import builtin_rules
+
+    return {rule.name: rule.id for rule in builtin_rules()}
+
+
+def normalise_layer(data: Mapping[str, Any], base: Path | None) -> dict[str, Any]:
+    """One layer in canonical form, so layers merge value by value.
+
+    ``extends`` is dropped (it has been followed); rule entries become mappings and built-in
+    rule names become ids; ``rules.custom`` directories become absolute, relative to the file
+    that names them; ``hardware.detect`` read by YAML as a boolean becomes ``on``/``off``.
+    """
+    result = {key: copy.deepcopy(value) for key, value in data.items() if key != "extends"}
+    rules = result.get("rules")
+    if isinstance(rules, dict):
+        names = _builtin_rule_names()
+        normalised: dict[str, Any] = {}
+        for key, value in rules.items():
+            if key in RULE_LISTS:
+                normalised[key] = value
+                continue
+            rule_key = names.get(str(key), str(key))
+            entry = normalise_rule_entry(value)
+            normalised[rule_key] = {**normalised.get(rule_key, {}), **entry}
+        custom = normalised.get("custom")
+        if base is not None and isinstance(custom, list):
+            normalised["custom"] = [str((base / str(entry)).resolve()) for entry in custom]
+        result["rules"] = normalised
+    hardware = result.get("hardware")
+    if isinstance(hardware, dict) and isinstance(hardware.get("detect"), bool):
+        hardware["detect"] = "on" if hardware["detect"] else "off"
+    return result
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def preset_data(name: str) -> dict[str, Any]:
+    resource = resources.files("tunelint").joinpath(f"presets/{name}.yaml")
+    if name not in PRESETS or not resource.is_file():
+        raise PolicyError(f"unknown preset {name!r}")
+    loaded = yaml.safe_load(resource.read_text("utf-8")) or {}
+    return dict(loaded)
+
+
+def preset_layer(name: str) -> Layer:
+    return Layer(f"preset:{name}", normalise_layer(preset_data(name), None))
+
+
 def load_policy(explicit: Path | None, start: Path) -> Policy:
     """The effective policy: presets and ``extends`` first, then the file itself."""
     path = explicit if explicit is not None else find_policy(start)
     if path is None:
-        return Policy(data={}, path=None, root=start.resolve() if start.is_dir() else Path.cwd())
+        layers = [preset_layer(DEFAULT_PRESET)]
+        data, origins = merge_layers(layers)
+        root = start.resolve() if start.is_dir() else Path.cwd()
+        return Policy(data, None, root, origins, [layer.origin for layer in layers])
     if not path.is_file():
         raise PolicyError(f"{path}: policy file not found")
-    data = _load_with_extends(path.resolve(), seen=())
-    return Policy(data=data, path=path, root=path.resolve().parent)
+    layers = policy_layers(path)
+    data, origins = merge_layers(layers)
+    root = path.resolve().parent
+    policy = Policy(data, path, root, origins, [layer.origin for layer in layers])
+    check_rule_references(policy)
+    return policy
 
 
-def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def check_rule_references(policy: Policy) -> None:
+    """Custom rules load, and every rule the policy configures or selects exists."""
+    from tunelint.rules.loader import RuleError, load_rules
+
+    try:
+        rules = load_rules(policy.custom_rule_paths)
+    except RuleError as error:
+        origin = _shown_origin(policy.origins.get("rules.custom", ""))
+        where = f"{origin}: rules.custom: " if origin else ""
+        raise PolicyError(f"{where}{error}") from None
+    problems = policy.unknown_rules((rule.id, rule.name) for rule in rules)
+    if problems:
+        raise PolicyError("\n".join(problems))
+
+
+def policy_layers(path: Path) -> list[Layer]:
+    """Every layer of ``path``'s chain in merge order, ``recommended`` first if none is a preset."""
+    layers = _file_layers(path.resolve(), seen=(), shown=path)
+    if not any(layer.origin.startswith("preset:") for layer in layers):
+        layers.insert(0, preset_layer(DEFAULT_PRESET))
+    return layers
+
+
+def _file_layers(path: Path, seen: tuple[Path, ...], shown: Path) -> list[Layer]:
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise PolicyError(f"{path}: policy extends itself ({chain})")
     data, node = read_policy_file(path)
-    validate(data, path, node)
-    merged: dict[str, Any] = {}
-    for parent in data.get("extends", []) or []:
-        merged = merge(merged, _load_parent(parent, path, (*seen, path)))
-    own = {key: value for key, value in data.items() if key != "extends"}
-    return merge(merged, own)
+    validate(data, shown, node)
+    layers: list[Layer] = []
+    for index, parent in enumerate(data.get("extends", []) or []):
+        line = _line_of(node, ["extends", index])
+        where = f"{shown}:{line}" if line else f"{shown} [tool.tunelint] {_NO_LINES}"
+        layers.extend(_parent_layers(str(parent), path, (*seen, path), where))
+    layers.append(Layer(str(shown), normalise_layer(data, path.parent), path))
+    return layers
 
 
-def _load_parent(name: str, child: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    preset = resources.files("tunelint").joinpath(f"presets/{name}.yaml")
-    if "/" not in name and not name.endswith((".yaml", ".yml")):
-        if not preset.is_file():
-            raise PolicyError(f"{child}: unknown preset {name!r} in extends")
-        loaded = yaml.safe_load(preset.read_text("utf-8")) or {}
-        return dict(loaded)
-    return _load_with_extends((child.parent / name).resolve(), seen)
+def _is_path(name: str) -> bool:
+    return "/" in name or "\\" in name or name.endswith((".yaml", ".yml", ".toml"))
+
+
+def _parent_layers(name: str, child: Path, seen: tuple[Path, ...], where: str) -> list[Layer]:
+    if not _is_path(name):
+        if name not in PRESETS:
+            close = difflib.get_close_matches(name, PRESETS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PolicyError(
+                f"{where}: extends: unknown preset {name!r}{hint}; presets: "
+                f"{', '.join(PRESETS)}; a policy file is named by a path ending in .yaml"
+            )
+        return [preset_layer(name)]
+    target = (child.parent / name).resolve()
+    if not target.is_file():
+        raise PolicyError(f"{where}: extends: policy file {name!r} not found ({target})")
+    return _file_layers(target, seen, Path(_display(target)))
+
+
+def _shown_origin(origin: str) -> str:
+    return origin if origin.startswith("preset:") or not origin else _display(Path(origin))
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def validate_file(path: Path) -> list[str]:
+    """All problems of a policy file and its chain (empty when valid), for ``policy validate``."""
+    try:
+        load_policy(path, path.parent)
+    except PolicyError as error:
+        return str(error).splitlines()
+    return []

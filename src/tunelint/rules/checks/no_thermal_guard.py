@@ -1,0 +1,216 @@
+"""TL104: local GPU training with no temperature or power watch, or a watch set too hot.
+
+A training entry point is a Python file or notebook that runs ``Trainer.train()`` (also TRL's
+trainers) or a ``backward()`` loop. Its watch may sit in any file of its jobs (scripts,
+launch scripts) or in a project module it imports: NVML polling (``pynvml`` /
+``nvidia-ml-py`` ``nvmlDeviceGetTemperature`` / ``nvmlDeviceGetPowerUsage``,
+``torch.cuda.temperature``), ``nvidia-smi`` queried for temperature or power (from
+``subprocess`` or a shell script, or a power limit set with ``nvidia-smi -pl``), or a callback
+whose class name says so (rule option ``guard_callbacks``). A watch threshold (a number
+compared with a temperature, or a constant, keyword or option named like one) above the
+policy's ``hardware.max_temperature_c`` is reported too. Jobs submitted to a cluster scheduler
+(``sbatch``, ``srun``, ``#SBATCH``) are left to the cluster's own monitoring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
+
+from tunelint.facts import Call, FileFacts, FileKind, Span, Value
+from tunelint.jobs import Job
+from tunelint.rules.checks import CheckContext, register
+from tunelint.rules.match import Hit
+
+DEFAULT_MAX_C = 85.0
+NVML_CALLS = (
+    "*nvmlDeviceGetTemperature*",
+    "*nvmlDeviceGetPowerUsage",
+    "*nvmlDeviceGetEnforcedPowerLimit",
+    "*nvmlDeviceGetClocksThrottleReasons",
+    "*nvmlDeviceGetCurrentClocksThrottleReasons",
+    "*nvmlDeviceGetCurrentClocksEventReasons",
+    "torch.cuda.temperature",
+    "torch.cuda.power_draw",
+    "*amdsmi_get_temp_metric",
+    "*amdsmi_get_power_info",
+    "GPUtil.getGPUs",
+)
+DEFAULT_CALLBACKS = ("*Thermal*", "*Temperature*", "*TempGuard*", "*Overheat*", "*GpuTemp*")
+RUNNERS = ("subprocess.*", "os.system", "os.popen", "sh.*")
+SMI_QUERY = re.compile(r"nvidia-smi\b.*(temperature|power|-pl\b|--power-limit|-q\b)", re.I)
+CLUSTER = re.compile(r"^\s*(#SBATCH\b|sbatch\s|srun\s)")
+TEMP_NAME = re.compile(r"(?i)(temp|thermal|celsius|_c$)")
+PLAUSIBLE = (30.0, 130.0)  # degrees Celsius a GPU threshold can mean
+NUMBER = r"(\d+(?:\.\d+)?)"
+NAME = r"([A-Za-z_][\w.\[\]\"']*)"
+COMPARE = re.compile(rf"{NAME}\s*(?:>=|>|<=|<)\s*{NUMBER}|{NUMBER}\s*(?:>=|>|<=|<)\s*{NAME}")
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    value: float
+    span: Span
+    text: str
+
+
+def _training_calls(facts: FileFacts) -> list[Call]:
+    found = []
+    for call in facts.calls:
+        trainer = call.short_name == "train" and (
+            "Trainer" in call.name or call.name.startswith("trl.")
+        )
+        if trainer or call.short_name == "backward":
+            found.append(call)
+    return found
+
+
+def _is_watch_call(call: Call, callbacks: Sequence[str]) -> bool:
+    if any(fnmatchcase(call.name, pattern) for pattern in NVML_CALLS):
+        return True
+    if any(fnmatchcase(call.short_name, pattern) for pattern in callbacks):
+        return True
+    if any(fnmatchcase(call.name, pattern) for pattern in RUNNERS):
+        words = " ".join(_texts([*call.args, *(value for _, value in call.kwargs)]))
+        return SMI_QUERY.search(words) is not None
+    return False
+
+
+def _texts(values: Sequence[Value]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        raw = value.raw
+        if isinstance(raw, str):
+            out.append(raw)
+        elif isinstance(raw, list | tuple):
+            out.extend(str(item) for item in raw if isinstance(item, str))
+    return out
+
+
+def _code_lines(facts: FileFacts) -> Iterator[tuple[int | None, int, str]]:
+    """(cell, line, text) of every line, comments cut off."""
+    if facts.kind == FileKind.NOTEBOOK and facts.cell_lines:
+        for cell, lines in enumerate(facts.cell_lines, start=1):
+            for number, text in enumerate(lines, start=1):
+                yield cell, number, text
+        return
+    for number, text in enumerate(facts.lines, start=1):
+        yield None, number, text
+
+
+def _shell_watch(facts: FileFacts) -> bool:
+    for _, _, text in _code_lines(facts):
+        code = text.split("#", 1)[0] if not text.lstrip().startswith("#!") else ""
+        shell = facts.kind == FileKind.SHELL or code.lstrip().startswith("!")
+        if shell and SMI_QUERY.search(code):
+            return True
+    return False
+
+
+def has_watch(facts: FileFacts, callbacks: Sequence[str]) -> bool:
+    return any(_is_watch_call(call, callbacks) for call in facts.calls) or _shell_watch(facts)
+
+
+def _cluster(facts: FileFacts) -> bool:
+    if PurePosixPath(facts.path).suffix in {".slurm", ".sbatch"}:
+        return True
+    return facts.kind == FileKind.SHELL and any(
+        CLUSTER.search(text) for _, _, text in _code_lines(facts)
+    )
+
+
+def _plausible(number: float) -> bool:
+    return PLAUSIBLE[0] <= number <= PLAUSIBLE[1]
+
+
+def thresholds(facts: FileFacts) -> list[Threshold]:
+    """Temperatures a watch compares with: named constants, keywords, options, comparisons."""
+    found: list[Threshold] = []
+    for assignment in facts.assignments:
+        number = assignment.value.as_number() if assignment.kind == "variable" else None
+        if number is not None and TEMP_NAME.search(assignment.target) and _plausible(number):
+            found.append(Threshold(number, assignment.value.span, assignment.target))
+    for call in facts.calls:
+        flag = call.args[0].as_str() if call.short_name == "add_argument" and call.args else None
+        for key, value in call.kwargs:
+            name = flag if flag and key == "default" else key
+            number = value.as_number() if isinstance(value.raw, int | float) else None
+            if number is not None and TEMP_NAME.search(name) and _plausible(number):
+                found.append(Threshold(number, value.span, name))
+    if facts.kind in {FileKind.PYTHON, FileKind.NOTEBOOK}:
+        for cell, line, text in _code_lines(facts):
+            code = text.split("#", 1)[0]
+            for match in COMPARE.finditer(code):
+                name = match.group(1) or match.group(4) or ""
+                number = float(match.group(2) or match.group(3))
+                if TEMP_NAME.search(name) and _plausible(number):
+                    column = match.start() + 1
+                    span = Span(facts.path, line, column, line, match.end(), cell)
+                    found.append(Threshold(number, span, match.group(0).strip()))
+    return found
+
+
+def _imported(facts: FileFacts, files: dict[str, FileFacts]) -> list[str]:
+    """Project modules a file imports, found by path (``utils.thermal`` -> utils/thermal.py)."""
+    names = set(facts.imports)
+    found = []
+    for path in files:
+        posix = PurePosixPath(path)
+        if posix.suffix != ".py" or path == facts.path:
+            continue
+        if posix.stem in names or any(part in names for part in posix.parts[:-1]):
+            found.append(path)
+    return found
+
+
+def _scope(path: str, jobs: list[Job], files: dict[str, FileFacts]) -> list[str]:
+    members = {path}
+    for job in jobs:
+        if path in job.members:
+            members.update(job.members)
+    for member in list(members):
+        if member in files:
+            members.update(_imported(files[member], files))
+    return sorted(members)
+
+
+@register("no-thermal-guard")
+def check(context: CheckContext) -> Iterator[Hit]:
+    limit = float(context.policy("hardware.max_temperature_c", DEFAULT_MAX_C))
+    callbacks = tuple(context.options.get("guard_callbacks") or DEFAULT_CALLBACKS)
+    files = dict(context.files)
+    for path in sorted(files):
+        facts = files[path]
+        if facts.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
+            continue
+        entry = _training_calls(facts)
+        if not entry:
+            continue
+        scope = [files[p] for p in _scope(path, context.jobs, files) if p in files]
+        if any(_cluster(member) for member in scope):
+            continue
+        watchers = [member for member in scope if has_watch(member, callbacks)]
+        if not watchers:
+            call = entry[0]
+            detail = (
+                f"`{call.text or call.name}()` trains on the local GPU with no temperature or "
+                "power watch in the job's files (NVML polling, an `nvidia-smi` query, a thermal "
+                "callback): a card that overheats throttles, errors or ages faster, unseen"
+            )
+            yield Hit(
+                call.span, {"detail": detail}, anchor=f"{call.name}:no-watch", scope=call.scope
+            )
+            continue
+        for member in watchers:
+            for threshold in thresholds(member):
+                if threshold.value <= limit:
+                    continue
+                detail = (
+                    f"thermal watch threshold `{threshold.text}` ({threshold.value:g} °C) is above "
+                    f"the policy's hardware.max_temperature_c ({limit:g} °C): the guard lets the "
+                    "GPU run hotter than allowed before it acts"
+                )
+                yield Hit(threshold.span, {"detail": detail}, anchor=f"threshold:{threshold.text}")

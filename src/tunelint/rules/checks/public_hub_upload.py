@@ -1,0 +1,149 @@
+"""TL303: uploads to the Hugging Face Hub that create (or land in) a public repository.
+
+Reports ``push_to_hub`` turned on (TrainingArguments, TRL configs, Trainer and LLaMA-Factory
+YAML, launch flags) when neither the file nor the job it belongs to makes the repository
+private (``hub_private_repo``; axolotl's ``hub_model_id`` always pushes privately), and
+``push_to_hub(...)`` / ``create_repo(...)`` calls without ``private=True``. A push to a repo
+id that the same file creates privately is not reported; an Unknown privacy flag never is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+
+from tunelint.facts import Call, FileFacts, Setting
+from tunelint.jobs import Job
+from tunelint.rules.checks import CheckContext, register
+from tunelint.rules.match import Hit
+
+CREATE_CALLS = ("huggingface_hub.create_repo", "huggingface_hub.HfApi*.create_repo")
+ANY = "*"
+
+
+def _is_push(call: Call) -> bool:
+    return call.short_name == "push_to_hub"
+
+
+def _trainer_push(call: Call) -> bool:
+    """``trainer.push_to_hub()``: privacy comes from the TrainingArguments."""
+    receiver = call.text.rsplit(".", 1)[0] if "." in call.text else ""
+    owner = receiver.rsplit(".", 1)[-1].lower()
+    return _is_push(call) and (call.name.endswith("Trainer.push_to_hub") or "trainer" in owner)
+
+
+def _repo_id(call: Call) -> str:
+    value = call.arg(0, "repo_id")
+    text = value.as_str() if value is not None else None
+    return text.strip().lower() if text else ANY
+
+
+def _privacy(call: Call) -> bool | None:
+    """True/False as passed; None when the value cannot be known (never a finding)."""
+    value = call.kwarg("private")
+    if value is None:
+        return None if call.star_args else False
+    if not value.known:
+        return None
+    return value.as_bool()
+
+
+def _jobs_of(jobs: list[Job], path: str, line: int) -> list[Job]:
+    found = []
+    for job in jobs:
+        if path not in job.members:
+            continue
+        launch = job.launch
+        elsewhere = launch is not None and not launch.span.line <= line <= launch.span.end_line
+        if job.entry == path and elsewhere:
+            continue
+        found.append(job)
+    return found
+
+
+def _private_setting(setting: Setting | None) -> bool:
+    """Private, or not knowable: either way not a finding."""
+    if setting is None:
+        return False
+    return not setting.value.known or setting.value.as_bool() is not False
+
+
+def _made_private(facts: FileFacts, jobs: list[Job], line: int) -> bool:
+    own = [s for s in facts.settings if s.name == "hub_private"]
+    if facts.kind.value == "shell":
+        launch_jobs = _jobs_of(jobs, facts.path, line)
+        own = [s for s in own if any(_in_launch(job, s) for job in launch_jobs)] or own
+    if own and _private_setting(own[-1]):
+        return True
+    for job in _jobs_of(jobs, facts.path, line):
+        if _private_setting(job.settings.get("hub_private")):
+            return True
+    return False
+
+
+def _in_launch(job: Job, setting: Setting) -> bool:
+    launch = job.launch
+    return launch is not None and launch.span.line <= setting.span.line <= launch.span.end_line
+
+
+def _private_repos(facts: FileFacts, jobs: list[Job]) -> set[str]:
+    """Repo ids this file creates privately (``*``: one whose id is not known)."""
+    repos: set[str] = set()
+    for call in facts.calls:
+        creates = _is_push(call) or any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
+        if creates and not _trainer_push(call) and _privacy(call) is not False:
+            repos.add(_repo_id(call))
+    pushes = [s for s in facts.settings if s.name == "push_to_hub" and s.value.as_bool()]
+    for setting in pushes:
+        if _made_private(facts, jobs, setting.span.line):
+            model_id = facts.setting("hub_model_id")
+            text = model_id.value.as_str() if model_id is not None else None
+            repos.add(text.strip().lower() if text else ANY)
+    return repos
+
+
+@register("public-hub-upload")
+def check(context: CheckContext) -> Iterator[Hit]:
+    for path in sorted(context.files):
+        facts = context.files[path]
+        private = _private_repos(facts, context.jobs)
+        pushing = False
+        for setting in facts.settings:
+            if setting.name != "push_to_hub" or setting.value.as_bool() is not True:
+                continue
+            pushing = True
+            if _made_private(facts, context.jobs, setting.span.line):
+                continue
+            detail = (
+                f"`{setting.key}` is on and nothing makes the repository private "
+                "(`hub_private_repo`): the model trained on this data is published on a "
+                "public Hugging Face repository"
+            )
+            yield Hit(setting.span, {"detail": detail}, anchor=f"push_to_hub:{setting.key}")
+        for call in facts.calls:
+            trainer = _trainer_push(call)
+            creates = any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
+            if not (creates or _is_push(call)):
+                continue
+            if trainer:
+                if pushing or _made_private(facts, context.jobs, call.span.line):
+                    continue
+                if private:
+                    continue
+                detail = (
+                    f"`{call.text or call.name}()` pushes with the TrainingArguments' "
+                    "`hub_private_repo`, which is not set: the repository is created public"
+                )
+            else:
+                if _privacy(call) is not False:
+                    continue
+                repo = _repo_id(call)
+                if repo in private or (private and repo == ANY) or ANY in private:
+                    continue
+                verb = "creates" if creates else "uploads to"
+                detail = (
+                    f"`{call.text or call.name}(...)` without `private=True` {verb} a public "
+                    "Hugging Face repository: weights (and whatever they memorised from the "
+                    "training data) become downloadable by anyone"
+                )
+            yield Hit(call.span, {"detail": detail}, anchor=call.name, scope=call.scope)

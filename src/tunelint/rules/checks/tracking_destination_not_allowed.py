@@ -1,0 +1,110 @@
+"""TL301: tracking servers and services outside the policy's approved hosts and services.
+
+Destinations come from ``tunelint.destinations`` (the same list the review checklist shows):
+tracking URIs (``mlflow.set_tracking_uri``, ``MLFLOW_TRACKING_URI``, ``WANDB_BASE_URL``,
+``tracking_uri`` settings), ``report_to`` / ``log_with`` services and tracking clients started
+in code (``wandb.init``, ``comet_ml.Experiment``, ...). A URI is judged by its host against
+``residency.allowed_hosts``; a service by name against ``residency.allowed_services``. Without
+the list it would be judged by, a destination is still reported, at ``info``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from tunelint.destinations import find_destinations
+from tunelint.facts import FileFacts, Span
+from tunelint.findings import Destination, Severity
+from tunelint.rules.checks import CheckContext, register
+from tunelint.rules.checks._places import (
+    LOCAL_SERVICES,
+    allowed,
+    calls_at,
+    host_of,
+    is_loopback,
+    policy_list,
+    service_name,
+)
+from tunelint.rules.match import Hit
+from tunelint.rules.redact import url_without_password
+
+OFFLINE_MODES = frozenset({"offline", "disabled", "dryrun"})
+
+
+def _offline(files: Mapping[str, FileFacts], destination: Destination) -> bool:
+    """``wandb.init(mode="offline")`` and friends keep the run on this machine."""
+    for call in calls_at(files, destination.span):
+        mode = call.kwarg("mode")
+        if mode is not None and (mode.as_str() or "").lower() in OFFLINE_MODES:
+            return True
+    return False
+
+
+def _judge(
+    destination: Destination, hosts: list[str] | None, services: list[str] | None
+) -> tuple[str, Severity | None] | None:
+    """(what to say, severity override) for a destination that is not approved."""
+    host = host_of(destination.target)
+    via = destination.via
+    if host is not None:
+        if is_loopback(host):
+            return None
+        shown = url_without_password(destination.target)
+        if hosts is None:
+            return (
+                f"tracking server `{shown}` via `{via}`: the policy approves no hosts "
+                "(residency.allowed_hosts), so it is listed for review",
+                Severity.INFO,
+            )
+        approved = [host_of(entry) or entry for entry in hosts]
+        if allowed(host, approved):
+            return None
+        return (
+            f"tracking server `{shown}` via `{via}` is not an approved host "
+            f"(residency.allowed_hosts: {', '.join(hosts) or 'none'}); run data would be "
+            "sent there",
+            None,
+        )
+    service = service_name(destination.target)
+    if service in LOCAL_SERVICES:
+        return None
+    what = f"`{service}` via `{via}`"
+    if service == "all":
+        what += " (every installed integration: W&B, Comet, MLflow, Neptune, ...)"
+    if services is None:
+        return (
+            f"tracking service {what}: the policy approves no services "
+            "(residency.allowed_services), so it is listed for review",
+            Severity.INFO,
+        )
+    if allowed(service, services):
+        return None
+    return (
+        f"tracking service {what} is not approved "
+        f"(residency.allowed_services: {', '.join(services) or 'none'}); metrics, "
+        "parameters and often artifacts would be sent there",
+        None,
+    )
+
+
+@register("tracking-destination-not-allowed")
+def check(context: CheckContext) -> Iterator[Hit]:
+    hosts = policy_list(context.policy("residency.allowed_hosts"))
+    services = policy_list(context.policy("residency.allowed_services"))
+    grouped: dict[Span, list[tuple[str, Severity | None, str]]] = {}
+    for destination in find_destinations(context.files):
+        if destination.kind != "tracking" or not destination.resolved:
+            continue
+        if _offline(context.files, destination):
+            continue
+        judged = _judge(destination, hosts, services)
+        if judged is None:
+            continue
+        anchor = f"{destination.via}:{url_without_password(destination.target)}"
+        grouped.setdefault(destination.span, []).append((*judged, anchor))
+    for span, problems in sorted(grouped.items()):
+        detail = "; ".join(message for message, _, _ in problems)
+        severities = [severity for _, severity, _ in problems]
+        severity = None if None in severities else Severity.INFO
+        anchor = " ".join(anchor for _, _, anchor in problems)
+        yield Hit(span, {"detail": detail}, anchor=anchor, severity=severity)
