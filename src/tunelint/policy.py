@@ -258,12 +258,15 @@ def schema_problems(data: Mapping[str, Any], path: Path, node: yaml.Node | None)
     lines = []
     for error in errors:
         location = dotted_key(list(error.absolute_path)) or "(top level)"
-        if node is None and is_toml(path):
-            where = f"{path} [tool.tunelint] {_NO_LINES}"
-        else:
-            line = _line_of(node, [*error.absolute_path, *_first_extra(error)])
-            where = f"{path}:{line}" if line else str(path)
-        lines.append(f"{where}: {location}: {_explain(error)}")
+        extras: list[str | None] = [*_extras(error)] or [None]
+        for extra in extras:
+            if node is None and is_toml(path):
+                where = f"{path} [tool.tunelint] {_NO_LINES}"
+            else:
+                keys = [*error.absolute_path, *([extra] if extra is not None else [])]
+                line = _line_of(node, keys)
+                where = f"{path}:{line}" if line else str(path)
+            lines.append(f"{where}: {location}: {_explain(error, extra)}")
     return list(dict.fromkeys(lines))
 
 
@@ -307,12 +310,12 @@ def _json_type(value: Any) -> str:
     return "null"
 
 
-def _first_extra(error: Any) -> list[str]:
+def _extras(error: Any) -> list[str]:
+    """The unknown keys an ``additionalProperties`` error is about, one message each."""
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         patterns = list(error.schema.get("patternProperties", {}))
-        extra = _extra_keys(error.instance, allowed, patterns)
-        return extra[:1]
+        return _extra_keys(error.instance, allowed, patterns)
     return []
 
 
@@ -337,21 +340,16 @@ _TYPE_WORDS = {
 }
 
 
-def _explain(error: Any) -> str:
+def _explain(error: Any, extra: str | None = None) -> str:
     validator = error.validator
-    if validator == "additionalProperties" and isinstance(error.instance, dict):
+    if extra is not None:
         allowed = sorted(error.schema.get("properties", {}))
-        patterns = list(error.schema.get("patternProperties", {}))
-        hints = []
-        for key in _extra_keys(error.instance, set(allowed), patterns):
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            hints.append(f"unknown key {key!r}{hint}")
-        if hints:
-            expected = ", ".join(allowed)
-            if patterns and "custom" in allowed:
-                expected += ", or a rule id or name"
-            return "; ".join(hints) + f"; expected one of: {expected}"
+        close = difflib.get_close_matches(extra, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        expected = ", ".join(allowed)
+        if error.schema.get("patternProperties") and "custom" in allowed:
+            expected += ", or a rule id or name"
+        return f"unknown key {extra!r}{hint}; expected one of: {expected}"
     if validator == "enum":
         options = [_yaml_word(option) for option in error.validator_value]
         close = difflib.get_close_matches(str(error.instance), options, n=1)

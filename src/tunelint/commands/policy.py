@@ -16,21 +16,25 @@ from tunelint.cli import EXIT_OK, EXIT_USAGE
 
 STARTER = """\
 # tunelint policy: what this project's fine-tuning jobs must respect.
-# Every key is optional; docs/policy.md describes each one. Check this file with
-# `tunelint policy validate` and see the merged result with `tunelint policy show`.
+# docs/policy.md describes every key. Check this file with `tunelint policy validate`
+# and see the merged result, each value with its source, with `tunelint policy show`.
 version: 1
 
-# Presets first, then other policy files (paths relative to this file), then this file.
+# Layers, lowest first: presets and other policy files (paths relative to this file),
+# then this file. Mappings merge key by key; lists and single values are replaced.
 extends: [{preset}]
 
-hardware:
-  # gpus: [rtx-4090]              # GPU profiles from `tunelint gpu list`, or
-  # vram: 24GiB                   # an explicit per-GPU memory budget
-  detect: auto                    # read the local GPUs through NVML when a driver is present
-  max_temperature_c: 85           # highest temperature a thermal guard may allow (TL104)
+# Everything below is commented out: the preset decides until you uncomment a line.
 
-data_protection:
-  encrypted_paths: []             # e.g. ["/mnt/secure/**"]: where offload may rest (TL201)
+# hardware:
+#   gpus: [rtx-4090]              # built-in GPU profiles (rtx-4090, a100-80gb, ...), or
+#   vram: 24GiB                   # an explicit per-GPU memory budget (TL101)
+#   detect: auto                  # read the local GPUs through NVML when a driver is present
+#   max_temperature_c: 85         # highest temperature a thermal guard may allow (TL104)
+
+# data_protection:
+#   encrypted_paths: ["/mnt/secure/**"]   # where offloaded tensors may rest (TL201)
+#   shared_paths: ["/scratch/shared/**"]  # shared scratch besides /tmp and /dev/shm (TL202)
 
 # Approved destinations. While a list is absent, what it would judge is reported at info
 # so reviewers still see it; an empty list approves nothing (TL301, TL302).
@@ -41,22 +45,22 @@ data_protection:
 #   allowed_buckets: [acme-training-eu]
 
 # training:
-#   long_run_steps: 1000          # runs longer than this must checkpoint (TL105)
+#   long_run_steps: 1000          # longer runs must checkpoint (TL105)
 #   max_steps_without_checkpoint: 500
 
-rules: {{}}
-  # TL104: off                    # switch a rule off (or on), by id or name
-  # TL402: high                   # or change its severity
-  # custom: [./policy/rules]      # directories of your own rule YAML files
+# rules:
+#   TL104: off                    # switch a rule off (or on), by id or name
+#   TL402: high                   # or change its severity
+#   custom: [./policy/rules]      # directories of your own rule YAML files
 
-paths:
-  exclude: []                     # e.g. ["third_party/**"]
-  per_file_ignores: {{}}           # e.g. {{"notebooks/**": [TL104]}}
+# paths:
+#   exclude: ["third_party/**"]
+#   per_file_ignores: {{"notebooks/**": [TL104]}}
 
-suppressions:
-  require_reason: false           # every `# tunelint: ignore[...]` needs `-- reason`
+# suppressions:
+#   require_reason: true          # every `# tunelint: ignore[...]` needs `-- reason`
 
-fail_on: medium                   # lowest severity that makes `tunelint check` exit 1
+# fail_on: medium                 # lowest severity that makes `tunelint check` exit 1
 """
 
 
