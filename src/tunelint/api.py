@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunelint.discover import SourceFile, discover
 from tunelint.facts import Diagnostic, FileFacts, FileKind
@@ -19,6 +20,9 @@ from tunelint.policy import Policy, load_policy
 from tunelint.rules.engine import effective_rule, run_rules
 from tunelint.rules.loader import RuleError, load_rules
 from tunelint.rules.model import RuleMeta
+
+if TYPE_CHECKING:
+    from tunelint.sources.config import ConfigLimits
 
 DEFAULT_MAX_FILE_BYTES = 5_000_000
 BINARY_PROBE = 8192
@@ -62,36 +66,18 @@ def selected(rule: RuleMeta, select: Sequence[str], ignore: Sequence[str]) -> bo
 
 def read_text(file: SourceFile, max_bytes: int) -> tuple[str | None, Diagnostic | None]:
     """The file's text, or why it cannot be read as text."""
-    path = Path(file.absolute)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            message = f"file is {size} bytes, over the limit of {max_bytes} (limits.max_file_bytes)"
-            return None, Diagnostic(file.path, "too-large", message)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, Diagnostic(file.path, "unreadable", "file disappeared during the run")
-    except OSError as error:
-        return None, Diagnostic(file.path, "unreadable", error.strerror or "cannot read file")
-    if len(data) > max_bytes:
-        message = f"file grew past the limit of {max_bytes} bytes while being read"
-        return None, Diagnostic(file.path, "too-large", message)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), None
-        except UnicodeDecodeError as error:
-            return None, Diagnostic(file.path, "decode-error", f"invalid UTF-16: {error.reason}")
-    if b"\x00" in data[:BINARY_PROBE]:
-        return None, Diagnostic(file.path, "binary", "binary file (NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        message = f"not valid UTF-8 at byte {error.start} (line {line})"
-        return None, Diagnostic(file.path, "decode-error", message, line)
+    from tunelint.parallel import decode, read_bytes
+
+    data, problem = read_bytes(file, max_bytes)
+    if data is None:
+        return None, problem
+    return decode(data, file.path)
 
 
-def _extractor(kind: FileKind) -> Callable[[str, str], FileFacts]:
+def _extractor(
+    kind: FileKind, limits: ConfigLimits | None = None
+) -> Callable[[str, str], FileFacts]:
+    """The source for a kind; YAML and JSON get the policy's limits."""
     if kind is FileKind.PYTHON:
         from tunelint.sources.python import extract_python
 
@@ -103,24 +89,24 @@ def _extractor(kind: FileKind) -> Callable[[str, str], FileFacts]:
     if kind is FileKind.YAML:
         from tunelint.sources.config import extract_yaml
 
-        return extract_yaml
+        return partial(extract_yaml, limits=limits)
     if kind is FileKind.JSON:
         from tunelint.sources.config import extract_json
 
-        return extract_json
+        return partial(extract_json, limits=limits)
     from tunelint.sources.shell import extract_shell
 
     return extract_shell
 
 
-def extract_file(file: SourceFile, max_bytes: int) -> FileFacts:
+def extract_file(file: SourceFile, max_bytes: int, limits: ConfigLimits | None = None) -> FileFacts:
     """Facts of one file; any failure becomes a diagnostic on an empty FileFacts."""
     text, problem = read_text(file, max_bytes)
     if text is None:
         assert problem is not None
         return FileFacts(file.path, file.kind, diagnostics=[problem])
     try:
-        return _extractor(file.kind)(text, file.path)
+        return _extractor(file.kind, limits)(text, file.path)
     except RecursionError:
         message = "nesting too deep to read safely (limits.max_depth)"
         return FileFacts(
@@ -139,6 +125,7 @@ def extract_all(
     *,
     root: Path | None = None,
     rules: Sequence[RuleMeta] | None = None,
+    limits: ConfigLimits | None = None,
 ) -> dict[str, FileFacts]:
     """Facts per file, in the order given.
 
@@ -164,9 +151,21 @@ def extract_all(
         prefilter = build(rules)
     where = cache_dir(root) if options.use_cache and root is not None else None
     extraction = extract_files(
-        files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_dir=where
+        files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_dir=where, limits=limits
     )
     return extraction.facts
+
+
+def config_limits(policy: Policy, max_bytes: int) -> ConfigLimits:
+    """The policy's ``limits:`` for the YAML/JSON source (defaults where it says nothing)."""
+    from tunelint.sources.config import ConfigLimits
+
+    defaults = ConfigLimits()
+    return ConfigLimits(
+        max_bytes=max_bytes,
+        max_depth=int(policy.get("limits.max_depth", defaults.max_depth)),
+        max_nodes=int(policy.get("limits.max_yaml_nodes", defaults.max_nodes)),
+    )
 
 
 def active_rules(policy: Policy, options: Options) -> list[RuleMeta]:
@@ -218,7 +217,10 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     max_bytes = options.max_file_bytes or int(
         policy.get("limits.max_file_bytes", DEFAULT_MAX_FILE_BYTES)
     )
-    files = extract_all(found.files, max_bytes, options, root=policy.root, rules=rules)
+    limits = config_limits(policy, max_bytes)
+    files = extract_all(
+        found.files, max_bytes, options, root=policy.root, rules=rules, limits=limits
+    )
     jobs = assemble(files)
     budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
     findings, rule_diagnostics = run_rules(rules, files, jobs, policy, budget=budget)

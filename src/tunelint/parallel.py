@@ -16,7 +16,9 @@ carry on. No file is ever lost.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,12 +26,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tunelint.cache import CacheStats, FactsCache
 from tunelint.discover import SourceFile
 from tunelint.facts import Diagnostic, FileFacts, FileKind
 from tunelint.prefilter import PASS_ALL, Prefilter
+
+if TYPE_CHECKING:
+    from tunelint.sources.config import ConfigLimits
 
 BINARY_PROBE: Final = 8192
 # Below this much text to parse, starting worker processes costs more than it saves
@@ -69,6 +74,7 @@ class _Task:
     kind: FileKind
     text: str
     key: str | None
+    limits: ConfigLimits | None = None
 
 
 def cpu_count() -> int:
@@ -87,14 +93,25 @@ def worker_count(jobs: int) -> int:
 
 
 def read_bytes(file: SourceFile, max_bytes: int) -> tuple[bytes | None, Diagnostic | None]:
-    """The file's bytes, or why they cannot be read (as ``api.read_text`` says it)."""
-    path = Path(file.absolute)
+    """The file's bytes, or why they cannot be read (as ``api.read_text`` says it).
+
+    Opened without blocking and checked on the open descriptor: a file swapped for a FIFO or
+    a device after discovery is refused, not waited on, and never read past the limit.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            message = f"file is {size} bytes, over the limit of {max_bytes} (limits.max_file_bytes)"
-            return None, Diagnostic(file.path, "too-large", message)
-        data = path.read_bytes()
+        with open(os.open(file.absolute, flags), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                message = "not a regular file (FIFO, device or socket)"
+                return None, Diagnostic(file.path, "not-a-file", message)
+            size = info.st_size
+            if size > max_bytes:
+                message = (
+                    f"file is {size} bytes, over the limit of {max_bytes} (limits.max_file_bytes)"
+                )
+                return None, Diagnostic(file.path, "too-large", message)
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         return None, Diagnostic(file.path, "unreadable", "file disappeared during the run")
     except OSError as error:
@@ -131,12 +148,13 @@ def _skipped(file: SourceFile, text: str) -> FileFacts:
 # -- phase 2: parse ---------------------------------------------------------------------------
 
 
-def parse(path: str, kind: FileKind, text: str) -> FileFacts:
+def parse(path: str, kind: FileKind, text: str, limits: ConfigLimits | None = None) -> FileFacts:
     """Facts of one file's text; any failure becomes a diagnostic on empty facts."""
     from tunelint.api import _extractor
 
     try:
-        return _extractor(kind)(text, path)
+        extract = _extractor(kind) if limits is None else _extractor(kind, limits)
+        return extract(text, path)
     except RecursionError:
         message = "nesting too deep to read safely (limits.max_depth)"
         return FileFacts(path, kind, diagnostics=[Diagnostic(path, "too-deep", message)])
@@ -153,7 +171,10 @@ def _parse_chunk(
         cache.stats = CacheStats()
     results = []
     for task in tasks:
-        facts = parse(task.path, task.kind, task.text)
+        if task.limits is None:
+            facts = parse(task.path, task.kind, task.text)
+        else:
+            facts = parse(task.path, task.kind, task.text, task.limits)
         if cache is not None and task.key is not None and _cacheable(facts):
             # an entry that cannot be written is only a miss next time
             with contextlib.suppress(Exception):
@@ -271,10 +292,12 @@ def extract_files(
     prefilter: Prefilter = PASS_ALL,
     cache_dir: Path | None = None,
     open_cache: Callable[[Path], FactsCache | None] = FactsCache.open,
+    limits: ConfigLimits | None = None,
 ) -> Extraction:
     """Facts for every file, keyed by its displayed path, in the order given.
 
     ``cache_dir``: the cache directory (``.tunelint_cache``), None for no cache.
+    ``limits``: the config source's bounds (default ones when None); part of the cache key.
     """
     started = time.perf_counter()
     stats = Stats(files=len(files))
@@ -282,6 +305,7 @@ def extract_files(
     tasks: list[_Task] = []
     cache: FactsCache | None = None
     cache_tried = False
+    own_limits = limits if limits is not None and limits != _default_limits() else None
     for file in files:
         data, problem = read_bytes(file, max_bytes)
         text = None
@@ -302,11 +326,13 @@ def extract_files(
         key = None
         if cache is not None:
             key = cache.key(file.path, file.kind, data)
+            if own_limits is not None:
+                key = hashlib.sha256(f"{key}\0{own_limits!r}".encode()).hexdigest()
             hit = cache.get(key, file.path, file.kind)
             if hit is not None:
                 found[file.path] = hit
                 continue
-        tasks.append(_Task(file.path, file.kind, text, key))
+        tasks.append(_Task(file.path, file.kind, text, key, own_limits))
     if cache is not None:
         stats.cache.add(cache.stats)
     stats.parsed = len(tasks)
@@ -314,6 +340,12 @@ def extract_files(
     found.update(parse_all(tasks, worker_count(jobs), cache, stats))
     stats.seconds = time.perf_counter() - started
     return Extraction({file.path: found[file.path] for file in _unique(files)}, stats)
+
+
+def _default_limits() -> ConfigLimits:
+    from tunelint.sources.config import ConfigLimits
+
+    return ConfigLimits()
 
 
 def _unique(files: Iterable[SourceFile]) -> list[SourceFile]:

@@ -52,9 +52,17 @@ class ConfigLimits:
     max_nodes: int = 100_000
 
 
+# Each bound and the policy key that sets it, so a diagnostic says which limit to raise.
+POLICY_KEYS = {
+    "max_bytes": "limits.max_file_bytes",
+    "max_depth": "limits.max_depth",
+    "max_nodes": "limits.max_yaml_nodes",
+}
+
+
 class _LimitReached(Exception):
     def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{message} ({name})")
+        super().__init__(f"{message} ({name}: {POLICY_KEYS[name]} in the policy)")
 
 
 _Y = "tag:yaml.org,2002:"
@@ -290,7 +298,8 @@ def _too_large(text: str, path: str, limits: ConfigLimits) -> Diagnostic | None:
     size = len(text) if len(text) > limits.max_bytes else len(text.encode("utf-8", "replace"))
     if size <= limits.max_bytes:
         return None
-    return Diagnostic(path, "limit", f"{size} bytes exceeds max_bytes ({limits.max_bytes})")
+    message = f"{size} bytes exceeds max_bytes ({limits.max_bytes}; limits.max_file_bytes)"
+    return Diagnostic(path, "limit", message)
 
 
 def _finish(facts: FileFacts, walker: _Walker) -> FileFacts:
@@ -327,12 +336,13 @@ def extract_yaml(
     except _LimitReached as error:
         facts.diagnostics.append(Diagnostic(path, "limit", f"stopped reading: {error}"))
     except RecursionError:
-        message = f"stopped reading: nested deeper than {limits.max_depth} (max_depth)"
+        message = f"stopped reading: nested deeper than {limits.max_depth} (limits.max_depth)"
         facts.diagnostics.append(Diagnostic(path, "limit", message))
     except yaml.YAMLError as error:
         if _NESTING in str(error):
             message = (
-                f"stopped reading: nested deeper than libyaml allows (max_depth {limits.max_depth})"
+                "stopped reading: nested deeper than libyaml allows "
+                f"(limits.max_depth is {limits.max_depth})"
             )
             facts.diagnostics.append(Diagnostic(path, "limit", message))
         else:
@@ -419,7 +429,7 @@ def extract_json(
         facts.diagnostics.append(Diagnostic(path, "parse-error", message, error.lineno))
         return facts
     except RecursionError:
-        message = f"stopped reading: nested deeper than {limits.max_depth} (max_depth)"
+        message = f"stopped reading: nested deeper than {limits.max_depth} (limits.max_depth)"
         facts.diagnostics.append(Diagnostic(path, "limit", message))
         return facts
     walker = _Walker(path, lines, limits, True, cell, line_map)
