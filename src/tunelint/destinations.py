@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from tunelint.facts import Call, FileFacts, Span, Value
 from tunelint.findings import Destination
+from tunelint.rules.redact import scrub
 
 # Calls that point a tracking client at a server or start a run on a service:
 # callee glob -> (service, positional index of the URI or host, its keyword).
@@ -97,7 +98,7 @@ def _external(uri: str) -> bool:
 
 def _unresolved(kind: str, value: Value, via: str, service: str = "") -> Destination:
     text = value.text or "?"
-    return Destination(value.span, kind, text, via, service, resolved=False)
+    return Destination(value.span, kind, scrub(text), via, service, resolved=False)
 
 
 class _Collector:
@@ -107,7 +108,8 @@ class _Collector:
         self.bound: list[Destination] = []
 
     def add(self, span: Span, kind: str, target: str, via: str, service: str = "") -> None:
-        self.found.append(Destination(span, kind, target.strip(), via, service))
+        # a password in a URL is masked here, before any report can show it
+        self.found.append(Destination(span, kind, scrub(target.strip()), via, service))
 
     def tracking(self, value: Value, via: str, service: str) -> None:
         uri = value.as_str()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tunelint.facts import Diagnostic, FileFacts
+from tunelint.facts import Diagnostic, FileFacts, Span
 from tunelint.findings import Finding
 from tunelint.jobs import Job, training_members
 from tunelint.policy import Policy
@@ -41,6 +41,7 @@ def run_rules(
     matcher = Matcher(policy=policy.get, training_files=frozenset(training_members(jobs)))
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
+    secrets: dict[tuple[str, int | None, int], set[str]] = {}
     for rule in rules:
         hits: list[Hit] = []
         try:
@@ -54,8 +55,30 @@ def run_rules(
             message = f"rule {rule.id} failed: {type(error).__name__}: {error}"
             diagnostics.append(Diagnostic(rule.origin, "rule-error", message))
             continue
-        findings.extend(_finding(rule, hit, files) for hit in _unique(hits))
+        for hit in _unique(hits):
+            findings.append(_finding(rule, hit, files))
+            if hit.redact:
+                secrets.setdefault(_line_key(hit.span), set()).update(hit.redact)
+    _redact_lines(findings, secrets)
     return findings, diagnostics
+
+
+def _line_key(span: Span) -> tuple[str, int | None, int]:
+    return (span.path, span.cell, span.line)
+
+
+def _redact_lines(
+    findings: list[Finding], secrets: Mapping[tuple[str, int | None, int], set[str]]
+) -> None:
+    """A secret one rule found is masked in every finding on its line, whatever the rule."""
+    if not secrets:
+        return
+    for finding in findings:
+        found = secrets.get(_line_key(finding.span))
+        if found:
+            finding.message = scrub(finding.message, found)
+            finding.snippet = scrub(finding.snippet, found)
+            finding.anchor = scrub(finding.anchor, found)
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
