@@ -103,13 +103,14 @@ def test_damaged_entries_are_rebuilt_and_never_unpickled(
     entry = _entry(cache, key)
     entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
     loads: list[bytes] = []
-    original = cache_module._FactsUnpickler.load
+    unpickler = cache_module._unpickler()
+    original = unpickler.load
 
     def spy(self: pickle.Unpickler) -> object:
         loads.append(b"")
-        return original(self)  # type: ignore[arg-type]
+        return original(self)
 
-    monkeypatch.setattr(cache_module._FactsUnpickler, "load", spy)
+    monkeypatch.setattr(unpickler, "load", spy)
     assert cache.get(key, "train.py", FileKind.PYTHON) is None
     assert loads == [] and CALLS == []
     assert cache.stats.rejected == 1

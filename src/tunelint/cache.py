@@ -24,19 +24,17 @@ and are moved into place with ``os.replace``, so concurrent runs never see half 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import io
 import os
-import pickle
-import secrets
 import sys
-import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tunelint.facts import FileFacts, FileKind
+
+if TYPE_CHECKING:
+    import pickle
 
 CACHE_DIR: Final = ".tunelint_cache"
 SCHEMA: Final = 1
@@ -81,11 +79,18 @@ class CacheError(Exception):
     """An entry that must not be used: wrong header, bad digest, disallowed content."""
 
 
-class _FactsUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> object:
-        if name in _ALLOWED_GLOBALS.get(module, frozenset()):
-            return super().find_class(module, name)
-        raise CacheError(f"cache entry refers to {module}.{name}, which facts never hold")
+@cache
+def _unpickler() -> type[pickle.Unpickler]:
+    """The restricted unpickler, made on first use (pickle is not imported at start-up)."""
+    import pickle
+
+    class FactsUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> object:
+            if name in _ALLOWED_GLOBALS.get(module, frozenset()):
+                return super().find_class(module, name)
+            raise CacheError(f"cache entry refers to {module}.{name}, which facts never hold")
+
+    return FactsUnpickler
 
 
 def cache_dir(root: Path) -> Path | None:
@@ -102,6 +107,7 @@ def cache_dir(root: Path) -> Path | None:
 
 def code_fingerprint() -> str:
     """Changes whenever the facts a file yields could change: code, parsers, Python."""
+    import hashlib
     from importlib import metadata
 
     import tunelint
@@ -131,6 +137,9 @@ def _key_file() -> Path:
 
 def load_secret(path: Path | None = None) -> bytes | None:
     """The per-user HMAC key, created on first use; None when it cannot be kept."""
+    import secrets
+    import tempfile
+
     path = path or _key_file()
     try:
         secret = path.read_bytes()
@@ -202,6 +211,8 @@ class FactsCache:
         return cls(directory, secret)
 
     def key(self, path: str, kind: FileKind, data: bytes) -> str:
+        import hashlib
+
         digest = hashlib.sha256()
         digest.update(kind.value.encode() + b"\0" + path.encode("utf-8", "surrogatepass") + b"\0")
         digest.update(hashlib.sha256(data).digest())
@@ -211,6 +222,9 @@ class FactsCache:
         return self.directory / key[:2] / key
 
     def _mac(self, key: str, payload: bytes) -> bytes:
+        import hashlib
+        import hmac
+
         return hmac.new(self.secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
 
     def get(self, key: str, path: str, kind: FileKind) -> FileFacts | None:
@@ -238,10 +252,13 @@ class FactsCache:
         if len(blob) < HEADER_SIZE or not blob.startswith(MAGIC):
             raise CacheError("not a tunelint cache entry")
         digest, payload = blob[len(MAGIC) : HEADER_SIZE], blob[HEADER_SIZE:]
+        import hmac
+        import io
+
         if not hmac.compare_digest(digest, self._mac(key, payload)):
             raise CacheError("digest does not match: corrupted or not written by this user")
         try:
-            facts = _FactsUnpickler(io.BytesIO(payload)).load()
+            facts = _unpickler()(io.BytesIO(payload)).load()
         except CacheError:
             raise
         except Exception as error:
@@ -252,6 +269,9 @@ class FactsCache:
 
     def put(self, key: str, facts: FileFacts) -> None:
         """Store atomically; failures (read-only disk, full disk) only cost the next run time."""
+        import pickle
+        import tempfile
+
         payload = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
         blob = MAGIC + self._mac(key, payload) + payload
         entry = self._entry(key)

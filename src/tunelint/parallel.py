@@ -22,9 +22,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -34,12 +32,15 @@ from tunelint.facts import Diagnostic, FileFacts, FileKind
 from tunelint.prefilter import PASS_ALL, Prefilter
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from multiprocessing.context import BaseContext
+
     from tunelint.sources.config import ConfigLimits
 
 BINARY_PROBE: Final = 8192
 # Below this much text to parse, starting worker processes costs more than it saves
 # (measured on 2 cores; see docs/performance.md).
-PARALLEL_MIN_BYTES: Final = 48_000
+PARALLEL_MIN_BYTES: Final = 24_000
 PARALLEL_MIN_FILES: Final = 4
 CHUNKS_PER_WORKER: Final = 4
 UNREAD_CODES: Final = frozenset({"too-large", "unreadable", "binary", "decode-error"})
@@ -193,6 +194,14 @@ def _crashed(task: _Task, detail: str) -> FileFacts:
     return FileFacts(task.path, task.kind, diagnostics=[diagnostic])
 
 
+def _preload(kinds: Iterable[FileKind]) -> None:
+    """Import the sources before forking: workers share them instead of each importing."""
+    from tunelint.api import _extractor
+
+    for kind in kinds:
+        _extractor(kind)
+
+
 def _chunks(tasks: Sequence[_Task], count: int) -> list[list[_Task]]:
     """Greedy size balancing: biggest file first into the lightest chunk."""
     bins: list[list[_Task]] = [[] for _ in range(max(1, min(count, len(tasks))))]
@@ -222,6 +231,8 @@ def _run_pool(
     stats: Stats,
 ) -> list[_Task]:
     """Run the chunks; returns the tasks whose results were lost to a broken pool."""
+    from concurrent.futures import ProcessPoolExecutor
+
     lost: list[_Task] = []
     context = _context()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -267,6 +278,7 @@ def parse_all(
         stats.workers = 1
         return {facts.path: facts for facts in results}
     stats.workers = workers
+    _preload({task.kind for task in tasks})
     chunks = _chunks(tasks, workers * CHUNKS_PER_WORKER)
     try:
         lost = _run_pool(chunks, workers, cache, done, stats)

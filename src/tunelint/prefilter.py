@@ -226,65 +226,128 @@ class Needles:
     parse_all: bool = False
     reasons: tuple[str, ...] = ()
     tokens: bool = True  # False: tokens are looked for as substrings (JSON-escaped code)
+    plan: _Plan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan", _Plan(self.clauses, self.tokens))
 
     def wanted(self, data: bytes) -> bool:
-        if self.parse_all:
-            return True
-        probe = _Probe(data, self.tokens)
-        return any(all(probe.any(group) for group in clause) for clause in self.clauses)
+        return True if self.parse_all else self.plan.wanted(data)
 
     def describe(self) -> list[str]:
         """Every needle, for documentation and the benchmark."""
         return sorted({n.describe() for clause in self.clauses for g in clause for n in g})
 
 
+class _Plan:
+    """The clauses compiled for speed.
+
+    Tokens are looked up all at once, by intersecting the file's identifiers with the token
+    needles. Every other needle is looked for only when a clause gets to it (cheap groups
+    come first in a clause), at most once per file. Within a group, a needle that contains
+    another of the same mode is dropped: the shorter one is found wherever it is.
+    """
+
+    __slots__ = ("clauses", "needles", "token_index", "token_words")
+
+    def __init__(self, clauses: Sequence[Clause], tokens: bool) -> None:
+        index: dict[Needle, int] = {}
+        compiled = []
+        for clause in clauses:
+            groups = []
+            for group in clause:
+                kept = sorted(_minimal(group, tokens), key=lambda n: _MODE_COST[n.mode])
+                number = {needle: index.setdefault(needle, len(index)) for needle in kept}
+                token_part = frozenset(number[n] for n in kept if _is_token(n, tokens))
+                rest = tuple(number[n] for n in kept if not _is_token(n, tokens))
+                groups.append((token_part, rest))
+            groups.sort(key=lambda g: (len(g[1]) > 0, len(g[1])))
+            compiled.append(tuple(groups))
+        self.needles = {number: needle for needle, number in index.items()}
+        self.token_index = {
+            needle.text: number for needle, number in index.items() if _is_token(needle, tokens)
+        }
+        self.token_words = frozenset(self.token_index)
+        self.clauses: tuple[tuple[tuple[frozenset[int], tuple[int, ...]], ...], ...] = tuple(
+            compiled
+        )
+
+    def wanted(self, data: bytes) -> bool:
+        present: set[int] = set()
+        if self.token_words:
+            found = self.token_words.intersection(data.translate(_SEPARATORS).split())
+            present.update(self.token_index[word] for word in found)
+        probe = _Probe(data)
+        for clause in self.clauses:
+            for token_part, rest in clause:
+                if token_part and not token_part.isdisjoint(present):
+                    continue
+                if not any(probe.has(number, self.needles[number]) for number in rest):
+                    break
+            else:
+                return True
+        return False
+
+
+def _is_token(needle: Needle, tokens: bool) -> bool:
+    return tokens and needle.mode == "token"
+
+
+def _minimal(group: Group, tokens: bool) -> list[Needle]:
+    """The group without needles that contain a shorter one of the same kind."""
+    kept = []
+    for needle in group:
+        plain = needle.mode in {"substring", "folded"} or (needle.mode == "token" and not tokens)
+        shadowed = plain and any(
+            other != needle
+            and other.mode == needle.mode
+            and other.text in needle.text
+            and (other.text != needle.text)
+            for other in group
+        )
+        if not shadowed:
+            kept.append(needle)
+    return kept
+
+
 class _Probe:
-    """Looks needles up in one file's bytes, each at most once."""
+    """The non-token needles of one file, each looked for at most once."""
 
-    __slots__ = ("data", "folded", "names", "seen", "token_set", "tokens")
+    __slots__ = ("data", "looked", "lowered")
 
-    def __init__(self, data: bytes, tokens: bool) -> None:
+    def __init__(self, data: bytes) -> None:
         self.data = data
-        self.tokens = tokens
-        self.folded: bytes | None = None
-        self.token_set: frozenset[bytes] | None = None
-        self.names: frozenset[bytes] | None = None
-        self.seen: dict[Needle, bool] = {}
+        self.lowered: bytes | None = None
+        self.looked: dict[int, bool] = {}
 
-    def any(self, group: Group) -> bool:
-        return any(self.has(needle) for needle in group)
+    def has(self, number: int, needle: Needle) -> bool:
+        found = self.looked.get(number)
+        if found is None:
+            if needle.mode == "folded":
+                if self.lowered is None:
+                    self.lowered = self.data.lower()
+                found = needle.text in self.lowered
+            elif needle.mode in {"substring", "token"}:
+                found = needle.text in self.data
+            else:
+                found = _look(needle, self.data)
+            self.looked[number] = found
+        return found
 
-    def has(self, needle: Needle) -> bool:
-        known = self.seen.get(needle)
-        if known is None:
-            known = self._look(needle)
-            self.seen[needle] = known
-        return known
 
-    def _look(self, needle: Needle) -> bool:
-        mode = needle.mode
-        if mode == "token" and self.tokens:
-            if self.token_set is None:
-                self.token_set = frozenset(self.data.translate(_SEPARATORS).split())
-            return needle.text in self.token_set
-        if mode == "folded":
-            if self.folded is None:
-                self.folded = self.data.lower()
-            return needle.text in self.folded
-        if mode == "random":
-            return _random_run(self.data, int(needle.text))
-        if mode == "suffix":
-            if self.names is None:
-                words = self.data.translate(_NAME_SEPARATORS).split()
-                self.names = frozenset(w.strip(b"-").lower().replace(b"-", b"_") for w in words)
-            endings = tuple(needle.text.split(b"|"))
-            return any(name.endswith(endings) for name in self.names)
-        if mode == "regex":
-            pattern = _REGEX_CACHE.get(needle.text)
-            if pattern is None:
-                pattern = _REGEX_CACHE.setdefault(needle.text, re.compile(needle.text))
-            return pattern.search(self.data) is not None
-        return needle.text in self.data
+def _look(needle: Needle, data: bytes) -> bool:
+    """An expensive needle: a pattern, a random-looking run, a name suffix."""
+    if needle.mode == "random":
+        return _random_run(data, int(needle.text))
+    if needle.mode == "suffix":
+        words = data.translate(_NAME_SEPARATORS).split()
+        names = {w.strip(b"-").lower().replace(b"-", b"_") for w in words}
+        endings = tuple(needle.text.split(b"|"))
+        return any(name.endswith(endings) for name in names)
+    pattern = _REGEX_CACHE.get(needle.text)
+    if pattern is None:
+        pattern = _REGEX_CACHE.setdefault(needle.text, re.compile(needle.text))
+    return pattern.search(data) is not None
 
 
 _RUN_CHARS = rb"[A-Za-z0-9_\-+/=.]"
