@@ -82,8 +82,12 @@ def trainer_script(rng: random.Random, risky: bool) -> str:
             parser = argparse.ArgumentParser(description=__doc__)
             parser.add_argument("--model_name_or_path", default=MODEL_NAME)
             parser.add_argument("--output_dir", default="{output}")
-            parser.add_argument("--per_device_train_batch_size", type=int, default={rng.choice((1, 2, 4, 8))})
-            parser.add_argument("--gradient_accumulation_steps", type=int, default={rng.choice((1, 4, 8, 16))})
+            parser.add_argument(
+                "--per_device_train_batch_size", type=int, default={rng.choice((1, 2, 4, 8))}
+            )
+            parser.add_argument(
+                "--gradient_accumulation_steps", type=int, default={rng.choice((1, 4, 8, 16))}
+            )
             parser.add_argument("--num_train_epochs", type=float, default=3.0)
             parser.add_argument("--learning_rate", type=float, default=2e-5)
             return parser.parse_args()
@@ -190,8 +194,10 @@ def trl_script(rng: random.Random, risky: bool) -> str:
 
 def loop_script(rng: random.Random, risky: bool) -> str:
     model = rng.choice(MODELS)
-    load = 'torch.load("checkpoints/optimizer.pt")' if risky else (
-        'torch.load("checkpoints/optimizer.pt", weights_only=True)'
+    load = (
+        'torch.load("checkpoints/optimizer.pt")'
+        if risky
+        else ('torch.load("checkpoints/optimizer.pt", weights_only=True)')
     )
     return textwrap.dedent(f'''\
         """A hand-written training loop with gradient accumulation."""
@@ -287,7 +293,7 @@ def library_module(rng: random.Random) -> str:
     parts = [f'"""Helpers for {rng.choice(WORDS)} {rng.choice(WORDS)} handling."""\n']
     parts.append("from __future__ import annotations\n\nimport itertools\nimport re\n")
     parts.append("from collections import Counter, defaultdict\n\n")
-    parts.append(f"_PATTERN = re.compile(r\"[a-z]+_{rng.randint(1, 99)}\")\n\n")
+    parts.append(f'_PATTERN = re.compile(r"[a-z]+_{rng.randint(1, 99)}")\n\n')
     for _ in range(rng.randint(4, 9)):
         kind = rng.randrange(4)
         name = _ident(rng)
@@ -367,7 +373,7 @@ def library_module(rng: random.Random) -> str:
 
 def test_module(rng: random.Random, module: str) -> str:
     name = _ident(rng)
-    return textwrap.dedent(f'''\
+    return textwrap.dedent(f"""\
         import pytest
 
         from {module} import *  # noqa: F403
@@ -378,7 +384,7 @@ def test_module(rng: random.Random, module: str) -> str:
             values = list(range(size))
             assert len(values) == size
             assert sum(values) == size * (size - 1) // 2
-        ''')
+        """)
 
 
 # -- configs, launchers, notebooks ------------------------------------------------------------
@@ -500,14 +506,20 @@ def launch_script(rng: random.Random, entry: str, configs: list[str]) -> str:
         elif config == "llamafactory.yaml":
             lines.append("llamafactory-cli train llamafactory.yaml")
         elif config == "torchtune.yaml":
-            lines.append("tune run --nproc_per_node 2 lora_finetune_distributed --config torchtune.yaml")
+            lines.append(
+                "tune run --nproc_per_node 2 lora_finetune_distributed --config torchtune.yaml"
+            )
     return "\n".join(lines) + "\n"
 
 
 def notebook(rng: random.Random, risky: bool) -> str:
     model = rng.choice(MODELS)
     cells = [
-        {"cell_type": "markdown", "metadata": {}, "source": ["# Fine-tuning notes\n", "Run in order."]},
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": ["# Fine-tuning notes\n", "Run in order."],
+        },
         {
             "cell_type": "code",
             "execution_count": None,
@@ -544,7 +556,9 @@ def notebook(rng: random.Random, risky: bool) -> str:
     ]
     document = {
         "cells": cells,
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }

@@ -21,6 +21,7 @@ cached run differ from an uncached one), 2 when a tool is missing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -95,9 +96,14 @@ def measure(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None
 
 
 def repeat(
-    name: str, runs: int, command: Sequence[str], cwd: Path, before: Callable[[], None] = lambda: None,
-    env: dict[str, str] | None = None, note: str = "",
-) -> Figure:  # fmt: skip
+    name: str,
+    runs: int,
+    command: Sequence[str],
+    cwd: Path,
+    before: Callable[[], None] = lambda: None,
+    env: dict[str, str] | None = None,
+    note: str = "",
+) -> Figure:
     figure = Figure(name, note=note)
     for _ in range(runs):
         before()
@@ -149,10 +155,8 @@ def parse_floor(root: Path, cores: int) -> tuple[float, int, int]:
         sources = [text] if file.kind is FileKind.PYTHON else _notebook_code(text)
         for source in sources:
             started = time.perf_counter()
-            try:
+            with contextlib.suppress(Exception):  # a syntax error still took parse time
                 libcst.parse_module(source)
-            except Exception:
-                pass
             total += time.perf_counter() - started
         count += 1
         size += len(data)
@@ -169,7 +173,7 @@ def _notebook_code(text: str) -> list[str]:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
             joined = "".join(source) if isinstance(source, list) else str(source)
-            lines = [line for line in joined.splitlines() if not line.lstrip()[:1] in {"!", "%"}]
+            lines = [line for line in joined.splitlines() if line.lstrip()[:1] not in {"!", "%"}]
             code.append("\n".join(lines) + "\n")
     return code
 
@@ -210,8 +214,11 @@ class Results:
 
     def add(self, key: str, figure: Figure) -> Figure:
         self.figures[key] = figure
-        print(f"  {figure.name:58s} {figure.wall:8.3f} s wall {figure.cpu:8.3f} s cpu "
-              f"{figure.rss:7.1f} MB", flush=True)  # fmt: skip
+        print(
+            f"  {figure.name:58s} {figure.wall:8.3f} s wall {figure.cpu:8.3f} s cpu "
+            f"{figure.rss:7.1f} MB",
+            flush=True,
+        )
         return figure
 
 
@@ -233,27 +240,69 @@ def bench_corpus(results: Results, root: Path, runs: int, cores: int, work: Path
     serial_report = work / "corpus-j1.json"
     parallel_report = work / "corpus-jN.json"
     cached_report = work / "corpus-cached.json"
-    results.add("cold_serial", repeat(
-        "cold, --no-cache, --jobs 1", runs, tunelint(".", "--no-cache", "--jobs", "1", "--format",
-        "json", "-o", str(serial_report)), root))  # fmt: skip
-    results.add("cold", repeat(
-        f"cold, --no-cache, --jobs {cores}", runs, tunelint(".", "--no-cache", "--jobs",
-        str(cores), "--format", "json", "-o", str(parallel_report)), root))  # fmt: skip
-    results.add("cold_noprefilter", repeat(
-        "cold, --no-cache, prefilter off (TUNELINT_PREFILTER=0)", max(1, runs // 2),
-        tunelint(".", "--no-cache", "--jobs", str(cores)), root,
-        env={"TUNELINT_PREFILTER": "0"}))  # fmt: skip
-    results.add("cold_cache", repeat(
-        "cold cache (empty .tunelint_cache, entries written)", runs,
-        tunelint(".", "--format", "json", "-o", str(cached_report)), root, before=clear))  # fmt: skip
+    results.add(
+        "cold_serial",
+        repeat(
+            "cold, --no-cache, --jobs 1",
+            runs,
+            tunelint(
+                ".", "--no-cache", "--jobs", "1", "--format", "json", "-o", str(serial_report)
+            ),
+            root,
+        ),
+    )
+    results.add(
+        "cold",
+        repeat(
+            f"cold, --no-cache, --jobs {cores}",
+            runs,
+            tunelint(
+                ".",
+                "--no-cache",
+                "--jobs",
+                str(cores),
+                "--format",
+                "json",
+                "-o",
+                str(parallel_report),
+            ),
+            root,
+        ),
+    )
+    results.add(
+        "cold_noprefilter",
+        repeat(
+            "cold, --no-cache, prefilter off (TUNELINT_PREFILTER=0)",
+            max(1, runs // 2),
+            tunelint(".", "--no-cache", "--jobs", str(cores)),
+            root,
+            env={"TUNELINT_PREFILTER": "0"},
+        ),
+    )
+    results.add(
+        "cold_cache",
+        repeat(
+            "cold cache (empty .tunelint_cache, entries written)",
+            runs,
+            tunelint(".", "--format", "json", "-o", str(cached_report)),
+            root,
+            before=clear,
+        ),
+    )
     if findings_of(serial_report) != findings_of(parallel_report):
         results.mismatches.append("corpus: --jobs 1 and the parallel run report different findings")
     if findings_of(serial_report) != findings_of(cached_report):
         results.mismatches.append("corpus: the cached and uncached runs report different findings")
     results.values["corpus_findings"] = len(findings_of(serial_report))
-    results.add("warm", repeat(
-        "warm re-check, nothing changed", runs + 2, tunelint(".", "--format", "json", "-o",
-        str(cached_report)), root))  # fmt: skip
+    results.add(
+        "warm",
+        repeat(
+            "warm re-check, nothing changed",
+            runs + 2,
+            tunelint(".", "--format", "json", "-o", str(cached_report)),
+            root,
+        ),
+    )
     if findings_of(serial_report) != findings_of(cached_report):
         results.mismatches.append("corpus: the warm run reports different findings")
     changed = sorted(root.glob("*/train.py"))[0]
@@ -263,35 +312,74 @@ def bench_corpus(results: Results, root: Path, runs: int, cores: int, work: Path
     def touch() -> None:
         changed.write_text(original + f"# edit {next(counter)}\n")
 
-    results.add("one_changed", repeat(
-        "re-check after one training script changed", runs, tunelint("."), root,
-        before=touch))  # fmt: skip
+    results.add(
+        "one_changed",
+        repeat(
+            "re-check after one training script changed", runs, tunelint("."), root, before=touch
+        ),
+    )
     changed.write_text(original)
     library = sorted(p for p in root.glob("*/*/*.py") if p.name != "__init__.py")[0]
     script = sorted(root.glob("*/train.py"))[0]
-    for key, path, label in (("one_plain", library, "irrelevant file"),
-                             ("one_training", script, "training script")):  # fmt: skip
+    for key, path, label in (
+        ("one_plain", library, "irrelevant file"),
+        ("one_training", script, "training script"),
+    ):
         shown = str(path.relative_to(root))
-        results.add(f"{key}_nocache", repeat(
-            f"pre-commit style: one {label}, --no-cache", runs + 2,
-            tunelint(shown, "--no-cache"), root))  # fmt: skip
-        results.add(key, repeat(
-            f"pre-commit style: one {label}, cache warm", runs + 2, tunelint(shown), root))
+        results.add(
+            f"{key}_nocache",
+            repeat(
+                f"pre-commit style: one {label}, --no-cache",
+                runs + 2,
+                tunelint(shown, "--no-cache"),
+                root,
+            ),
+        )
+        results.add(
+            key,
+            repeat(f"pre-commit style: one {label}, cache warm", runs + 2, tunelint(shown), root),
+        )
     floor, count, size = parse_floor(root, cores)
     results.values["corpus_floor"] = floor
     results.values["corpus_floor_files"] = count
     results.values["corpus_floor_bytes"] = size
     print(f"  libcst parse floor: {floor:.3f} s ({count} files, {size} bytes, /{cores} cores)")
     if have("bandit"):
-        results.add("bandit", repeat("Bandit (bandit -r)", runs, [
-            tool("bandit"), "-r", "-q", "-f", "json", "-o", str(work / "bandit.json"), "."], root))
+        results.add(
+            "bandit",
+            repeat(
+                "Bandit (bandit -r)",
+                runs,
+                [tool("bandit"), "-r", "-q", "-f", "json", "-o", str(work / "bandit.json"), "."],
+                root,
+            ),
+        )
     else:
         results.notes.append("Bandit is not installed (pip install -e '.[bench]'): not measured")
     if have("semgrep"):
-        results.add("semgrep", repeat("Semgrep (bench/semgrep-rules.yaml)", runs, [
-            tool("semgrep"), "scan", "--metrics=off", "--disable-version-check", "--quiet",
-            "--no-git-ignore", "--config", str(SEMGREP_RULES), "--json", "-o",
-            str(work / "semgrep.json"), "."], root, env={"SEMGREP_SEND_METRICS": "off"}))
+        results.add(
+            "semgrep",
+            repeat(
+                "Semgrep (bench/semgrep-rules.yaml)",
+                runs,
+                [
+                    tool("semgrep"),
+                    "scan",
+                    "--metrics=off",
+                    "--disable-version-check",
+                    "--quiet",
+                    "--no-git-ignore",
+                    "--config",
+                    str(SEMGREP_RULES),
+                    "--json",
+                    "-o",
+                    str(work / "semgrep.json"),
+                    ".",
+                ],
+                root,
+                env={"SEMGREP_SEND_METRICS": "off"},
+            ),
+        )
     else:
         results.notes.append("Semgrep is not installed (pip install -e '.[bench]'): not measured")
 
@@ -302,28 +390,55 @@ def bench_scaling(results: Results, base: int, seed: int, cores: int, work: Path
         files = sum(1 for p in root.rglob("*") if p.is_file())
         results.values[f"scale_{factor}_files"] = files
         runs = 3 if factor < 16 else 1
-        results.add(f"scale_{factor}", repeat(
-            f"scaling: {factor}x ({files} files), cold, --no-cache", runs,
-            tunelint(".", "--no-cache", "--jobs", str(cores)), root))  # fmt: skip
+        results.add(
+            f"scale_{factor}",
+            repeat(
+                f"scaling: {factor}x ({files} files), cold, --no-cache",
+                runs,
+                tunelint(".", "--no-cache", "--jobs", str(cores)),
+                root,
+            ),
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
 def bench_stdlib(results: Results, root: Path, cores: int, work: Path, runs: int) -> None:
     print(f"stdlib: {len(python_files(root))} Python files under {root}", flush=True)
     report = work / "stdlib-jN.json"
-    results.add("std_cold", repeat(
-        f"stdlib: cold, --no-cache, --jobs {cores}", runs, tunelint(".", "--no-cache", "--jobs",
-        str(cores), "--format", "json", "-o", str(report)), root))  # fmt: skip
+    results.add(
+        "std_cold",
+        repeat(
+            f"stdlib: cold, --no-cache, --jobs {cores}",
+            runs,
+            tunelint(
+                ".", "--no-cache", "--jobs", str(cores), "--format", "json", "-o", str(report)
+            ),
+            root,
+        ),
+    )
     serial = work / "stdlib-j1.json"
-    results.add("std_cold_serial", repeat(
-        "stdlib: cold, --no-cache, --jobs 1", 1, tunelint(".", "--no-cache", "--jobs", "1",
-        "--format", "json", "-o", str(serial)), root))  # fmt: skip
+    results.add(
+        "std_cold_serial",
+        repeat(
+            "stdlib: cold, --no-cache, --jobs 1",
+            1,
+            tunelint(".", "--no-cache", "--jobs", "1", "--format", "json", "-o", str(serial)),
+            root,
+        ),
+    )
     if findings_of(report) != findings_of(serial):
         results.mismatches.append("stdlib: --jobs 1 and the parallel run report different findings")
     results.values["std_findings"] = len(findings_of(report))
-    results.add("std_cold_cache", repeat(
-        "stdlib: cold cache", 1, tunelint("."), root,
-        before=lambda: shutil.rmtree(root / ".tunelint_cache", ignore_errors=True)))
+    results.add(
+        "std_cold_cache",
+        repeat(
+            "stdlib: cold cache",
+            1,
+            tunelint("."),
+            root,
+            before=lambda: shutil.rmtree(root / ".tunelint_cache", ignore_errors=True),
+        ),
+    )
     results.add("std_warm", repeat("stdlib: warm re-check", runs, tunelint("."), root))
     floor, count, size = parse_floor(root, cores)
     results.values["std_floor"] = floor
@@ -331,14 +446,48 @@ def bench_stdlib(results: Results, root: Path, cores: int, work: Path, runs: int
     results.values["std_floor_bytes"] = size
     print(f"  libcst parse floor: {floor:.3f} s ({count} files, {size} bytes, /{cores} cores)")
     if have("bandit"):
-        results.add("std_bandit", repeat("stdlib: Bandit", 1, [
-            tool("bandit"), "-r", "-q", "-f", "json", "-o", str(work / "std-bandit.json"), "."],
-            root))  # fmt: skip
+        results.add(
+            "std_bandit",
+            repeat(
+                "stdlib: Bandit",
+                1,
+                [
+                    tool("bandit"),
+                    "-r",
+                    "-q",
+                    "-f",
+                    "json",
+                    "-o",
+                    str(work / "std-bandit.json"),
+                    ".",
+                ],
+                root,
+            ),
+        )
     if have("semgrep"):
-        results.add("std_semgrep", repeat("stdlib: Semgrep", 1, [
-            tool("semgrep"), "scan", "--metrics=off", "--disable-version-check", "--quiet",
-            "--no-git-ignore", "--config", str(SEMGREP_RULES), "--json", "-o",
-            str(work / "std-semgrep.json"), "."], root, env={"SEMGREP_SEND_METRICS": "off"}))
+        results.add(
+            "std_semgrep",
+            repeat(
+                "stdlib: Semgrep",
+                1,
+                [
+                    tool("semgrep"),
+                    "scan",
+                    "--metrics=off",
+                    "--disable-version-check",
+                    "--quiet",
+                    "--no-git-ignore",
+                    "--config",
+                    str(SEMGREP_RULES),
+                    "--json",
+                    "-o",
+                    str(work / "std-semgrep.json"),
+                    ".",
+                ],
+                root,
+                env={"SEMGREP_SEND_METRICS": "off"},
+            ),
+        )
 
 
 # -- the table --------------------------------------------------------------------------------
@@ -352,10 +501,15 @@ def ratio(results: Results, a: str, b: str) -> float | None:
 
 
 def table(results: Results) -> str:
-    rows = ["| figure | median wall (s) | CPU (s) | peak RSS (MB) | runs |", "| --- | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| figure | median wall (s) | CPU (s) | peak RSS (MB) | runs |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for figure in results.figures.values():
-        rows.append(f"| {figure.name} | {figure.wall:.3f} | {figure.cpu:.3f} | {figure.rss:.0f} | "
-                    f"{len(figure.samples)} |")  # fmt: skip
+        rows.append(
+            f"| {figure.name} | {figure.wall:.3f} | {figure.cpu:.3f} | {figure.rss:.0f} | "
+            f"{len(figure.samples)} |"
+        )
     for key in ("corpus_floor", "std_floor"):
         if key in results.values:
             prefix = "corpus" if key.startswith("corpus") else "std"
@@ -382,26 +536,38 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
     add("cold / libcst parse floor (corpus)", cold.wall / floor if cold and floor else None, 1.5)
     std_floor = results.values.get("std_floor")
     std = results.figures.get("std_cold")
-    add("cold / libcst parse floor (stdlib)", std.wall / std_floor if std and std_floor else None,
-        1.5)  # fmt: skip
+    add(
+        "cold / libcst parse floor (stdlib)",
+        std.wall / std_floor if std and std_floor else None,
+        1.5,
+    )
     add("warm re-check / cold full check (corpus)", ratio(results, "warm", "cold_cache"), 0.10)
-    add("warm re-check / cold full check (stdlib)", ratio(results, "std_warm", "std_cold_cache"),
-        0.10)  # fmt: skip
+    add(
+        "warm re-check / cold full check (stdlib)",
+        ratio(results, "std_warm", "std_cold_cache"),
+        0.10,
+    )
     bandit_std = ratio(results, "std_cold", "std_bandit")
     add("stdlib: tunelint / Bandit", bandit_std, 0.2)
     plain = results.figures.get("one_plain_nocache")
     add("one irrelevant file, wall", plain.wall if plain else None, 0.1, " s")
     script = results.figures.get("one_training_nocache")
     add("one training script, wall", script.wall if script else None, 0.45, " s")
-    peak = max((f.rss for k, f in results.figures.items() if not k.startswith(("bandit", "semgrep", "std_bandit", "std_semgrep"))), default=None)  # fmt: skip
+    peers = ("bandit", "semgrep", "std_bandit", "std_semgrep")
+    peak = max((f.rss for k, f in results.figures.items() if k not in peers), default=None)
     add("peak memory (tunelint, any run)", peak, 300, " MB")
     scale = [results.figures.get(f"scale_{n}") for n in (1, 4, 16)]
     if all(scale):
         assert scale[0] and scale[2]
         files = results.values["scale_16_files"] / results.values["scale_1_files"]
         growth = scale[2].wall / scale[0].wall
-        checks.append(("time at 16x / time at 1x", f"{growth:.2f} for {files:.1f}x the files "
-                       "(target: at most linear)", growth <= files))  # fmt: skip
+        checks.append(
+            (
+                "time at 16x / time at 1x",
+                f"{growth:.2f} for {files:.1f}x the files (target: at most linear)",
+                growth <= files,
+            )
+        )
     return checks
 
 
@@ -416,16 +582,18 @@ def machine() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}; load average at the "
-            f"end {load:.2f}")  # fmt: skip
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}; load average at the "
+        f"end {load:.2f}"
+    )
 
 
 def versions() -> str:
     found = []
-    for name, command in (("bandit", ["bandit", "--version"]), ("semgrep", ["semgrep", "--version"])):
+    for name in ("bandit", "semgrep"):
         if have(name):
-            done = subprocess.run([tool(name), *command[1:]], capture_output=True, text=True)
+            done = subprocess.run([tool(name), "--version"], capture_output=True, text=True)
             first = (done.stdout or done.stderr).strip().splitlines()
             found.append(f"{name} {first[0] if first else '?'}")
     import tunelint
@@ -444,7 +612,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write all figures here too")
     args = parser.parse_args(argv)
     if not (BIN / "tunelint").exists():
-        sys.stderr.write(f"bench: no tunelint next to {sys.executable}; pip install -e '.[bench]'\n")
+        sys.stderr.write(
+            f"bench: no tunelint next to {sys.executable}: pip install -e '.[bench]'\n"
+        )
         return 2
     runs = 1 if args.quick else args.runs
     cores = os.cpu_count() or 1
@@ -479,14 +649,19 @@ def main(argv: list[str] | None = None) -> int:
         data = {
             "machine": machine(),
             "figures": {
-                k: {"name": f.name, "wall": f.wall, "cpu": f.cpu, "rss_mb": f.rss,
-                    "samples": [s.wall for s in f.samples]}
+                k: {
+                    "name": f.name,
+                    "wall": f.wall,
+                    "cpu": f.cpu,
+                    "rss_mb": f.rss,
+                    "samples": [s.wall for s in f.samples],
+                }
                 for k, f in results.figures.items()
             },
             "values": results.values,
             "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(results)],
             "mismatches": results.mismatches,
-        }  # fmt: skip
+        }
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     if results.mismatches:
         for mismatch in results.mismatches:
