@@ -9,10 +9,11 @@ container / storage account) is judged against ``residency.allowed_buckets``, a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from tunelint.destinations import find_destinations
+from tunelint.facts import FileFacts
 from tunelint.findings import Destination, Severity
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import allowed, is_logging, policy_list
@@ -20,6 +21,13 @@ from tunelint.rules.match import Hit
 from tunelint.rules.redact import url_without_password
 
 TEMPLATE_MARKS = ("$", "{", "}", "<", ">")
+# boto3 S3 client methods that name a bucket without a URI: method -> position of Bucket.
+BOTO3_BUCKET_ARGS = {
+    "upload_file": 1,
+    "upload_fileobj": 1,
+    "download_file": 0,
+    "download_fileobj": 0,
+}
 
 
 def bucket_names(uri: str) -> list[str]:
@@ -78,12 +86,28 @@ def _judge(
     )
 
 
+def boto3_buckets(files: Mapping[str, FileFacts]) -> Iterator[Destination]:
+    """Buckets named to boto3 by name (``Bucket=``, ``download_file("b", ...)``) as ``s3://b``."""
+    for path in sorted(files):
+        for call in files[path].calls:
+            if not call.name.startswith("boto3."):
+                continue
+            value = call.kwarg("Bucket")
+            if value is None and call.short_name in BOTO3_BUCKET_ARGS:
+                value = call.arg(BOTO3_BUCKET_ARGS[call.short_name])
+            bucket = value.as_str() if value is not None else None
+            if value is not None and bucket:
+                via = f"{call.name}(Bucket=)"
+                yield Destination(value.span, "storage", f"s3://{bucket.strip()}", via)
+
+
 @register("storage-region-not-allowed")
 def check(context: CheckContext) -> Iterator[Hit]:
     buckets = policy_list(context.policy("residency.allowed_buckets"))
     regions = policy_list(context.policy("residency.allowed_regions"))
     seen: set[tuple[str, int | None, int, int]] = set()
-    for destination in find_destinations(context.files):
+    places = [*find_destinations(context.files), *boto3_buckets(context.files)]
+    for destination in places:
         if destination.kind not in {"storage", "region"} or not destination.resolved:
             continue
         if is_logging(destination.via.split("(", 1)[0]):
