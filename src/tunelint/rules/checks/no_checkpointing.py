@@ -1,8 +1,8 @@
 """TL105: long training runs that cannot be resumed, judged per job on its merged settings.
 
-A job's length comes from ``max_steps`` (else ``num_epochs``); it is long above the policy's
-``training.long_run_steps`` / ``training.long_run_epochs`` and short when ``max_steps`` is known
-and at most ``long_run_steps``. Reported, unless the run is known to be short:
+A job's length comes from ``max_steps`` (else ``num_epochs``): above the policy's
+``training.long_run_steps`` (``long_run_epochs``) it is long, at or below it short, and with
+neither known it is of unknown length. Reported, unless the run is known to be short:
 ``save_strategy: no``; ``save_steps`` larger than ``max_steps`` (nothing is saved before the
 end); ``save_steps`` above ``training.max_steps_without_checkpoint``; and, on long runs, a
 hand-written loop (a ``backward()`` pass, no Trainer) with no checkpoint call in the job's files.
@@ -35,7 +35,9 @@ class Length:
 
     @property
     def short(self) -> bool:
-        return self.steps is not None and self.steps <= self.long_steps
+        if self.steps is not None:
+            return self.steps <= self.long_steps
+        return self.epochs is not None and self.epochs <= self.long_epochs
 
     @property
     def long(self) -> bool:

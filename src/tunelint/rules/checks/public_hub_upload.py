@@ -32,6 +32,19 @@ def _trainer_push(call: Call) -> bool:
     return _is_push(call) and (call.name.endswith("Trainer.push_to_hub") or "trainer" in owner)
 
 
+def _builds_arguments(facts: FileFacts) -> bool:
+    """The file writes its TrainingArguments / TRL config itself, rather than parsing them
+    from the command line (``HfArgumentParser``, ``TrlParser``), where ``--hub_private_repo``
+    may be passed; only then is an unset privacy flag known to be unset."""
+    for call in facts.calls:
+        short = call.short_name
+        if short.endswith("TrainingArguments") or (
+            call.name.startswith("trl.") and short.endswith("Config")
+        ):
+            return True
+    return False
+
+
 def _repo_id(call: Call) -> str:
     value = call.arg(0, "repo_id")
     text = value.as_str() if value is not None else None
@@ -128,7 +141,7 @@ def check(context: CheckContext) -> Iterator[Hit]:
             if trainer:
                 if pushing or _made_private(facts, context.jobs, call.span.line):
                     continue
-                if private:
+                if private or not _builds_arguments(facts):
                     continue
                 detail = (
                     f"`{call.text or call.name}()` pushes with the TrainingArguments' "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -85,11 +85,41 @@ def hub_id(text: str, base: str = "") -> bool:
     if name.lower() in LOCAL_BUILDERS:
         return False
     head, _, tail = name.partition("/")
-    if not tail and len(name) < 3:  # legacy ids without an owner: gpt2, t5-small, ...
-        return False
+    if not tail and (len(name) < 3 or name.lower() in LOCAL_DIRS):
+        return False  # legacy ids without an owner are gpt2, t5-small, ...; not "outputs"
     if tail and (head.lower() in LOCAL_DIRS or tail.startswith("checkpoint-")):
         return False
     return not any(os.path.isdir(Path(root) / name) for root in (base, "."))
+
+
+SAVERS = frozenset({"save_pretrained", "save_model", "save_to_disk", "save_state"})
+
+
+def written_here(files: Mapping[str, FileFacts]) -> set[str]:
+    """Directories the project writes models and data to: loading them back is local.
+
+    ``model.save_pretrained("llama-lora")`` then ``PeftModel.from_pretrained(base,
+    "llama-lora")`` reads a folder next to the script, not the hub repository of that name.
+    """
+    found: set[str] = set()
+    for facts in files.values():
+        for call in facts.calls:
+            if call.short_name in SAVERS:
+                value = call.arg(0, "save_directory") or call.kwarg("output_dir")
+                text = value.as_str() if value is not None else None
+                if text:
+                    found.add(_path_key(text))
+            local_dir = call.kwarg("local_dir")
+            if local_dir is not None and local_dir.as_str():
+                found.add(_path_key(local_dir.as_str() or ""))
+        for setting in facts.settings:
+            if setting.name == "output_dir" and setting.value.as_str():
+                found.add(_path_key(setting.value.as_str() or ""))
+    return found
+
+
+def _path_key(text: str) -> str:
+    return text.strip().removeprefix("./").rstrip("/")
 
 
 def _loader(call: Call, notebook: bool) -> Loader | None:
@@ -135,7 +165,7 @@ def _detail(what: str, name: str, revision: Value | None) -> str:
     )
 
 
-def _call_hits(facts: FileFacts, jobs: list[Job], base: str) -> Iterator[Hit]:
+def _call_hits(facts: FileFacts, jobs: list[Job], base: str, local: set[str]) -> Iterator[Hit]:
     for call in facts.calls:
         loader = _loader(call, facts.kind.value == "notebook")
         if loader is None:
@@ -151,7 +181,7 @@ def _call_hits(facts: FileFacts, jobs: list[Job], base: str) -> Iterator[Hit]:
             continue
         value = _overridden(value, loader.what, jobs)
         name = value.as_str()
-        if name is None or not hub_id(name, base):
+        if name is None or not hub_id(name, base) or _path_key(name) in local:
             continue
         revision = call.kwarg("revision")
         if revision is not None:
@@ -173,12 +203,14 @@ def _revision_of(facts: FileFacts, jobs: list[Job]) -> Value | None:
     return own.value if own is not None else None
 
 
-def _model_setting_hits(facts: FileFacts, jobs: list[Job], base: str) -> Iterator[Hit]:
+def _model_setting_hits(
+    facts: FileFacts, jobs: list[Job], base: str, local: set[str]
+) -> Iterator[Hit]:
     for setting in facts.settings:
         if setting.name != "model" or setting.dialect in {"torchtune", "litgpt", "python"}:
             continue
         name = setting.value.as_str()
-        if name is None or not hub_id(name, base):
+        if name is None or not hub_id(name, base) or _path_key(name) in local:
             continue
         if facts.kind.value == "shell" and not _cli_launch(setting, facts, jobs):
             continue
@@ -222,12 +254,13 @@ def _dataset_hits(facts: FileFacts, base: str) -> Iterator[Hit]:
 
 @register("unpinned-hub-revision")
 def check(context: CheckContext) -> Iterator[Hit]:
+    local = written_here(context.files)
     for path in sorted(context.files):
         facts = context.files[path]
         jobs = _jobs_with(context.jobs, path)
         base = str(Path(path).parent)
         if facts.kind.value in {"python", "notebook"}:
-            yield from _call_hits(facts, jobs, base)
+            yield from _call_hits(facts, jobs, base, local)
             continue
-        yield from _model_setting_hits(facts, jobs, base)
+        yield from _model_setting_hits(facts, jobs, base, local)
         yield from _dataset_hits(facts, base)
