@@ -12,7 +12,7 @@ from tunelint.facts import Call, FileFacts, Span
 # Loggers that only write files next to the run: not a destination.
 LOCAL_SERVICES = frozenset(
     {"", "none", "no", "false", "off", "null", "tensorboard", "csv", "disk", "stdout", "dvclive"}
-    | {"codecarbon", "disklogger", "stdoutlogger", "csvlogger", "tensorboardlogger"}
+    | {"codecarbon", "disklogger", "stdoutlogger", "csvlogger", "tensorboardlogger", "trackio"}
 )
 # Logger class names (torchtune, litgpt) to the service they send to.
 SERVICE_ALIASES = {

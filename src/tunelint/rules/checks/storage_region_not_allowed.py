@@ -9,6 +9,7 @@ container / storage account) is judged against ``residency.allowed_buckets``, a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
@@ -21,6 +22,14 @@ from tunelint.rules.match import Hit
 from tunelint.rules.redact import url_without_password
 
 TEMPLATE_MARKS = ("$", "{", "}", "<", ">")
+# AWS / GCP / OCI style (us-east-1, europe-west4, eu-frankfurt-1) and Azure names (westeurope,
+# eastus2, uksouth): a ``region`` key holding anything else ("auto", "face") is not a region.
+CLOUD_REGION = re.compile(
+    r"^[a-z]{2,}(-[a-z]+)*-?\d+[a-z]?$"
+    r"|^(east|west|north|south|central|uk|france|germany|switzerland|norway|sweden|uae|japan"
+    r"|korea|australia|brazil|canada|india|qatar|israel|italy|poland|mexico|spain|asia|europe)"
+    r"[a-z]*\d?$"
+)
 # boto3 S3 client methods that name a bucket without a URI: method -> position of Bucket.
 BOTO3_BUCKET_ARGS = {
     "upload_file": 1,
@@ -70,6 +79,8 @@ def _judge(
             "read there may sit outside the approved region and account",
             None,
         )
+    if CLOUD_REGION.match(target.lower()) is None:
+        return None
     if regions is None:
         return (
             f"cloud region `{target}` via `{via}`: the policy approves no regions "
