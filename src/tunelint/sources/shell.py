@@ -36,6 +36,8 @@ from tunelint.sources.shellwords import (
     split_lines,
 )
 
+# shlex takes time quadratic in a word's length: longer logical lines are reported, not read.
+MAX_LINE_CHARS = 100_000
 _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _REDIRECT = re.compile(r"(\d*|&)(>>?\|?|<<<|<<-?|<>|<|>&|<&)(.*)$")
 _KEYWORDS = frozenset({"do", "then", "else", "if", "elif", "while", "until", "{", "!", "time"})
@@ -62,6 +64,15 @@ class _Reader(LaunchReader):
         for logical in lines:
             self.logical = logical
             if not logical.code.strip():
+                continue
+            if len(logical.code) > MAX_LINE_CHARS:
+                message = (
+                    f"shell line of {len(logical.code)} characters not read: over the "
+                    f"{MAX_LINE_CHARS} the shell source splits"
+                )
+                self.facts.diagnostics.append(
+                    Diagnostic(self.path, "limit", message, logical.first_line)
+                )
                 continue
             try:
                 shlex.split(logical.code)
