@@ -336,3 +336,20 @@ def test_lint_marks_prefiltered_files(tmp_path: Path) -> None:
     facts = extract_all(found.files, 10_000, options, rules=RULES)
     assert facts["plain.py"].prefiltered and not facts["plain.py"].calls
     assert not facts["train.py"].prefiltered and facts["train.py"].calls
+
+
+def test_launched_scripts_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job member's absence of facts counts (TL105 looks for saves in every member)."""
+    (tmp_path / "tunelint.yaml").write_text("version: 1\n")
+    (tmp_path / "launch.sh").write_text("torchrun --nproc_per_node 2 entry.py --max_steps 50000\n")
+    (tmp_path / "entry.py").write_text("from mylib import run\n\nmodel = run()\nmodel.save()\n")
+    (tmp_path / "other.py").write_text("from mylib import run\n\nmodel = run()\nmodel.save()\n")
+    options = Options(cwd=tmp_path, use_cache=False, jobs=1)
+    found = discover(["."], root=tmp_path, cwd=tmp_path)
+    facts = extract_all(found.files, 10_000, options, rules=RULES)
+    assert not facts["entry.py"].prefiltered and facts["entry.py"].calls
+    assert facts["other.py"].prefiltered
+    monkeypatch.setenv("TUNELINT_PREFILTER", "1")
+    with_prefilter = render(lint(["."], options), "json")
+    monkeypatch.setenv("TUNELINT_PREFILTER", "0")
+    assert render(lint(["."], options), "json") == with_prefilter

@@ -318,7 +318,11 @@ def extract_files(
     cache: FactsCache | None = None
     cache_tried = False
     own_limits = limits if limits is not None and limits != _default_limits() else None
-    for file in files:
+    # Python files last: the others name the scripts that must be parsed whatever they hold.
+    launched: set[str] = set()
+    ordered = [f for f in files if f.kind is not FileKind.PYTHON]
+    ordered += [f for f in files if f.kind is FileKind.PYTHON]
+    for file in ordered:
         data, problem = read_bytes(file, max_bytes)
         text = None
         if data is not None:
@@ -328,7 +332,10 @@ def extract_files(
             found[file.path] = FileFacts(file.path, file.kind, diagnostics=[problem])
             stats.unread += 1
             continue
-        if not prefilter.wanted(file.kind, data):
+        if file.kind is not FileKind.PYTHON:
+            launched |= prefilter.named_scripts(data)
+        named = file.kind is FileKind.PYTHON and file.path.rsplit("/", 1)[-1] in launched
+        if not named and not prefilter.wanted(file.kind, data):
             found[file.path] = _skipped(file, text)
             stats.prefiltered += 1
             continue

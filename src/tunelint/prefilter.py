@@ -30,6 +30,11 @@ The needles are derived, not kept by hand:
   config references, tracking/hub calls, region keys, destination environment variables and
   storage URIs (``tunelint.destinations``), and ``tunelint: ignore`` comments.
 
+A Python file that a launch line, notebook or config names (``train.py``) is always parsed:
+it may be a member of a job, and job-level checks read what its members do and do not hold
+(TL105 looks for the calls that save checkpoints in every member). Files are named by their
+base name, as ``jobs`` resolves them.
+
 What the prefilter cannot see: names assembled at run time (``getattr``, string concatenation
 across pieces of a keyword), and syntax errors in skipped files (they are not parsed, so not
 reported). Notebooks with shell lines or magics, UTF-16 files and JSON with escaped ASCII are
@@ -60,9 +65,9 @@ class Needle:
     of 128 and above count as identifier characters, so a token next to a non-ASCII letter
     never counts); in notebooks, whose code sits in JSON strings with escapes (``\\nload``),
     a token is looked for as a substring. ``folded``: anywhere, in any case (``text`` is
-    lower case). ``regex``: ``text`` is a regular expression. ``random``: a run of at least
-    ``text`` (a number) characters that may make up a key or token, holding a digit, or a
-    run of 40 without one (``text`` is the shortest run that counts). ``suffix``: a name
+    lower case). ``regex``: ``text`` is a regular expression. ``random``: a string literal
+    that is all key characters, at least ``text`` (a number) of them with a digit, or 40
+    without one. ``suffix``: a name
     (an identifier or a dashed flag, lower case, dashes read as underscores) that ends with
     one of the ``|``-separated ``text``.
     """
@@ -77,7 +82,7 @@ class Needle:
             "token": f"<{text}>",
             "folded": f"{text} (any case)",
             "regex": f"/{text}/",
-            "random": f"(random-looking run of {text}+)",
+            "random": f"(a string of {text}+ key characters)",
             "suffix": f"(a name ending in {text})",
         }[self.mode]
 
@@ -125,7 +130,9 @@ CHECK_NEEDS: Final[dict[str, dict[str, Any] | str]] = {
     "public-hub-upload": "_hub_upload_needs",
     "unpinned-hub-revision": "_revision_needs",
     "no-thermal-guard": "_thermal_needs",
-    "no-checkpointing": "_checkpoint_needs",
+    # job settings (always read); the saves it looks for in a job's files matter only for job
+    # members, which are parsed: training files by their markers, launched scripts by name
+    "no-checkpointing": {"any": []},
 }
 
 # Python constructors whose keywords become settings, mirroring ``sources.python._dialect_of``
@@ -175,6 +182,7 @@ SUPPRESSION: Final = Needle(b"tunelint", "folded")
 # escaped ASCII character could hide a needle.
 NOTEBOOK_SHELL: Final = re.compile(rb'(?:"|\\[nr])(?:[ \t]|\\t)*[!%]|=(?:[ \t]|\\t)*!|\\u00')
 UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+SCRIPT_NAME: Final = re.compile(rb"[A-Za-z0-9_.\-]+\.py\b")
 
 _BRACKET = re.compile(r"\[[^\]]*\]")
 _PIECE = re.compile(r"[A-Za-z0-9_]+")
@@ -350,18 +358,21 @@ def _look(needle: Needle, data: bytes) -> bool:
     return pattern.search(data) is not None
 
 
-_RUN_CHARS = rb"[A-Za-z0-9_\-+/=.]"
+# A string whose whole content (``Bearer`` and blanks aside) is a run of key characters: a
+# quote or the end of an f-string field before it, a quote, an escape (notebook JSON) or a
+# field after it.
+_QUOTED_RUN = rb"""(?:['"}]|['"]\s*[Bb]earer\s)\s*([A-Za-z0-9_\-+/=.]{%d,})\s*['"{\\]"""
 _DIGIT = re.compile(rb"[0-9]")
 _LONG_RUN = 40
 
 
 def _random_run(data: bytes, shortest: int) -> bool:
-    pattern = _REGEX_CACHE.get(b"run:%d" % shortest)
+    key = b"run:%d" % shortest
+    pattern = _REGEX_CACHE.get(key)
     if pattern is None:
-        pattern = re.compile(_RUN_CHARS + b"{%d,}" % shortest)
-        _REGEX_CACHE[b"run:%d" % shortest] = pattern
+        pattern = _REGEX_CACHE.setdefault(key, re.compile(_QUOTED_RUN % shortest))
     for match in pattern.finditer(data):
-        run = match.group()
+        run = match.group(1)
         if len(run) >= _LONG_RUN or _DIGIT.search(run) is not None:
             return True
     return False
@@ -383,6 +394,12 @@ class Prefilter:
         if kind is FileKind.NOTEBOOK and NOTEBOOK_SHELL.search(data) is not None:
             return True
         return needles.wanted(data)
+
+    def named_scripts(self, data: bytes) -> set[str]:
+        """Base names of the Python files a non-Python file names (launch lines, configs)."""
+        if not self.by_kind:
+            return set()
+        return {name.decode("utf-8", "replace") for name in SCRIPT_NAME.findall(data)}
 
     @property
     def reasons(self) -> list[str]:
@@ -615,13 +632,6 @@ def _thermal_needs(options: Mapping[str, Any]) -> dict[str, Any]:
             {"needles": [{"substring": ["nvidia-smi"]}]},
         ]
     }
-
-
-def _checkpoint_needs(options: Mapping[str, Any]) -> dict[str, Any]:
-    """TL105: job settings (always read) and, in the job's files, the calls that save."""
-    from tunelint.rules.checks import no_checkpointing as checkpoints
-
-    return {"call": ["torch.save", *sorted(checkpoints.SAVE_CALLS)]}
 
 
 def check_needs(name: str, options: Mapping[str, Any] | None = None) -> Any:
