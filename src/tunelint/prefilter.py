@@ -125,7 +125,8 @@ CHECK_NEEDS: Final[dict[str, dict[str, Any] | str]] = {
     "hardcoded-credential": "_credential_needs",
     # destinations and the calls at them: always read
     "tracking-destination-not-allowed": {"any": []},
-    "storage-region-not-allowed": {"any": []},
+    # ... and buckets named to boto3 without a URI (``download_file("bucket", ...)``)
+    "storage-region-not-allowed": {"call": ["boto3.*"]},
     "cleartext-endpoint": "_endpoint_needs",
     "public-hub-upload": "_hub_upload_needs",
     "unpinned-hub-revision": "_revision_needs",
