@@ -15,7 +15,7 @@ policy's ``hardware.max_temperature_c`` is reported too. Jobs submitted to a clu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
@@ -153,27 +153,34 @@ def thresholds(facts: FileFacts) -> list[Threshold]:
     return found
 
 
-def _imported(facts: FileFacts, files: dict[str, FileFacts]) -> list[str]:
-    """Project modules a file imports, found by path (``utils.thermal`` -> utils/thermal.py)."""
-    names = set(facts.imports)
-    found = []
-    for path in files:
-        posix = PurePosixPath(path)
-        if posix.suffix != ".py" or path == facts.path:
-            continue
-        if posix.stem in names or any(part in names for part in posix.parts[:-1]):
-            found.append(path)
-    return found
+class _Imports:
+    """Which project modules each file imports, found by path: ``from utils.thermal import X``
+    (top-level name ``utils``) reaches ``utils/thermal.py``, ``import thermal`` ``thermal.py``."""
+
+    def __init__(self, files: Mapping[str, FileFacts]) -> None:
+        by_name: dict[str, set[str]] = {}
+        for path in files:
+            posix = PurePosixPath(path)
+            if posix.suffix == ".py":
+                for name in {posix.stem, *posix.parts[:-1]}:
+                    by_name.setdefault(name, set()).add(path)
+        self.imports: dict[str, set[str]] = {}
+        self.importers: dict[str, set[str]] = {}
+        for path, facts in files.items():
+            found = {m for name in facts.imports for m in by_name.get(name, ())} - {path}
+            self.imports[path] = found
+            for module in found:
+                self.importers.setdefault(module, set()).add(path)
 
 
-def _scope(path: str, jobs: list[Job], files: dict[str, FileFacts]) -> list[str]:
-    members = {path}
+def _scope(path: str, jobs: list[Job], graph: _Imports) -> list[str]:
+    """The files a watch for ``path`` may sit in: its jobs, and the modules on either side."""
+    members = {path, *graph.importers.get(path, ())}
     for job in jobs:
-        if path in job.members:
+        if members & set(job.members):
             members.update(job.members)
     for member in list(members):
-        if member in files:
-            members.update(_imported(files[member], files))
+        members.update(graph.imports.get(member, ()))
     return sorted(members)
 
 
@@ -182,6 +189,7 @@ def check(context: CheckContext) -> Iterator[Hit]:
     limit = float(context.policy("hardware.max_temperature_c", DEFAULT_MAX_C))
     callbacks = tuple(context.options.get("guard_callbacks") or DEFAULT_CALLBACKS)
     files = dict(context.files)
+    graph = _Imports(files)
     for path in sorted(files):
         facts = files[path]
         if facts.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
@@ -189,7 +197,7 @@ def check(context: CheckContext) -> Iterator[Hit]:
         entry = _training_calls(facts)
         if not entry:
             continue
-        scope = [files[p] for p in _scope(path, context.jobs, files) if p in files]
+        scope = [files[p] for p in _scope(path, context.jobs, graph) if p in files]
         if any(_cluster(member) for member in scope):
             continue
         watchers = [member for member in scope if has_watch(member, callbacks)]
