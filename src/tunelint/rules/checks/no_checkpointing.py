@@ -18,6 +18,7 @@ from tunelint.jobs import TRAINING_DIALECTS, Job, merge_settings
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 
+STATE_KEYS = frozenset({"global_step", "log_history", "best_model_checkpoint"})
 DEFAULT_LONG_STEPS = 1000
 DEFAULT_LONG_EPOCHS = 3.0
 SAVE_CALLS = frozenset(
@@ -168,6 +169,8 @@ def check(context: CheckContext) -> Iterator[Hit]:
         settings = merge_settings(facts.settings)
         if "save_strategy" not in settings and "save_steps" not in settings:
             continue
+        if any(a.target in STATE_KEYS for a in facts.assignments):
+            continue  # a checkpoint's trainer_state.json records a run, it configures none
         length = Length(
             _number(settings.get("max_steps")),
             _number(settings.get("num_epochs")),
