@@ -56,10 +56,14 @@ _COMPOUND = (
 MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
 MAX_CHAIN = 3000  # operators, calls and brackets chained in one statement (over-counted)
 _SCAN = re.compile(
+    # strings as "unrolled loops" with possessive repeats: linear time and constant memory
+    # even for a string of megabytes
     r"(?P<string>(?P<prefix>[A-Za-z]{0,2})(?:"
-    r"\'\'\'(?:\\.|[^\\])*?\'\'\'|\"\"\"(?:\\.|[^\\])*?\"\"\""
-    r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"))"
-    r"|(?P<comment>#[^\n]*)|(?P<join>\\\r?\n)|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"\'\'\'[^\'\\]*+(?:(?:\\.|\'(?!\'\'))[^\'\\]*+)*+\'\'\'"
+    r"|\"\"\"[^\"\\]*+(?:(?:\\.|\"(?!\"\"))[^\"\\]*+)*+\"\"\""
+    r"|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'"
+    r"|\"[^\"\\\n]*+(?:\\.[^\"\\\n]*+)*+\"))"
+    r"|(?P<comment>#[^\n]*+)|(?P<join>\\\r?\n)|(?P<open>[(\[{])|(?P<close>[)\]}])"
     r"|(?P<reset>[,;\n])"
     r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)",
     re.DOTALL,
