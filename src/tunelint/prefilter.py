@@ -183,7 +183,9 @@ SUPPRESSION: Final = Needle(b"tunelint", "folded")
 # escaped ASCII character could hide a needle.
 NOTEBOOK_SHELL: Final = re.compile(rb'(?:"|\\[nr])(?:[ \t]|\\t)*[!%]|=(?:[ \t]|\\t)*!|\\u00')
 UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
-SCRIPT_NAME: Final = re.compile(rb"[A-Za-z0-9_.\-]+\.py\b")
+# Starts only where a name can start: without the look-behind, a long run of name characters
+# with no ".py" in it is tried from every offset (quadratic: 10 MB of "x" never finished).
+SCRIPT_NAME: Final = re.compile(rb"(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]+\.py\b")
 
 _BRACKET = re.compile(r"\[[^\]]*\]")
 _PIECE = re.compile(r"[A-Za-z0-9_]+")
@@ -583,7 +585,7 @@ def _credential_needs(options: Mapping[str, Any]) -> dict[str, Any]:
             # hf_..., AKIA/ASIA key ids, private key blocks, Azure connection strings
             {"needles": [{"substring": ["hf_", "AKIA", "ASIA", "PRIVATE KEY", "AccountKey="]}]},
             # user:password@ in a URL, also when the URL is put together on one line
-            {"needles": [{"substring": ["://"]}, {"regex": [r"://[^\n/]*:[^\n/]*@"]}]},
+            {"needles": [{"substring": ["://"]}, {"regex": [r"://[^\n/:]*+:[^\n/@]*+@"]}]},
             {
                 "needles": [
                     {"folded": named},
