@@ -29,6 +29,7 @@ from tunelint.facts import (
 from tunelint.sources.comments import parse_ignore
 from tunelint.sources.launchers import LAUNCHERS, PYTHON, Build, LaunchReader
 from tunelint.sources.shellwords import (
+    MAX_LOGICAL_CHARS,
     LogicalLine,
     Word,
     commands,
@@ -37,7 +38,7 @@ from tunelint.sources.shellwords import (
 )
 
 # shlex takes time quadratic in a word's length: longer logical lines are reported, not read.
-MAX_LINE_CHARS = 100_000
+MAX_LINE_CHARS = MAX_LOGICAL_CHARS
 _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _REDIRECT = re.compile(r"(\d*|&)(>>?\|?|<<<|<<-?|<>|<|>&|<&)(.*)$")
 _KEYWORDS = frozenset({"do", "then", "else", "if", "elif", "while", "until", "{", "!", "time"})
@@ -67,8 +68,8 @@ class _Reader(LaunchReader):
                 continue
             if len(logical.code) > MAX_LINE_CHARS:
                 message = (
-                    f"shell line of {len(logical.code)} characters not read: over the "
-                    f"{MAX_LINE_CHARS} the shell source splits"
+                    f"shell line not read: longer than the {MAX_LINE_CHARS} characters "
+                    "the shell source splits"
                 )
                 self.facts.diagnostics.append(
                     Diagnostic(self.path, "limit", message, logical.first_line)

@@ -21,6 +21,10 @@ _HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][\w.-]*)\2")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = set("0123456789@*#?$!-")
 _OPERATORS = ("&&", "||", "|&", ";;", ";", "|", "&", "(", ")")
+# A logical line keeps at most this many characters (and their positions, about 100 bytes
+# each); past that the scanner only looks for the line's end, and the shell source reports
+# the line instead of reading it.
+MAX_LOGICAL_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,9 @@ class _Scanner:
             self.index += 1
             column, continued = 0, False
             while column < len(line):
+                if len(chars) > MAX_LOGICAL_CHARS:  # reported, not read: find the end fast
+                    continued, quote = line.endswith("\\"), ""
+                    break
                 char = line[column]
                 if quote == "'":
                     quote = "" if char == "'" else quote
