@@ -63,6 +63,20 @@ POLICY_KEYS = {
 class _LimitReached(Exception):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"{message} ({name}: {POLICY_KEYS[name]} in the policy)")
+        self.name = name
+
+
+def _stopped(facts: FileFacts, walker: _Walker, error: _LimitReached) -> Diagnostic:
+    """The limit diagnostic. Past the node limit nothing is kept: an alias bomb would
+    otherwise hand the rules ``max_nodes`` copies of the same few values."""
+    if error.name != "max_nodes":
+        return Diagnostic(facts.path, "limit", f"stopped reading: {error}")
+    walker.entries.clear()
+    walker.assignments.clear()
+    walker.references.clear()
+    facts.settings.clear()
+    facts.dialects = ()
+    return Diagnostic(facts.path, "limit", f"not read: {error}")
 
 
 _Y = "tag:yaml.org,2002:"
@@ -334,7 +348,7 @@ def extract_yaml(
                 finally:
                     _settings(facts, walker, start)
     except _LimitReached as error:
-        facts.diagnostics.append(Diagnostic(path, "limit", f"stopped reading: {error}"))
+        facts.diagnostics.append(_stopped(facts, walker, error))
     except RecursionError:
         message = f"stopped reading: nested deeper than {limits.max_depth} (limits.max_depth)"
         facts.diagnostics.append(Diagnostic(path, "limit", message))
@@ -443,7 +457,7 @@ def extract_json(
         else:
             _Fallback(walker, text).walk(data, "", 0)
     except _LimitReached as error:
-        facts.diagnostics.append(Diagnostic(path, "limit", f"stopped reading: {error}"))
+        facts.diagnostics.append(_stopped(facts, walker, error))
     _settings(facts, walker, 0)
     return _finish(facts, walker)
 
