@@ -84,6 +84,17 @@ def test_per_file_ignores_by_id_name_and_directory(
     assert active(report, "TL403") == ["notebooks/explore.py"]
 
 
+def test_per_file_ignores_do_not_depend_on_where_tunelint_runs(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy(project, 'paths:\n  per_file_ignores:\n    "notebooks/": [TL401]\n')
+    monkeypatch.chdir(project / "notebooks")
+    _, report = check_json(".", capsys=capsys)
+    assert active(report) == []
+    _, report = check_json("..", capsys=capsys)
+    assert active(report) == ["../third_party/vendored.py", "../train.py"]
+
+
 def test_fail_on_from_the_policy_and_the_flag(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

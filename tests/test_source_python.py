@@ -282,3 +282,19 @@ def test_settings_come_from_config_constructors_not_trainers() -> None:
     assert names["grad_checkpointing"] is True
     assert names["output_dir"] == "o"
     assert "model" not in names
+
+
+def test_torch_dtype_constants_resolve_by_name() -> None:
+    facts = facts_of(
+        """
+        import torch
+        from transformers import AutoModelForCausalLM
+        AutoModelForCausalLM.from_pretrained("m", torch_dtype=torch.bfloat16)
+        AutoModelForCausalLM.from_pretrained("m", torch_dtype=torch.some_future_dtype)
+        """
+    )
+    first, second = facts.calls
+    assert first.kwarg("torch_dtype").raw == "torch.bfloat16"  # type: ignore[union-attr]
+    assert second.kwarg("torch_dtype").raw is UNKNOWN  # type: ignore[union-attr]
+    dtypes = [s.value.raw for s in facts.settings if s.name == "torch_dtype"]
+    assert "bfloat16" in dtypes  # the alias table normalises the spelling

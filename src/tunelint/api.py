@@ -184,14 +184,35 @@ def active_rules(policy: Policy, options: Options) -> list[RuleMeta]:
     return enabled
 
 
-def _per_file_ignored(finding: Finding, patterns: Mapping[str, list[str]], root: Path) -> bool:
-    path = finding.span.path
-    for glob, codes in patterns.items():
-        if not (fnmatchcase(path, glob) or fnmatchcase(path, glob.rstrip("/") + "/*")):
-            continue
-        if any(c.upper() == finding.rule_id or c == finding.rule_name for c in codes):
-            return True
-    return False
+def _per_file_filter(
+    patterns: Mapping[str, list[str]], root: Path, cwd: Path
+) -> Callable[[Finding], bool]:
+    """``paths.per_file_ignores``: gitignore-style globs relative to the policy's directory,
+    like ``paths.exclude``, so the result does not depend on where tunelint runs."""
+    if not patterns:
+        return lambda finding: False
+    import pathspec
+
+    specs = [
+        (pathspec.GitIgnoreSpec.from_lines([glob]), {code.strip() for code in codes})
+        for glob, codes in patterns.items()
+    ]
+    resolved_root = root.resolve()
+
+    def ignored(finding: Finding) -> bool:
+        absolute = (cwd / finding.span.path).resolve()
+        try:
+            relative = absolute.relative_to(resolved_root).as_posix()
+        except ValueError:
+            relative = finding.span.path
+        for spec, codes in specs:
+            if not spec.match_file(relative):
+                continue
+            if finding.rule_id in {c.upper() for c in codes} or finding.rule_name in codes:
+                return True
+        return False
+
+    return ignored
 
 
 def lint(paths: Iterable[str], options: Options | None = None) -> Report:
@@ -224,9 +245,8 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     jobs = assemble(files)
     budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
     findings, rule_diagnostics = run_rules(rules, files, jobs, policy, budget=budget)
-    findings = [
-        f for f in findings if not _per_file_ignored(f, policy.per_file_ignores, policy.root)
-    ]
+    ignored = _per_file_filter(policy.per_file_ignores, policy.root, options.cwd)
+    findings = [finding for finding in findings if not ignored(finding)]
     every_rule = load_rules(policy.custom_rule_paths)
     known = {rule.id: rule.id for rule in every_rule} | {rule.name: rule.id for rule in every_rule}
     enabled_ids = {rule.id for rule in rules}

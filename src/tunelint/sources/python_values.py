@@ -16,6 +16,23 @@ import libcst as cst
 
 from tunelint.facts import UNKNOWN, Raw, Span, Value
 
+# Library constants whose meaning is their name: ``torch.bfloat16`` stays "torch.bfloat16".
+LIBRARY_CONSTANTS = frozenset(
+    f"torch.{name}"
+    for name in (
+        "float16",
+        "half",
+        "bfloat16",
+        "float32",
+        "float",
+        "float64",
+        "double",
+        "int8",
+        "uint8",
+        "float8_e4m3fn",
+        "float8_e5m2",
+    )
+)
 MAX_DEPTH = 12
 MAX_CONTAINER_ITEMS = 256
 MAX_STRING = 100_000
@@ -234,6 +251,11 @@ class Resolver:
         return False
 
     def _attribute(self, node: cst.Attribute, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        dotted = dotted_name(node)
+        if dotted is not None:
+            qualified, resolved = self.qualify(dotted)
+            if resolved and qualified in LIBRARY_CONSTANTS:
+                return qualified, "constant"
         owner = self.type_of(node.value, scope)
         attr = node.attr.value
         if owner == "argparse" and attr in self.argparse_defaults:
