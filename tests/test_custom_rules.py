@@ -287,3 +287,58 @@ def test_an_unknown_check_is_a_rule_error_not_a_crash(
         d["code"] == "rule-error" and "acme-not-installed" in d["message"]
         for d in report["diagnostics"]
     )
+
+
+def test_rules_and_explain_include_the_policy_custom_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunelint.cli import main
+
+    rules_dir = tmp_path / "policy" / "rules"
+    rules_dir.mkdir(parents=True)
+    (rules_dir / "ACME001.yaml").write_text(
+        "id: ACME001\nname: no-wandb\ntitle: W&B is not approved at Acme\nseverity: high\n"
+        "confidence: high\ncategory: custom\nmessage: wandb is not approved\n"
+        "why: Acme keeps experiment data in its own MLflow.\nfix: Use mlflow.\n"
+        "match:\n  call: 'wandb.init'\n"
+    )
+    (tmp_path / "tunelint.yaml").write_text("version: 1\nrules:\n  custom: [policy/rules]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["rules"]) == 0
+    assert "ACME001  no-wandb" in capsys.readouterr().out
+    assert main(["explain", "no-wandb"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("# ACME001 no-wandb") and "Acme keeps" in page
+    (tmp_path / "tunelint.yaml").write_text("version: 1\nrules:\n  custom: [missing/dir]\n")
+    assert main(["rules"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_custom_rules_link_to_their_own_docs_not_tunelints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunelint.cli import main
+
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    body = (
+        "name: {name}\ntitle: A rule of this organisation\nseverity: high\n"
+        "confidence: high\ncategory: custom\nmessage: not approved\n"
+        "why: Organisation policy says so.\nfix: Do the approved thing.\n"
+        "match:\n  call: 'wandb.init'\n"
+    )
+    (rules_dir / "ACME001.yaml").write_text("id: ACME001\n" + body.format(name="no-wandb"))
+    (rules_dir / "ACME002.yaml").write_text(
+        "id: ACME002\n"
+        + body.format(name="no-wandb-linked")
+        + "references: ['https://wiki.example.com/ml-policy']\n"
+    )
+    (tmp_path / "tunelint.yaml").write_text("version: 1\nrules:\n  custom: [rules]\n")
+    (tmp_path / "run.py").write_text("import wandb\nwandb.init()\n")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "run.py", "--format", "sarif", "--no-cache"])
+    driver = json.loads(capsys.readouterr().out)["runs"][0]["tool"]["driver"]
+    by_id = {rule["id"]: rule for rule in driver["rules"]}
+    assert "helpUri" not in by_id["ACME001"]
+    assert by_id["ACME002"]["helpUri"] == "https://wiki.example.com/ml-policy"
+    assert by_id["TL401"]["helpUri"].endswith("/docs/rules/TL401.md")

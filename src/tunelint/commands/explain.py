@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from tunelint.cli import EXIT_USAGE
@@ -12,14 +13,20 @@ from tunelint.cli import EXIT_USAGE
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("explain", help="show a rule's documentation")
     parser.add_argument("rule", help="rule id (TL201) or name (unencrypted-offload)")
+    parser.add_argument("--policy", type=Path, help="policy whose custom rules to include")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tunelint.docs import rule_markdown
-    from tunelint.rules.loader import load_rules, lookup
+    from tunelint.rules.loader import RuleError, lookup, rules_for_policy
 
-    rule = lookup(load_rules(), args.rule)
+    try:
+        rules = rules_for_policy(args.policy, Path.cwd())
+    except RuleError as error:
+        sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
+        return EXIT_USAGE
+    rule = lookup(rules, args.rule)
     if rule is None:
         sys.stderr.write(f"tunelint: no rule named {args.rule!r}; see `tunelint rules`\n")
         return EXIT_USAGE

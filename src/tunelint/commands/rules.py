@@ -5,20 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("rules", help="list the rules", description=__doc__)
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--all", action="store_true", help="include retired and meta rules")
+    parser.add_argument("--all", action="store_true", help="include retired rules")
+    parser.add_argument("--policy", type=Path, help="policy whose custom rules to include")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tunelint.rules.loader import load_rules
+    from tunelint.cli import EXIT_USAGE
+    from tunelint.rules.loader import RuleError, rules_for_policy
 
-    rules = [r for r in load_rules() if args.all or not r.retired]
+    try:
+        loaded = rules_for_policy(args.policy, Path.cwd())
+    except RuleError as error:
+        sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
+        return EXIT_USAGE
+    rules = [r for r in loaded if args.all or not r.retired]
     if args.format == "json":
         rows = [
             {
@@ -29,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
                 "category": r.category,
                 "confidence": r.confidence,
                 "help_uri": r.help_uri,
+                "origin": r.origin,
             }
             for r in rules
         ]

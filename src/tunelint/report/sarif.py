@@ -95,7 +95,8 @@ def _help_text(rule: RuleMeta) -> str:
     references = [*rule.controls, *rule.references]
     if references:
         parts.append("References:\n" + "\n".join(f"- {ref}" for ref in references))
-    parts.append(f"Docs: {rule.help_uri}")
+    if rule.help_uri:
+        parts.append(f"Docs: {rule.help_uri}")
     return "\n\n".join(parts) + "\n"
 
 
@@ -127,12 +128,13 @@ def _help_markdown(rule: RuleMeta) -> str:
     references = [*rule.controls, *(f"<{ref}>" for ref in rule.references)]
     if references:
         parts.append("## References\n\n" + "\n".join(f"- {ref}" for ref in references))
-    parts.append(f"[Rule documentation]({rule.help_uri})")
+    if rule.help_uri:
+        parts.append(f"[Rule documentation]({rule.help_uri})")
     return "\n\n".join(parts) + "\n"
 
 
 def _descriptor(rule: RuleMeta) -> dict[str, Any]:
-    return {
+    descriptor = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
@@ -146,6 +148,9 @@ def _descriptor(rule: RuleMeta) -> dict[str, Any]:
             "precision": PRECISION.get(rule.confidence.strip().lower(), "medium"),
         },
     }
+    if not rule.help_uri:
+        del descriptor["helpUri"]
+    return descriptor
 
 
 def _fallback_descriptor(finding: Finding) -> dict[str, Any]:

@@ -115,7 +115,8 @@ def _finding_lines(
             [(line, "green")] for line in _wrap(finding.fix.description, width, "    ", "fix: ")
         )
     uri = meta.help_uri if meta is not None else f"{DOCS_BASE}/{finding.rule_id}.md"
-    out.append([(f"    docs: {uri}", "dim")])
+    if uri:
+        out.append([(f"    docs: {uri}", "dim")])
     return out
 
 

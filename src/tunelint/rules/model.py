@@ -45,7 +45,11 @@ class RuleMeta:
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_BASE}/{self.id}.md"
+        """The rule's page: tunelint's docs for built-in rules; for a policy's own rules the
+        first web reference it lists, else nothing (their docs live with the policy)."""
+        if self.origin == "builtin":
+            return f"{DOCS_BASE}/{self.id}.md"
+        return next((ref for ref in self.references if ref.startswith("https://")), "")
 
     def format_message(self, **values: object) -> str:
         """Fill ``{placeholders}``; a missing one stays visible rather than raising."""
