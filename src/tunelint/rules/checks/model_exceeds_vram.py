@@ -33,6 +33,9 @@ RELATED = (
     "torch_dtype",
 )
 FRAMEWORK_BY_DIALECT = {"torchtune": "torchtune", "litgpt": "litgpt"}
+# What a CLI does when its config leaves a setting out (LLaMA-Factory checkpoints
+# activations unless `disable_gradient_checkpointing: true`).
+DIALECT_DEFAULTS: dict[str, dict[str, object]] = {"llamafactory": {"grad_checkpointing": True}}
 
 
 def _gib(value: int) -> str:
@@ -52,6 +55,8 @@ def _plain_settings(job: Job, context: CheckContext) -> dict[str, Any]:
         for dialect in facts.dialects if facts is not None else ():
             if dialect in FRAMEWORK_BY_DIALECT:
                 settings.setdefault("framework", FRAMEWORK_BY_DIALECT[dialect])
+            for name, value in DIALECT_DEFAULTS.get(dialect, {}).items():
+                settings.setdefault(name, value)
     return settings
 
 
