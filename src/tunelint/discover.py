@@ -202,10 +202,13 @@ def _walk(
             path = Path(entry.path)
             shown = display_path(path, cwd)
             try:
-                is_dir = entry.is_dir()
                 is_link = entry.is_symlink()
             except OSError:
-                continue
+                is_link = False
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # a symlink loop: not a directory; _add_file reports it
+                is_dir = False
             if is_dir:
                 if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(path, is_dir=True):
                     continue
