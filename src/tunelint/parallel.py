@@ -167,21 +167,43 @@ def parse(path: str, kind: FileKind, text: str, limits: ConfigLimits | None = No
 def _parse_chunk(
     tasks: Sequence[_Task], cache: FactsCache | None
 ) -> tuple[list[FileFacts], CacheStats]:
-    """Runs in a worker (or here): parse each task and store what is worth keeping."""
+    """In this process: parse each task and store what is worth keeping."""
     if cache is not None:
         cache.stats = CacheStats()
     results = []
     for task in tasks:
-        if task.limits is None:
-            facts = parse(task.path, task.kind, task.text)
-        else:
-            facts = parse(task.path, task.kind, task.text, task.limits)
+        facts = _parse_task(task)
         if cache is not None and task.key is not None and _cacheable(facts):
             # an entry that cannot be written is only a miss next time
             with contextlib.suppress(Exception):
                 cache.put(task.key, facts)
         results.append(facts)
     return results, cache.stats if cache is not None else CacheStats()
+
+
+def _parse_remote(
+    tasks: Sequence[_Task], cache: FactsCache | None
+) -> tuple[list[bytes], CacheStats]:
+    """In a worker: parse each task; send back the same bytes the cache stores."""
+    from tunelint.cache import dumps
+
+    if cache is not None:
+        cache.stats = CacheStats()
+    results = []
+    for task in tasks:
+        facts = _parse_task(task)
+        payload = dumps(facts)
+        if cache is not None and task.key is not None and _cacheable(facts):
+            with contextlib.suppress(Exception):
+                cache.put(task.key, facts, payload)
+        results.append(payload)
+    return results, cache.stats if cache is not None else CacheStats()
+
+
+def _parse_task(task: _Task) -> FileFacts:
+    if task.limits is None:
+        return parse(task.path, task.kind, task.text)
+    return parse(task.path, task.kind, task.text, task.limits)
 
 
 def _cacheable(facts: FileFacts) -> bool:
@@ -233,15 +255,18 @@ def _run_pool(
     """Run the chunks; returns the tasks whose results were lost to a broken pool."""
     from concurrent.futures import ProcessPoolExecutor
 
+    from tunelint.cache import loads
+
     lost: list[_Task] = []
     context = _context()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: list[tuple[Future[tuple[list[FileFacts], CacheStats]], Sequence[_Task]]] = [
-            (pool.submit(_parse_chunk, chunk, cache), chunk) for chunk in chunks
+        futures: list[tuple[Future[tuple[list[bytes], CacheStats]], Sequence[_Task]]] = [
+            (pool.submit(_parse_remote, chunk, cache), chunk) for chunk in chunks
         ]
         for future, chunk in futures:
             try:
-                results, cache_stats = future.result()
+                payloads, cache_stats = future.result()
+                results = [loads(payload) for payload in payloads]
             except Exception:  # BrokenProcessPool, or a result that could not come back
                 lost.extend(chunk)
                 continue

@@ -364,7 +364,7 @@ def _look(needle: Needle, data: bytes) -> bool:
 # A string whose whole content (``Bearer`` and blanks aside) is a run of key characters: a
 # quote or the end of an f-string field before it, a quote, an escape (notebook JSON) or a
 # field after it.
-_QUOTED_RUN = rb"""(?:['"}]|['"]\s*[Bb]earer\s)\s*([A-Za-z0-9_\-+/=.]{%d,})\s*['"{\\]"""
+_QUOTED_RUN = rb"""(?:['"}]|['"]\s*[Bb]earer\s)\s*+([A-Za-z0-9_\-+/=.]{%d,}+)\s*+['"{\\]"""
 _DIGIT = re.compile(rb"[0-9]")
 _LONG_RUN = 40
 
