@@ -330,6 +330,9 @@ def extract_python(
             Diagnostic(path, "parse-error", f"Python syntax error: {error.message}", error.raw_line)
         )
         return facts
+    except cst.CSTValidationError as error:  # e.g. a name in a script newer than this Python
+        facts.diagnostics.append(Diagnostic(path, "parse-error", f"Python syntax error: {error}"))
+        return facts
     except (RecursionError, MemoryError):
         message = "Python file nests too deeply to parse"
         facts.diagnostics.append(Diagnostic(path, "too-deep", message))

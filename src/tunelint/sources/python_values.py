@@ -157,12 +157,18 @@ class Resolver:
         if depth > MAX_DEPTH:
             return UNKNOWN, "unknown"
         if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-            text = node.evaluated_value
+            try:
+                text = node.evaluated_value
+            except (SyntaxError, ValueError):  # a NUL byte in the literal, and the like
+                return UNKNOWN, "unknown"
             if isinstance(text, bytes):
                 return UNKNOWN, "unknown"
             return (text, "literal") if text is not None else (UNKNOWN, "unknown")
         if isinstance(node, cst.Integer | cst.Float):
-            evaluated = node.evaluated_value
+            try:
+                evaluated = node.evaluated_value
+            except (SyntaxError, ValueError):  # more digits than int() converts (4300)
+                return UNKNOWN, "unknown"
             return evaluated, "literal"
         if isinstance(node, cst.Imaginary):
             return UNKNOWN, "unknown"
