@@ -220,3 +220,45 @@ def test_any_cells_give_facts_not_exceptions(cells: list[list[str]], as_list: bo
     facts = extract_notebook(notebook(*(code(source) for source in sources)), "fuzz.ipynb")
     assert len(facts.cell_lines) == len(cells)
     assert all(setting.span.cell is not None for setting in facts.settings)
+
+
+def test_names_bound_in_one_cell_resolve_in_later_cells() -> None:
+    text = notebook(
+        code("from transformers import AutoModelForCausalLM, Trainer\nNAME = 'org/model'\n"),
+        {"cell_type": "markdown", "metadata": {}, "source": "Load the model"},
+        code("model = AutoModelForCausalLM.from_pretrained(NAME, trust_remote_code=True)\n"),
+        code("trainer = Trainer(model=model)\n\ntrainer.train()\n"),
+    )
+    facts = extract_notebook(text, "nb.ipynb")
+    load_call = next(c for c in facts.calls if c.short_name == "from_pretrained")
+    assert load_call.name == "transformers.AutoModelForCausalLM.from_pretrained"
+    assert load_call.args[0].raw == "org/model"
+    assert (load_call.span.cell, load_call.span.line) == (3, 1)
+    train = next(c for c in facts.calls if c.short_name == "train")
+    assert train.name == "transformers.Trainer.train"
+    assert (train.span.cell, train.span.line) == (4, 3)
+
+
+def test_a_cell_that_does_not_parse_leaves_the_others_their_facts() -> None:
+    text = notebook(
+        code("import torch\nstate = torch.load('a.pt')\n"),
+        code("def broken(:\n"),
+        code("import pickle\nrows = pickle.load(open('r.pkl', 'rb'))\n"),
+    )
+    facts = extract_notebook(text, "nb.ipynb")
+    assert {c.name for c in facts.calls} >= {"torch.load", "pickle.load"}
+    assert [d.code for d in facts.diagnostics] == ["parse-error"]
+    assert "cell 2" in facts.diagnostics[0].message
+
+
+def test_python_exports_reach_shell_lines_of_later_cells_only() -> None:
+    text = notebook(
+        code("!python train.py --output_dir $OUT\n"),
+        code("import os\nos.environ['OUT'] = '/tmp/run'\n!python train.py --output_dir $OUT\n"),
+        code("!python train.py --output_dir $OUT\n"),
+    )
+    facts = extract_notebook(text, "nb.ipynb")
+    outputs = sorted((s.span.cell, s.value.raw) for s in facts.settings if s.name == "output_dir")
+    assert [cell for cell, _ in outputs] == [1, 2, 3]
+    assert outputs[2][1] == "/tmp/run"
+    assert outputs[0][1] != "/tmp/run" and outputs[1][1] != "/tmp/run"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from tunelint.dialects import canonical_settings
 from tunelint.facts import Assignment, Diagnostic, FileFacts, FileKind, Span, Suppression, Value
 from tunelint.sources.config import extract_json, extract_yaml
-from tunelint.sources.python import extract_python
+from tunelint.sources.python import LineCell, extract_python
 from tunelint.sources.shell import extract_shell
 from tunelint.sources.shellwords import split_lines
 
@@ -172,21 +172,30 @@ def _split_cell(lines: Sequence[str], kinds: list[str]) -> tuple[list[str], list
 
 
 class _Cells:
-    """Reads code cells in order; ``%env`` and ``os.environ`` assignments carry forward
-    to later ``!`` lines, which inherit the kernel's environment."""
+    """Reads code cells in order, then parses the Python of all cells as one module (the
+    kernel's view: a name imported or bound in one cell is known in the next). ``%env`` and
+    ``os.environ`` assignments carry forward to later ``!`` lines, which inherit the kernel's
+    environment; a ``%env`` applies to its whole cell."""
 
     def __init__(self, facts: FileFacts) -> None:
         self.facts = facts
-        self.kernel_env: dict[str, Value] = {}
+        self.python: list[tuple[int, Sequence[str], LineMap]] = []
+        self.shell: list[tuple[int, Sequence[str], LineMap]] = []
+        # (cell, line, from_magic, name, value): exports seen so far, in notebook order
+        self.exports: list[tuple[int, int, bool, str, Value]] = []
 
     def run(
-        self, extract: Extractor, lines: Sequence[str], number: int, line_map: LineMap
+        self,
+        extract: Extractor,
+        lines: Sequence[str],
+        number: int,
+        line_map: LineMap,
+        env: tuple[tuple[str, Value], ...] = (),
     ) -> FileFacts | None:
         if not any(line.strip() for line in lines):
             return None
         text = "\n".join(lines) + "\n"
         if extract is extract_shell:
-            env = tuple(self.kernel_env.items())
             part = extract_shell(text, self.facts.path, cell=number, line_map=line_map, env=env)
         else:
             part = extract(text, self.facts.path, cell=number, line_map=line_map)
@@ -203,17 +212,14 @@ class _Cells:
             if kind == "env":
                 self.env_magic(number, index + 1, lines[index], line_map)
         python, shell = _split_cell(lines, kinds)
-        self.run(extract_shell, shell, number, line_map)
-        part = self.run(extract_python, python, number, line_map)
-        for assignment in part.assignments if part is not None else ():
-            if assignment.kind == "env":
-                self.kernel_env[assignment.target] = assignment.value
+        self.shell.append((number, shell, line_map))
+        self.python.append((number, python, line_map))
 
     def cell_magic(self, number: int, magic: str, body: list[str], line_map: LineMap) -> None:
         words = magic.split()
         name = words[0] if words else ""
         if name in _SHELL_CELL_MAGICS or (name == "script" and words[1:2] in (["bash"], ["sh"])):
-            self.run(extract_shell, body, number, line_map)
+            self.shell.append((number, body, line_map))
         elif name == "writefile":
             target = [word for word in words[1:] if not word.startswith("-")]
             suffix = next((s for s in _WRITEFILE if target and target[-1].endswith(s)), None)
@@ -238,10 +244,51 @@ class _Cells:
         key_span = span(*match.span(1))
         self.facts.assignments.append(Assignment(match.group(1), value, "env", key_span))
         self.facts.settings.extend(canonical_settings("env", match.group(1), value, key_span))
-        self.kernel_env[match.group(1)] = value
+        self.exports.append((number, line, True, match.group(1), value))
+
+    def finish(self) -> None:
+        """Python of all cells as one module, then shell lines with the environment so far."""
+        python = self._joined_python()
+        for assignment in python.assignments if python is not None else ():
+            span = assignment.span
+            if assignment.kind == "env" and span.cell is not None:
+                self.exports.append(
+                    (span.cell, span.line, False, assignment.target, assignment.value)
+                )
+        self.exports.sort(key=lambda export: (export[0], export[1]))
+        for number, lines, line_map in self.shell:
+            env = {
+                name: value
+                for cell, _, magic, name, value in self.exports
+                if cell < number or (cell == number and magic)
+            }
+            self.run(extract_shell, lines, number, line_map, env=tuple(env.items()))
+
+    def _joined_python(self) -> FileFacts | None:
+        joined: list[str] = []
+        line_cells: list[LineCell] = []
+        for number, lines, line_map in self.python:
+            for index, line in enumerate(lines, start=1):
+                file_line = line_map[index - 1] if line_map and index <= len(line_map) else None
+                joined.append(line)
+                line_cells.append((number, index, file_line))
+        if not any(line.strip() for line in joined):
+            return None
+        part = extract_python("\n".join(joined) + "\n", self.facts.path, line_cells=line_cells)
+        if any(d.code in {"parse-error", "too-deep"} for d in part.diagnostics):
+            # One cell that does not parse must not cost the other cells their facts.
+            cells = [self.run(extract_python, ls, n, lm) for n, ls, lm in self.python]
+            merged = FileFacts(self.facts.path, FileKind.PYTHON)
+            for cell_facts in cells:
+                merged.assignments.extend(cell_facts.assignments if cell_facts else ())
+            return merged
+        _merge(self.facts, part, None, None)
+        return part
 
 
-def _merge(facts: FileFacts, part: FileFacts, number: int, line_map: Sequence[int] | None) -> None:
+def _merge(
+    facts: FileFacts, part: FileFacts, number: int | None, line_map: Sequence[int] | None
+) -> None:
     facts.dialects = tuple(dict.fromkeys(facts.dialects + part.dialects))
     facts.imports = tuple(dict.fromkeys(facts.imports + part.imports))
     facts.calls.extend(part.calls)
@@ -252,7 +299,8 @@ def _merge(facts: FileFacts, part: FileFacts, number: int, line_map: Sequence[in
     for suppression in part.suppressions:
         _add_suppression(facts.suppressions, suppression)
     for diagnostic in part.diagnostics:
-        where = f"cell {number}" + (f", line {diagnostic.line}" if diagnostic.line else "")
+        where = f"cell {number}" if number is not None else "code cells"
+        where += f", line {diagnostic.line}" if diagnostic.line else ""
         file_line = None
         if diagnostic.line and line_map is not None and diagnostic.line <= len(line_map):
             file_line = line_map[diagnostic.line - 1]
@@ -310,6 +358,7 @@ def extract_notebook(text: str, path: str) -> FileFacts:
         line_map = locator.find(key, source, len(lines))
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             reader.code(number, lines, line_map)
+    reader.finish()
     facts.cell_lines = tuple(all_lines)
     return facts
 

@@ -38,6 +38,8 @@ CONFIG_KEYWORDS = {"deepspeed", "config", "config_file", "deepspeed_config", "fs
 # Keywords of Trainer/SFTTrainer constructors that are settings (the rest are objects).
 TRAINER_CONSTRUCTOR_KEYS = {"max_seq_length", "packing", "dataset_text_field"}
 TOKENIZER_WORDS = ("Tokenizer", "Processor", "FeatureExtractor")
+# (cell, line within the cell, physical line in the file) of one line of parsed text.
+LineCell = tuple[int | None, int, int | None]
 _COMPOUND = (
     cst.If,
     cst.For,
@@ -110,6 +112,16 @@ class _Positions:
     path: str
     cell: int | None
     line_map: Sequence[int] | None
+    line_cells: Sequence[LineCell] | None = None
+
+    def locate(self, line: int) -> LineCell:
+        """(cell, line in that cell, physical line) of a line of the parsed text."""
+        if self.line_cells is not None and 0 < line <= len(self.line_cells):
+            return self.line_cells[line - 1]
+        file_line = None
+        if self.line_map is not None and 0 < line <= len(self.line_map):
+            file_line = self.line_map[line - 1]
+        return self.cell, line, file_line
 
     def span(self, node: cst.CSTNode) -> Span:
         found = self.ranges.get(node)
@@ -118,11 +130,15 @@ class _Positions:
         start, end = found.start, found.end
         return self.make(start.line, start.column + 1, end.line, max(end.column, 1))
 
+    def lines(self, node: cst.CSTNode) -> tuple[int, int]:
+        """First and last line of a node in the parsed text (not mapped to cells)."""
+        found = self.ranges.get(node)
+        return (found.start.line, found.end.line) if found is not None else (1, 1)
+
     def make(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span:
-        file_line = None
-        if self.line_map is not None and 0 < line <= len(self.line_map):
-            file_line = self.line_map[line - 1]
-        return Span(self.path, line, column, end_line, end_column, self.cell, file_line)
+        cell, local, file_line = self.locate(line)
+        local_end = self.locate(end_line)[1] if end_line else 0
+        return Span(self.path, local, column, local_end, end_column, cell, file_line)
 
 
 class _Emitter(cst.CSTVisitor):
@@ -154,16 +170,15 @@ class _Emitter(cst.CSTVisitor):
         self.scope_names.pop()
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        span = self.positions.span(node)
-        self.statements.append((span.line, span.end_line))
+        self.statements.append(self.positions.lines(node))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, _COMPOUND):
-            start = self.positions.span(node).line
+            start = self.positions.lines(node)[0]
             body = getattr(node, "body", None)
             header_end = start
             if isinstance(body, cst.IndentedBlock) and body.body:
-                header_end = self.positions.span(body.body[0]).line - 1
+                header_end = self.positions.lines(body.body[0])[0] - 1
             self.statements.append((start, max(start, header_end)))
         return super().on_visit(node)
 
@@ -315,9 +330,17 @@ def _canonical(dialect: str, key: str, value: Value, key_span: Span) -> list[Set
 
 
 def extract_python(
-    text: str, path: str, *, cell: int | None = None, line_map: Sequence[int] | None = None
+    text: str,
+    path: str,
+    *,
+    cell: int | None = None,
+    line_map: Sequence[int] | None = None,
+    line_cells: Sequence[LineCell] | None = None,
 ) -> FileFacts:
-    """Facts of one Python file (or one notebook cell, with ``cell`` and ``line_map``)."""
+    """Facts of one Python file; of one notebook cell with ``cell`` and ``line_map``; or of a
+    notebook's code cells joined into one module, with ``line_cells`` giving each joined
+    line's (cell, line in cell, physical line), so names bound in one cell resolve in the next.
+    """
     facts = FileFacts(path=path, kind=FileKind.PYTHON, lines=tuple(text.splitlines()))
     problem = _nesting_problem(text)
     if problem is not None:
@@ -339,7 +362,8 @@ def extract_python(
         return facts
     try:
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = _Positions(dict(wrapper.resolve(PositionProvider)), path, cell, line_map)
+        ranges = dict(wrapper.resolve(PositionProvider))
+        positions = _Positions(ranges, path, cell, line_map, line_cells)
 
         def code_of(node: cst.CSTNode) -> str:
             code = module.code_for_node(node)
@@ -390,7 +414,8 @@ def _suppressions(
         if chosen:
             first, last = min(chosen, key=lambda s: s[1] - s[0])
         span = positions.make(line, column + 1, line, len(token.string) + column)
-        found.append(Suppression(codes, reason, span, first, last, positions.cell))
+        first_local, last_local = positions.locate(first)[1], positions.locate(last)[1]
+        found.append(Suppression(codes, reason, span, first_local, last_local, span.cell))
     return found
 
 
