@@ -319,5 +319,10 @@ def _check_budget_names(policy: Policy, options: Options) -> None:
 
 
 def _unread(facts: FileFacts) -> bool:
+    """Nothing of the file was read: it counts as skipped, not as checked."""
     unreadable = {"too-large", "unreadable", "binary", "decode-error", "too-deep", "internal-error"}
-    return any(d.code in unreadable for d in facts.diagnostics)
+    if any(d.code in unreadable for d in facts.diagnostics):
+        return True
+    nothing = not (facts.calls or facts.settings or facts.assignments or facts.launches)
+    nothing = nothing and not (facts.references or facts.imports or facts.suppressions)
+    return nothing and any(d.code == "parse-error" for d in facts.diagnostics)
