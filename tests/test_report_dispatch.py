@@ -27,7 +27,9 @@ def test_render_dispatches_with_options() -> None:
 
 
 def test_unknown_format() -> None:
-    with pytest.raises(ValueError, match="unknown format 'xml'; expected one of: checklist, github, json"):
+    with pytest.raises(
+        ValueError, match="unknown format 'xml'; expected one of: checklist, github, json"
+    ):
         render(sample_report(), "xml")
 
 
