@@ -44,6 +44,8 @@ from gen_corpus import generate  # noqa: E402
 BIN = Path(sys.executable).parent
 SEMGREP_RULES = HERE / "semgrep-rules.yaml"
 POLICY = "version: 1\n"
+# Extra environment for every tunelint run (set in main: the snapshot's PYTHONPATH).
+TUNELINT_ENV: dict[str, str] = {}
 
 
 @dataclass
@@ -76,10 +78,11 @@ class Figure:
 def measure(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
     """Run one command; wall time, CPU time and the largest resident set of its process tree."""
     started = time.perf_counter()
+    extra = TUNELINT_ENV if Path(command[0]).name == "tunelint" else {}
     process = subprocess.Popen(
         list(command),
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **extra, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -115,6 +118,28 @@ def tunelint(*arguments: str) -> list[str]:
     return [str(BIN / "tunelint"), "check", *arguments, "--exit-zero"]
 
 
+def snapshot(work: Path) -> dict[str, str]:
+    """Run tunelint from a copy of its sources.
+
+    The cache keys its entries by a hash of tunelint's code, so a checkout that changes while
+    the benchmark runs (an editor saving, a pull) would turn warm runs into cold ones.
+    """
+    import tunelint
+
+    package = Path(tunelint.__file__).resolve().parent
+    root = work / "snapshot"
+    shutil.copytree(
+        package, root / "src" / "tunelint", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    rules = package.parents[1] / "rules"  # a checkout; a wheel carries tunelint/_rules
+    if rules.is_dir():
+        shutil.copytree(rules, root / "rules")
+    env = {"PYTHONPATH": str(root / "src")}
+    subprocess.run([str(BIN / "tunelint"), "rules"], env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return env
+
+
 def findings_of(report: Path) -> list[tuple[object, ...]]:
     data = json.loads(report.read_text())
     return [
@@ -131,8 +156,13 @@ def python_files(root: Path) -> list[Path]:
 
 
 def parse_floor(root: Path, cores: int) -> tuple[float, int, int]:
-    """libcst parse time of the files the prefilter lets through, divided by the cores."""
-    import libcst
+    """libcst parse time of the files the prefilter lets through, divided by the cores.
+
+    The files are parsed on ``cores`` processes; the sum of their parse times (each timed
+    inside its worker) divided by the cores is the floor: what any libcst-based checker that
+    parses those files has to spend, with nothing else done.
+    """
+    from concurrent.futures import ProcessPoolExecutor
 
     from tunelint.discover import discover
     from tunelint.facts import FileKind
@@ -140,27 +170,41 @@ def parse_floor(root: Path, cores: int) -> tuple[float, int, int]:
     from tunelint.rules.loader import load_rules
 
     prefilter = build(load_rules())
-    total = 0.0
-    count = size = 0
-    for file in discover(["."], root=root, cwd=root).files:
+    files = discover(["."], root=root, cwd=root).files
+    launched: set[str] = set()
+    for file in files:
+        if file.kind is not FileKind.PYTHON:
+            launched |= prefilter.named_scripts(Path(file.absolute).read_bytes())
+    chosen = []
+    size = 0
+    for file in files:
         if file.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
             continue
         data = Path(file.absolute).read_bytes()
-        if not prefilter.wanted(file.kind, data):
-            continue
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            continue
-        sources = [text] if file.kind is FileKind.PYTHON else _notebook_code(text)
-        for source in sources:
-            started = time.perf_counter()
-            with contextlib.suppress(Exception):  # a syntax error still took parse time
-                libcst.parse_module(source)
-            total += time.perf_counter() - started
-        count += 1
-        size += len(data)
-    return total / cores, count, size
+        named = file.kind is FileKind.PYTHON and Path(file.path).name in launched
+        if named or prefilter.wanted(file.kind, data):
+            chosen.append((file.absolute, file.kind is FileKind.NOTEBOOK))
+            size += len(data)
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        total = sum(pool.map(_parse_time, chosen, chunksize=8))
+    return total / cores, len(chosen), size
+
+
+def _parse_time(item: tuple[str, bool]) -> float:
+    import libcst
+
+    path, notebook = item
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return 0.0
+    total = 0.0
+    for source in _notebook_code(text) if notebook else [text]:
+        started = time.perf_counter()
+        with contextlib.suppress(Exception):  # a syntax error still took parse time
+            libcst.parse_module(source)
+        total += time.perf_counter() - started
+    return total
 
 
 def _notebook_code(text: str) -> list[str]:
@@ -402,44 +446,36 @@ def bench_scaling(results: Results, base: int, seed: int, cores: int, work: Path
         shutil.rmtree(root, ignore_errors=True)
 
 
-def bench_stdlib(results: Results, root: Path, cores: int, work: Path, runs: int) -> None:
+def bench_stdlib(results: Results, root: Path, cores: int, work: Path, semgrep: bool) -> None:
+    """One cold run (the cache written as it goes), warm re-checks, the floor, the peers.
+
+    Bandit alone takes minutes here, so each figure is one run, except the cheap warm one.
+    """
     print(f"stdlib: {len(python_files(root))} Python files under {root}", flush=True)
-    report = work / "stdlib-jN.json"
-    results.add(
-        "std_cold",
-        repeat(
-            f"stdlib: cold, --no-cache, --jobs {cores}",
-            runs,
-            tunelint(
-                ".", "--no-cache", "--jobs", str(cores), "--format", "json", "-o", str(report)
-            ),
-            root,
-        ),
-    )
-    serial = work / "stdlib-j1.json"
-    results.add(
-        "std_cold_serial",
-        repeat(
-            "stdlib: cold, --no-cache, --jobs 1",
-            1,
-            tunelint(".", "--no-cache", "--jobs", "1", "--format", "json", "-o", str(serial)),
-            root,
-        ),
-    )
-    if findings_of(report) != findings_of(serial):
-        results.mismatches.append("stdlib: --jobs 1 and the parallel run report different findings")
-    results.values["std_findings"] = len(findings_of(report))
+    report = work / "stdlib-cold.json"
+    warm_report = work / "stdlib-warm.json"
     results.add(
         "std_cold_cache",
         repeat(
-            "stdlib: cold cache",
+            f"stdlib: cold (empty cache), --jobs {cores}",
             1,
-            tunelint("."),
+            tunelint(".", "--jobs", str(cores), "--format", "json", "-o", str(report)),
             root,
             before=lambda: shutil.rmtree(root / ".tunelint_cache", ignore_errors=True),
         ),
     )
-    results.add("std_warm", repeat("stdlib: warm re-check", runs, tunelint("."), root))
+    results.add(
+        "std_warm",
+        repeat(
+            "stdlib: warm re-check, nothing changed",
+            3,
+            tunelint(".", "--format", "json", "-o", str(warm_report)),
+            root,
+        ),
+    )
+    if findings_of(report) != findings_of(warm_report):
+        results.mismatches.append("stdlib: the warm run reports different findings")
+    results.values["std_findings"] = len(findings_of(report))
     floor, count, size = parse_floor(root, cores)
     results.values["std_floor"] = floor
     results.values["std_floor_files"] = count
@@ -449,7 +485,7 @@ def bench_stdlib(results: Results, root: Path, cores: int, work: Path, runs: int
         results.add(
             "std_bandit",
             repeat(
-                "stdlib: Bandit",
+                "stdlib: Bandit (bandit -r)",
                 1,
                 [
                     tool("bandit"),
@@ -464,7 +500,7 @@ def bench_stdlib(results: Results, root: Path, cores: int, work: Path, runs: int
                 root,
             ),
         )
-    if have("semgrep"):
+    if semgrep and have("semgrep"):
         results.add(
             "std_semgrep",
             repeat(
@@ -535,7 +571,7 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
     cold = results.figures.get("cold")
     add("cold / libcst parse floor (corpus)", cold.wall / floor if cold and floor else None, 1.5)
     std_floor = results.values.get("std_floor")
-    std = results.figures.get("std_cold")
+    std = results.figures.get("std_cold_cache")
     add(
         "cold / libcst parse floor (stdlib)",
         std.wall / std_floor if std and std_floor else None,
@@ -547,7 +583,7 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
         ratio(results, "std_warm", "std_cold_cache"),
         0.10,
     )
-    bandit_std = ratio(results, "std_cold", "std_bandit")
+    bandit_std = ratio(results, "std_cold_cache", "std_bandit")
     add("stdlib: tunelint / Bandit", bandit_std, 0.2)
     plain = results.figures.get("one_plain_nocache")
     add("one irrelevant file, wall", plain.wall if plain else None, 0.1, " s")
@@ -609,6 +645,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="1 run each, no stdlib")
     parser.add_argument("--no-stdlib", action="store_true")
+    parser.add_argument(
+        "--stdlib-semgrep", action="store_true", help="also time Semgrep on the stdlib (minutes)"
+    )
     parser.add_argument("--json", type=Path, help="write all figures here too")
     args = parser.parse_args(argv)
     if not (BIN / "tunelint").exists():
@@ -624,12 +663,13 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(temporary)
         key = work / "cache-key"
         os.environ["TUNELINT_CACHE_KEY_FILE"] = str(key)  # never touch the user's key
+        TUNELINT_ENV.update(snapshot(work))
         corpus = make_corpus(work / "corpus", args.projects, args.seed)
         bench_corpus(results, corpus, runs, cores, work)
         bench_scaling(results, 2 if args.quick else args.scale_base, args.seed, cores, work)
         if not (args.quick or args.no_stdlib):
             stdlib = copy_stdlib(work / "stdlib")
-            bench_stdlib(results, stdlib, cores, work, runs=2)
+            bench_stdlib(results, stdlib, cores, work, semgrep=args.stdlib_semgrep)
     elapsed = time.perf_counter() - started
     print()
     print(f"machine: {machine()}")
