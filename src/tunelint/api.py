@@ -277,7 +277,7 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
         jobs=list(jobs),
         rules=list(rules),
         fail_on=options.fail_on or policy.fail_on,
-        root=str(policy.root),
+        root=str(options.cwd.resolve()),  # what the shown paths are relative to (SARIF's SRCROOT)
         **_review_context(given, files, policy),
     )
     report.sort()
