@@ -382,7 +382,7 @@ def test_a_file_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.Monkey
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(parallel.os, "open", deny)
+    monkeypatch.setattr(os, "open", deny)  # what parallel.read_bytes opens with
     with bounded(seconds=20, megabytes=100):
         report = run_lint(tmp_path)
     assert diagnostics_of(report, "locked.py") == [("unreadable", "Permission denied")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -182,7 +183,7 @@ RULE = (
     "id: ACME001\nname: acme-rule\ntitle: A custom rule\nseverity: high\nconfidence: high\n"
     "category: custom\nmessage: m\nwhy: w\nfix: f\nmatch: {call: 'torch.load'}\n"
 )
-INVALID_CONFIGURATIONS = {
+INVALID_CONFIGURATIONS: dict[str, Callable[[Path], object]] = {
     "unknown policy key": lambda root: (root / "tunelint.yaml").write_text("versoin: 1\n"),
     "policy not a mapping": lambda root: (root / "tunelint.yaml").write_text("- 1\n"),
     "policy YAML error": lambda root: (root / "tunelint.yaml").write_text("rules: [\n"),
