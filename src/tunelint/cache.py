@@ -111,10 +111,22 @@ def _reducers() -> dict[type, object]:
         names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
         def reduce(obj: object, cls: type = cls, names: tuple[str, ...] = names) -> object:
-            return (cls, tuple(getattr(obj, n) for n in names))
+            shared = _SHARED.setdefault
+            return (
+                cls,
+                tuple(
+                    shared(v, v) if type(v) is str else v for v in (getattr(obj, n) for n in names)
+                ),
+            )
 
         table[cls] = reduce
     return table
+
+
+# Equal strings of one dump, made one object so that pickle stores each once: call names,
+# scopes, origins and source text repeat thousands of times in a large file, and share memory
+# once loaded.
+_SHARED: dict[str, str] = {}
 
 
 def dumps(facts: FileFacts) -> bytes:
@@ -125,7 +137,10 @@ def dumps(facts: FileFacts) -> bytes:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _reducers()  # type: ignore[assignment]
-    pickler.dump(facts)
+    try:
+        pickler.dump(facts)
+    finally:
+        _SHARED.clear()
     return buffer.getvalue()
 
 
