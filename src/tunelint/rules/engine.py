@@ -41,6 +41,7 @@ def run_rules(
     matcher = Matcher(policy=policy.get, training_files=frozenset(training_members(jobs)))
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
+    shared: dict[str, Any] = {}
     secrets: dict[tuple[str, int | None, int], set[str]] = {}
     for rule in rules:
         hits: list[Hit] = []
@@ -49,7 +50,9 @@ def run_rules(
                 for path in sorted(files):
                     hits.extend(matcher.hits(files[path], rule.match))
             elif rule.check is not None:
-                context = CheckContext(rule, files, jobs, matcher, dict(rule.options), budget)
+                context = CheckContext(
+                    rule, files, jobs, matcher, dict(rule.options), budget, shared
+                )
                 hits.extend(get_check(rule.check)(context))
         except Exception as error:  # a broken rule must not sink the other rules
             message = f"rule {rule.id} failed: {type(error).__name__}: {error}"

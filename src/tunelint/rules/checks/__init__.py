@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from tunelint.facts import FileFacts
+from tunelint.findings import Destination
 from tunelint.jobs import Job
 from tunelint.rules.match import Hit, Matcher
 from tunelint.rules.model import RuleMeta
@@ -29,6 +30,17 @@ class CheckContext:
     matcher: Matcher
     options: dict[str, Any] = field(default_factory=dict)
     budget: Any = None
+    # Derived views that several checks read, computed once per run.
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def destinations(self) -> list[Destination]:
+        """Every external destination in the checked files (see ``tunelint.destinations``)."""
+        if "destinations" not in self.shared:
+            from tunelint.destinations import find_destinations
+
+            self.shared["destinations"] = find_destinations(self.files)
+        found: list[Destination] = self.shared["destinations"]
+        return found
 
     def policy(self, dotted: str, default: Any = None) -> Any:
         found = self.matcher.policy(dotted)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tunelint.destinations import find_destinations
 from tunelint.facts import FileFacts, Span
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import host_of, is_logging, is_loopback, scheme_of
@@ -96,7 +95,7 @@ def check(context: CheckContext) -> Iterator[Hit]:
         seen.add(key)
         return True
 
-    for destination in find_destinations(context.files):
+    for destination in context.destinations():
         if destination.kind not in {"tracking", "hub"} or not destination.resolved:
             continue
         if _cleartext(destination.target) and first(destination.span):

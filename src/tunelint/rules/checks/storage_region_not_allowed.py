@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
-from tunelint.destinations import find_destinations
 from tunelint.facts import FileFacts
 from tunelint.findings import Destination, Severity
 from tunelint.rules.checks import CheckContext, register
@@ -117,7 +116,7 @@ def check(context: CheckContext) -> Iterator[Hit]:
     buckets = policy_list(context.policy("residency.allowed_buckets"))
     regions = policy_list(context.policy("residency.allowed_regions"))
     seen: set[tuple[str, int | None, int, int]] = set()
-    places = [*find_destinations(context.files), *boto3_buckets(context.files)]
+    places = [*context.destinations(), *boto3_buckets(context.files)]
     for destination in places:
         if destination.kind not in {"storage", "region"} or not destination.resolved:
             continue

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from tunelint.destinations import find_destinations
 from tunelint.facts import FileFacts, Span
 from tunelint.findings import Destination, Severity
 from tunelint.rules.checks import CheckContext, register
@@ -92,7 +91,7 @@ def check(context: CheckContext) -> Iterator[Hit]:
     hosts = policy_list(context.policy("residency.allowed_hosts"))
     services = policy_list(context.policy("residency.allowed_services"))
     grouped: dict[Span, list[tuple[str, Severity | None, str]]] = {}
-    for destination in find_destinations(context.files):
+    for destination in context.destinations():
         if destination.kind != "tracking" or not destination.resolved:
             continue
         if _offline(context.files, destination):
