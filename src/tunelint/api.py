@@ -299,7 +299,8 @@ def _review_context(
 
 def _check_budget_names(policy: Policy, options: Options) -> None:
     """A typo in --vram, --gpu or hardware.gpus is a configuration error, not a silent skip."""
-    if options.vram is None and options.gpu is None and not policy.get("hardware"):
+    named = (options.vram, options.gpu, policy.get("hardware.vram"), policy.get("hardware.gpus"))
+    if not any(named):
         return
     from tunelint.memory.gpus import PROFILES, find_profile, parse_size
 
