@@ -53,20 +53,22 @@ _COMPOUND = (
 
 
 # libcst's native parser recurses without a stack guard: a few thousand nested brackets or
-# operators crash the process, and its time grows faster than linearly with nesting. So the
-# text is measured first, by a linear scan, and refused beyond what Python itself accepts.
+# operators crash the process, and its time grows with the square of a statement's nesting.
+# So the text is measured first, by a linear scan, and refused beyond what Python itself
+# accepts, beyond what one statement can nest, and beyond a budget for the whole file.
 MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
-MAX_CHAIN = 3000  # operators, calls and brackets chained in one statement (over-counted)
+MAX_CHAIN = 1000  # operators, calls and brackets chained in one statement (over-counted)
+MAX_NESTING_WORK = 2_000_000  # sum over statements of the squared chain: about 20 s of parsing
 _SCAN = re.compile(
     # strings as "unrolled loops" with possessive repeats: linear time and constant memory
     # even for a string of megabytes
     r"(?P<string>(?P<prefix>[A-Za-z]{0,2})(?:"
     r"\'\'\'[^\'\\]*+(?:(?:\\.|\'(?!\'\'))[^\'\\]*+)*+\'\'\'"
     r"|\"\"\"[^\"\\]*+(?:(?:\\.|\"(?!\"\"))[^\"\\]*+)*+\"\"\""
-    r"|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'"
-    r"|\"[^\"\\\n]*+(?:\\.[^\"\\\n]*+)*+\"))"
-    r"|(?P<comment>#[^\n]*+)|(?P<join>\\\r?\n)|(?P<open>[(\[{])|(?P<close>[)\]}])"
-    r"|(?P<reset>[,;\n])"
+    r"|'[^'\\\r\n]*+(?:\\.[^'\\\r\n]*+)*+'"
+    r"|\"[^\"\\\r\n]*+(?:\\.[^\"\\\r\n]*+)*+\"))"
+    r"|(?P<comment>#[^\r\n]*+)|(?P<join>\\(?:\r\n?|\n))|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"|(?P<reset>[,;]|\r\n?|\n)"
     r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)",
     re.DOTALL,
 )
@@ -80,7 +82,7 @@ def _nesting_problem(text: str) -> str | None:
     statement ends a chain). f-string contents are measured as code.
     """
     stack: list[int] = []
-    chain = 0
+    chain = deepest = work = 0
     for match in _SCAN.finditer(text):
         group = match.lastgroup
         if group == "string":
@@ -97,12 +99,21 @@ def _nesting_problem(text: str) -> str | None:
         elif group == "close":
             chain = stack.pop() + 1 if stack else chain
         elif group == "reset":
-            if match.group(0) != "\n" or not stack:
+            if match.group(0) in ",;" or not stack:
                 chain = stack[-1] + 1 if stack else 0
+            if not stack and match.group(0) != ",":  # the end of a statement
+                work += deepest * deepest
+                deepest = 0
+                if work > MAX_NESTING_WORK:
+                    return "more nesting in all than the parser reads in bounded time"
         elif group == "op":
             chain += 1
-        if chain > MAX_CHAIN:
-            return f"more than {MAX_CHAIN} operators, calls or brackets nested in one statement"
+        if chain > deepest:
+            deepest = chain
+            if chain > MAX_CHAIN:
+                return f"more than {MAX_CHAIN} operators, calls or brackets nested in one statement"
+    if work + deepest * deepest > MAX_NESTING_WORK:
+        return "more nesting in all than the parser reads in bounded time"
     return None
 
 
