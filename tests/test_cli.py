@@ -167,3 +167,15 @@ def test_vram_option_overrides_the_policy_budget(
     main(["check", ".", "--select", "TL101", "--format", "json", "--gpu", "h100"])
     on_h100 = json.loads(capsys.readouterr().out)["findings"]
     assert on_h100 and "H100" in on_h100[0]["message"]
+
+
+def test_a_file_outside_the_project_is_still_checked(
+    project: Path, capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    (project / ".gitignore").write_text("*.log\n")
+    outside = tmp_path_factory.mktemp("elsewhere") / "risky.py"
+    outside.write_text(RISKY)
+    code = main(["check", str(outside), "--format", "json", "--no-cache"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [f["rule_id"] for f in report["findings"]] == ["TL401"]

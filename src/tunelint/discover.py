@@ -113,14 +113,15 @@ class _Ignores:
         return self.gitignores[directory]
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
+        inside = True
         try:
             relative = path.relative_to(self.root).as_posix()
-        except ValueError:
-            relative = path.as_posix()
+        except ValueError:  # a path named outside the project: only excludes can apply
+            relative, inside = path.as_posix(), False
         suffix = "/" if is_dir else ""
         if self.exclude.match_file(relative + suffix):
             return True
-        if not self.use_gitignore:
+        if not self.use_gitignore or not inside:
             return False
         for parent in [self.root, *_parents_between(self.root, path)]:
             spec = self._gitignore(parent)
