@@ -179,3 +179,20 @@ def test_a_file_outside_the_project_is_still_checked(
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [f["rule_id"] for f in report["findings"]] == ["TL401"]
+
+
+def test_an_internal_error_is_reported_without_a_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tunelint.api
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tunelint.api, "assemble", broken)
+    assert main(["check", "risky.py", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom" in err and "Traceback" not in err
+    monkeypatch.setenv("TUNELINT_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["check", "risky.py", "--no-cache"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as error:  # a bug in tunelint: say so plainly, traceback on request
+        if os.environ.get("TUNELINT_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"tunelint: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in tunelint; rerun with TUNELINT_DEBUG=1 for the traceback.\n"
+        )
+        return EXIT_USAGE
     return code
 
 
