@@ -59,6 +59,7 @@ _COMPOUND = (
 MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
 MAX_CHAIN = 1000  # operators, calls and brackets chained in one statement (over-counted)
 MAX_NESTING_WORK = 2_000_000  # sum over statements of the squared chain: about 20 s of parsing
+MAX_PIECES = 200_000  # brackets, operators, separators and strings: the parser needs ~5 KB each
 _SCAN = re.compile(
     # strings as "unrolled loops" with possessive repeats: linear time and constant memory
     # even for a string of megabytes
@@ -83,7 +84,9 @@ def _nesting_problem(text: str) -> str | None:
     """
     stack: list[int] = []
     chain = deepest = work = 0
-    for match in _SCAN.finditer(text):
+    for pieces, match in enumerate(_SCAN.finditer(text)):
+        if pieces > MAX_PIECES:
+            return f"more than {MAX_PIECES} brackets, operators and strings, about 1 GB to parse"
         group = match.lastgroup
         if group == "string":
             if "f" in match.group("prefix").lower():
