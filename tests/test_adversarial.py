@@ -193,6 +193,27 @@ def test_python_nesting_message_names_the_bound(tmp_path: Path) -> None:
     assert code == "too-deep" and "200 nested brackets" in message
 
 
+HUGE_LITERALS: dict[str, str] = {
+    "flat_list.py": RISKY_PY + "x = [" + "1," * 1_000_000 + "]\n",  # 2 MB, 10**6 elements
+    "statements.py": RISKY_PY + "y = 2;" * 400_000 + "\n",
+    "deep_lines.py": RISKY_PY + ("x = " + "[" * 150 + "]" * 150 + "\n") * 2_000,
+    "flat_list.json": '{"zero_optimization": {"stage": 3}, "x": [' + "1," * 1_000_000 + "1]}",
+    "flat_list.yaml": "trust_remote_code: true\nx: [" + "1, " * 1_000_000 + "1]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE_LITERALS))
+def test_huge_literals_are_bounded(tmp_path: Path, name: str) -> None:
+    """Millions of nodes under the size limit: refused or read, within the bounds."""
+    (tmp_path / name).write_text(HUGE_LITERALS[name])
+    run = check(tmp_path, seconds=60, megabytes=800)
+    if name.endswith(".py"):
+        [diagnostic] = run.diagnostics(name)
+        assert diagnostic["code"] == "too-deep", diagnostic
+    else:
+        assert "limits.max_yaml_nodes" in run.diagnostics(name)[0]["message"]
+
+
 def test_a_50_mb_file_is_too_large_and_names_the_limit(tmp_path: Path) -> None:
     with (tmp_path / "huge.py").open("wb") as handle:
         handle.write(RISKY_PY.encode())
