@@ -90,7 +90,10 @@ def _regions(raw: object) -> Iterator[str]:
 
 def _external(uri: str) -> bool:
     """A tracking URI that leaves the machine: not a path, ``file:`` or localhost."""
-    parts = urlsplit(uri.strip())
+    try:
+        parts = urlsplit(uri.strip())
+    except ValueError:  # "http://[bad": not a path, so assume it leaves
+        return "://" in uri
     if parts.scheme in {"", "file"} or len(parts.scheme) == 1:  # a path, or C:\\...
         return uri.strip().lower() in {"databricks", "databricks-uc"}
     return (parts.hostname or "") not in LOCAL_HOSTS

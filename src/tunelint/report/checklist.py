@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from tunelint.facts import Setting, Span, Value
 from tunelint.findings import Destination, Finding, Report
@@ -180,17 +180,25 @@ def _verdict_on(report: Report, item: str, key: str, what: str) -> str:
     return f"**not approved** {what} {_code(item)}"
 
 
+def _split(target: str) -> SplitResult:
+    """``urlsplit`` that takes a malformed URI ("http://[x") as one with no host."""
+    try:
+        return urlsplit(target)
+    except ValueError:
+        return SplitResult("", "", target, "", "")
+
+
 def _destination_policy(report: Report, destination: Destination) -> str:
     if not destination.resolved:
         return "not resolved statically: review by hand"
     target = destination.target
     if destination.kind == "tracking":
-        host = urlsplit(target).hostname if "://" in target else None
+        host = _split(target).hostname if "://" in target else None
         if host:
             return _verdict_on(report, host, "allowed_hosts", "host")
         return _verdict_on(report, destination.service or target, "allowed_services", "service")
     if destination.kind == "storage":
-        bucket = urlsplit(target).netloc
+        bucket = _split(target).netloc
         allowed = _policy(report, "residency.allowed_buckets")
         if allowed and (_allowed(bucket, allowed) or _allowed(target, allowed)):
             return "approved bucket"
