@@ -28,6 +28,7 @@ import pytest
 from tunelint import parallel
 from tunelint.api import Options, lint
 from tunelint.findings import Report
+from tunelint.report import formats, render
 
 RISKY_PY = "import torch\nstate = torch.load('model.pt')\n"  # TL403 on line 2
 _CHILD = textwrap.dedent(
@@ -312,6 +313,22 @@ def test_a_notebook_with_valid_json_but_broken_cells(tmp_path: Path) -> None:
     assert run.findings("cells.ipynb") == [("TL403", 2)]
     for name in ("list.ipynb", "str.ipynb"):
         assert run.codes(name) == ["bad-notebook"], name
+
+
+def test_malformed_urls_in_every_kind(tmp_path: Path) -> None:
+    """urllib raises on "http://[x": a value like that in one file must not end the run."""
+    bad = "http://[bad"
+    (tmp_path / "t.py").write_text(
+        f"import mlflow, wandb\nmlflow.set_tracking_uri('{bad}')\nwandb.init(dir='s3://[b/x')\n"
+    )
+    (tmp_path / "c.yaml").write_text(f"report_to: mlflow\ntracking_uri: '{bad}'\n")
+    (tmp_path / "d.json").write_text(json.dumps({"output_dir": "gs://[b/x", "hub_model_id": bad}))
+    (tmp_path / "l.sh").write_text(f"MLFLOW_TRACKING_URI='{bad}' python t.py --push_to_hub\n")
+    with bounded(seconds=20, megabytes=100):
+        report = run_lint(tmp_path)
+        for fmt in formats():
+            assert render(report, fmt, **({"color": False} if fmt == "text" else {}))
+    assert sorted(report.files_checked) == ["c.yaml", "d.json", "l.sh", "t.py"]
 
 
 # -- the file system ---------------------------------------------------------------------------

@@ -115,6 +115,9 @@ ODD_TEXT = [
     "&anchor ",
     "%%bash\n",
     "!pip install x\n",
+    '"http://[bad"',  # not a URL urllib can split
+    "s3://[bucket/key",
+    "mlflow.set_tracking_uri('http://[::1')\n",
 ]
 
 
