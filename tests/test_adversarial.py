@@ -198,8 +198,8 @@ HUGE_LITERALS: dict[str, str] = {
     "flat_list.py": RISKY_PY + "x = [" + "1," * 1_000_000 + "]\n",  # 2 MB, 10**6 elements
     "statements.py": RISKY_PY + "y = 2;" * 400_000 + "\n",
     "deep_lines.py": RISKY_PY + ("x = " + "[" * 150 + "]" * 150 + "\n") * 2_000,
-    "flat_list.json": '{"zero_optimization": {"stage": 3}, "x": [' + "1," * 1_000_000 + "1]}",
-    "flat_list.yaml": "trust_remote_code: true\nx: [" + "1, " * 1_000_000 + "1]\n",
+    "flat_list.json": '{"zero_optimization": {"stage": 3}, "x": [' + "1," * 200_000 + "1]}",
+    "flat_list.yaml": "trust_remote_code: true\nx: [" + "1, " * 200_000 + "1]\n",
 }
 
 
