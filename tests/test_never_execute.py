@@ -252,6 +252,25 @@ def test_custom_rules_are_data(watch: Watch, rule: str) -> None:
     assert errors and "evilcheck" in errors[0].message
 
 
+CHECK_NAMES = ["evilcheck", "evilcheck:check", "evilcheck.check", "os.system", "subprocess"]
+
+
+@pytest.mark.parametrize("name", CHECK_NAMES)
+def test_a_check_name_never_imports_a_module(watch: Watch, name: str) -> None:
+    """Only built-in checks and installed entry points run; any other name is a rule error."""
+    rules = watch.tree / "rules"
+    rules.mkdir()
+    text = (HOSTILE / "rule_check.yaml").read_text().replace("check: evilcheck", f"check: {name}")
+    (rules / "EVIL002.yaml").write_text(text)
+    shutil.copy(HOSTILE / "evilcheck.py", rules / "evilcheck.py")
+    (watch.tree / "tunelint.yaml").write_text("version: 1\nrules:\n  custom: [./rules]\n")
+    watch.snapshot = snapshot(watch.tree)
+    report = lint(["."], Options(cwd=watch.tree, use_cache=False, jobs=1, select=["EVIL"]))
+    [error] = [d for d in report.diagnostics if d.code == "rule-error"]
+    assert "EVIL002" in error.message
+    drive(watch, ["check", "--no-cache", "--select", "EVIL002", "."], cwd=rules)
+
+
 class _Boom:
     """Unpickling this runs ``os.system``: what a planted cache entry would try."""
 
