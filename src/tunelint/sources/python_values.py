@@ -36,6 +36,9 @@ LIBRARY_CONSTANTS = frozenset(
 MAX_DEPTH = 12
 MAX_CONTAINER_ITEMS = 256
 MAX_STRING = 100_000
+# Expressions visited for one value: names bound to containers of names fan out, and 30 such
+# lines (a few kilobytes) would otherwise take longer than the universe's age to resolve.
+MAX_WORK = 10_000
 
 
 @dataclass(slots=True)
@@ -73,6 +76,7 @@ class Resolver:
     code_of: Callable[[cst.CSTNode], str]
     argparse_defaults: dict[str, Value] = field(default_factory=dict)
     dataclass_fields: dict[str, dict[str, Value]] = field(default_factory=dict)
+    work: int = 0  # expressions visited for the value being resolved
 
     # -- names -------------------------------------------------------------------------
     def qualify(self, dotted: str) -> tuple[str, bool]:
@@ -150,11 +154,13 @@ class Resolver:
 
     # -- values ------------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: ScopeInfo) -> Value:
+        self.work = 0
         raw, origin = self._raw(node, scope, 0)
         return Value(raw=raw, span=self.span_of(node), origin=origin, text=self.code_of(node))
 
     def _raw(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
-        if depth > MAX_DEPTH:
+        self.work += 1
+        if depth > MAX_DEPTH or self.work > MAX_WORK:
             return UNKNOWN, "unknown"
         if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
             try:
