@@ -25,6 +25,9 @@ _OPERATORS = ("&&", "||", "|&", ";;", ";", "|", "&", "(", ")")
 # each); past that the scanner only looks for the line's end, and the shell source reports
 # the line instead of reading it.
 MAX_LOGICAL_CHARS = 100_000
+# A word's value after expansion: ``B="$A$A"``, ``C="$B$B"``... doubles at each line, and 40
+# such lines would need a terabyte. Longer values are Unknown.
+MAX_VALUE_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +247,7 @@ def unquote(raw: str, lookup: Lookup) -> tuple[object, str]:
         return (parts[0] if len(parts) == 1 else " ".join(parts)), "cli"
     out: list[str] = []
     origin = "env"
-    quote, index = "", 0
+    quote, index, expanded = "", 0, 0
     while index < len(raw):
         char = raw[index]
         if quote == "'":
@@ -275,6 +278,9 @@ def unquote(raw: str, lookup: Lookup) -> tuple[object, str]:
                 return UNKNOWN, "env"
             origin = "env-default" if used_default else origin
             out.append(value)
+            expanded += len(value)
+            if expanded > MAX_VALUE_CHARS:
+                return UNKNOWN, "env"
         else:
             out.append(char)
             index += 1
