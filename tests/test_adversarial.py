@@ -140,6 +140,44 @@ def test_the_node_limit_also_holds_for_a_bomb_in_a_notebook_cell(tmp_path: Path)
     assert "limit" in run.codes("bomb.ipynb")
 
 
+def _fan_out_python() -> str:
+    """Names bound to lists of names: resolving the last one naively visits 256**29 nodes."""
+    lines = ["import torch", 'a0 = "x"']
+    lines += [f"a{i} = [" + ", ".join([f"a{i - 1}"] * 256) + "]" for i in range(1, 30)]
+    return "\n".join([*lines, "torch.load(a29)", "torch.load({'k': a29})"]) + "\n"
+
+
+def _doubling_shell() -> str:
+    """Each variable twice the one before: the last would be 8 * 2**39 bytes."""
+    lines = ["A0=xxxxxxxx"] + [f'A{i}="$A{i - 1}$A{i - 1}"' for i in range(1, 40)]
+    return "\n".join([*lines, 'python train.py --trust_remote_code true --out "$A39"']) + "\n"
+
+
+def _doubling_yaml() -> str:
+    lines = ['a0: "xxxxxxxx"'] + [f'a{i}: "${{a{i - 1}}}${{a{i - 1}}}"' for i in range(1, 40)]
+    lines += ["checkpointer:", '  output_dir: "${a39}"', "model:"]
+    lines += ["  _component_: torchtune.models.llama3_1.lora_llama3_1_8b"]
+    return "\n".join(lines) + "\n"
+
+
+EXPANSION_BOMBS = {
+    "fan_out.py": (_fan_out_python, "TL403"),
+    "doubling.sh": (_doubling_shell, "TL401"),
+    "doubling.yaml": (_doubling_yaml, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPANSION_BOMBS))
+def test_expansion_bombs_in_other_kinds(tmp_path: Path, name: str) -> None:
+    """The billion laughs without YAML aliases: constants, shell variables, interpolation."""
+    make, rule = EXPANSION_BOMBS[name]
+    (tmp_path / name).write_text(make())
+    run = check(tmp_path, seconds=30, megabytes=400)
+    assert name in run.report["files_checked"]
+    if rule is not None:
+        assert rule in {rule_id for rule_id, _ in run.findings(name)}
+
+
 DEEP = 100_000
 TRUST_YAML = "trust_remote_code: true\n"  # something the rules read, so the file is parsed
 TRUST_JSON = '{"trust_remote_code": true, "a": '
