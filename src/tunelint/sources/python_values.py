@@ -9,6 +9,7 @@ guesses values produces findings nobody can trust.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -164,7 +165,9 @@ class Resolver:
             return UNKNOWN, "unknown"
         if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
             try:
-                text = node.evaluated_value
+                with warnings.catch_warnings():  # "invalid escape sequence" is the file's
+                    warnings.simplefilter("ignore")
+                    text = node.evaluated_value
             except (SyntaxError, ValueError):  # a NUL byte in the literal, and the like
                 return UNKNOWN, "unknown"
             if isinstance(text, bytes):
