@@ -291,25 +291,20 @@ def check_source(kind: FileKind, text: str) -> FileFacts:
 
 
 @pytest.mark.parametrize("kind", list(FileKind), ids=lambda kind: kind.value)
-def test_sources_survive_their_own_fixtures_mutated(kind: FileKind) -> None:
-    @given(mutated_file(kind))
-    def run(case: tuple[FileKind, bytes]) -> None:
-        check_source(kind, as_text(case[1]))
-
-    run()
+@given(data=st.data())
+def test_sources_survive_their_own_fixtures_mutated(kind: FileKind, data: st.DataObject) -> None:
+    _, content = data.draw(mutated_file(kind))
+    check_source(kind, as_text(content))
 
 
 @pytest.mark.parametrize("kind", list(FileKind), ids=lambda kind: kind.value)
-def test_sources_survive_any_text(kind: FileKind) -> None:
-    @given(st.text(max_size=400))
-    @example("")
-    @example("\x00")
-    @example("\ufeff")
-    @example("\r\n" * 3)
-    def run(text: str) -> None:
-        check_source(kind, text)
-
-    run()
+@given(text=st.text(max_size=400))
+@example(text="")
+@example(text="\x00")
+@example(text="\ufeff")
+@example(text="\r\n" * 3)
+def test_sources_survive_any_text(kind: FileKind, text: str) -> None:
+    check_source(kind, text)
 
 
 @given(mutated_file())
