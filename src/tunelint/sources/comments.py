@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
+# The reason is taken greedily and stripped after: a lazy ``.*?`` before ``\s*$`` is quadratic
+# in a long run of spaces (a megabyte of them in one comment never finished).
 _IGNORE = re.compile(
-    r"tunelint\s*:\s*ignore\s*\[(?P<codes>[^\]]*)\]\s*(?:--\s*(?P<reason>.*?))?\s*$",
+    r"tunelint\s*:\s*ignore\s*\[(?P<codes>[^\]]*)\]\s*+(?:--(?P<reason>.*))?$",
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"[\s,]+")
