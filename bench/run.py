@@ -165,8 +165,8 @@ def parse_floor(root: Path, cores: int) -> tuple[float, int, int]:
     from concurrent.futures import ProcessPoolExecutor
 
     from tunelint.discover import discover
+    from tunelint.extract.prefilter import build
     from tunelint.facts import FileKind
-    from tunelint.prefilter import build
     from tunelint.rules.loader import load_rules
 
     prefilter = build(load_rules())

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tunelint.facts import Diagnostic, Span
 from tunelint.findings import Edit, Finding, Fix, Related, Report, Severity
+from tunelint.fingerprints import assign_fingerprints
 from tunelint.rules.model import Example, RuleMeta
-from tunelint.suppress import assign_fingerprints
 
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = "/home/ci/project"

@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from tunelint import parallel
 from tunelint.api import Options, lint
+from tunelint.extract import parallel
 from tunelint.findings import Report
 from tunelint.report import formats, render
 

@@ -10,13 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from tunelint import cache as cache_module
 from tunelint.api import Options, lint
-from tunelint.cache import CACHE_DIR, HEADER_SIZE, MAGIC, FactsCache, cache_dir, code_fingerprint
 from tunelint.cli import main
 from tunelint.discover import discover
+from tunelint.extract import cache as cache_module
+from tunelint.extract.cache import (
+    CACHE_DIR,
+    HEADER_SIZE,
+    MAGIC,
+    FactsCache,
+    cache_dir,
+    code_fingerprint,
+)
+from tunelint.extract.parallel import extract_files, parse
 from tunelint.facts import FileFacts, FileKind
-from tunelint.parallel import extract_files, parse
 
 SCRIPT = """\
 import torch

@@ -19,7 +19,7 @@ from tunelint.api import Options, lint
 from tunelint.cli import main
 from tunelint.facts import Setting, Span, Value
 from tunelint.findings import Finding, Report, Severity
-from tunelint.jobs import Job
+from tunelint.project.jobs import Job
 from tunelint.report import render
 from tunelint.report.checklist import render_checklist
 from tunelint.rules.model import RuleMeta

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tunelint import parallel
 from tunelint.api import Options, lint
-from tunelint.cache import CACHE_DIR
 from tunelint.discover import discover
-from tunelint.parallel import Extraction, extract_files
+from tunelint.extract import parallel
+from tunelint.extract.cache import CACHE_DIR
+from tunelint.extract.parallel import Extraction, extract_files
 from tunelint.report import formats, render
 
 REPO = Path(__file__).resolve().parents[1]

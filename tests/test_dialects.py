@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tunelint.dialects import CANONICAL, DIALECTS, TABLES, canonical_settings, detect_dialects
 from tunelint.facts import UNKNOWN, Span, Value
+from tunelint.sources.dialects import (
+    CANONICAL,
+    DIALECTS,
+    TABLES,
+    canonical_settings,
+    detect_dialects,
+)
 
 SPAN = Span("cfg.yaml", 3, 5, 3, 9)
 KEY_SPAN = Span("cfg.yaml", 3, 1, 3, 3)

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tunelint.api import ConfigurationError, Options, lint
-from tunelint.cache import MAGIC, FactsCache, cache_dir
+from tunelint.extract.cache import MAGIC, FactsCache, cache_dir
 from tunelint.findings import Report
 from tunelint.report import formats, render
 

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tunelint import parallel
-from tunelint.api import Options, lint, read_text
+from tunelint.api import Options, lint
 from tunelint.discover import SourceFile, discover
+from tunelint.extract import parallel
+from tunelint.extract.parallel import extract_files, worker_count
+from tunelint.extract.prefilter import build
 from tunelint.facts import FileFacts, FileKind
-from tunelint.parallel import decode, extract_files, read_bytes, worker_count
-from tunelint.prefilter import build
 from tunelint.report import render
 from tunelint.rules.loader import load_rules
+from tunelint.sources.read import decode, read_bytes, read_text
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
 
@@ -99,9 +100,9 @@ def test_a_worker_crash_becomes_a_diagnostic(corpus: Path, monkeypatch: pytest.M
 def test_an_exception_in_a_source_becomes_a_diagnostic(
     corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tunelint import api
+    from tunelint import sources
 
-    original = api._extractor
+    original = sources.extractor
 
     def extractor(kind: FileKind) -> object:
         if kind is FileKind.JSON:
@@ -112,7 +113,7 @@ def test_an_exception_in_a_source_becomes_a_diagnostic(
             return broken
         return original(kind)
 
-    monkeypatch.setattr(api, "_extractor", extractor)
+    monkeypatch.setattr(sources, "extractor", extractor)
     files = discover(["."], root=corpus, cwd=corpus).files
     run = extract_files(files, 5_000_000, jobs=2)
     json_files = [f.path for f in files if f.kind is FileKind.JSON]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tunelint.cli import main
-from tunelint.rules.redact import describe, mask, scrub
+from tunelint.redact import describe, mask, scrub
 
 HF = "hf_Rk3vQ9xLmT2wYp7ZcN4bJs8dHf6gAe1uVo"
 WANDB = "5d1e9b0c7a3f28e64b9d0c2a7e1f3b5d8c6a4e20"

@@ -16,9 +16,9 @@ import pytest
 
 from tunelint.api import Options, extract_all, lint
 from tunelint.discover import discover
+from tunelint.extract.prefilter import Prefilter, build, glob_pieces, name_clause, relevant
 from tunelint.facts import FileFacts, FileKind
 from tunelint.findings import Severity
-from tunelint.prefilter import Prefilter, build, glob_pieces, name_clause, relevant
 from tunelint.report import render
 from tunelint.rules.loader import load_rules
 from tunelint.rules.model import RuleMeta
@@ -39,11 +39,11 @@ def _kind(path: Path) -> FileKind | None:
 
 
 def _extract(path: Path, shown: str) -> FileFacts:
-    from tunelint.api import _extractor
+    from tunelint.sources import extractor
 
     kind = _kind(path)
     assert kind is not None
-    return _extractor(kind)(path.read_text(encoding="utf-8-sig"), shown)
+    return extractor(kind)(path.read_text(encoding="utf-8-sig"), shown)
 
 
 def _rule(match: dict[str, Any] | None = None, check: str | None = None) -> RuleMeta:

@@ -9,13 +9,11 @@ import pytest
 
 from tunelint.facts import Span, Suppression
 from tunelint.findings import Finding, Severity
+from tunelint.fingerprints import FINGERPRINT_LENGTH, assign_fingerprints, fingerprint
 from tunelint.suppress import (
-    FINGERPRINT_LENGTH,
     BaselineError,
     apply_baseline,
     apply_inline,
-    assign_fingerprints,
-    fingerprint,
     write_baseline,
 )
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelint.discover import SourceFile, discover
-from tunelint.facts import Diagnostic, FileFacts, FileKind
+from tunelint.facts import FileFacts
 from tunelint.findings import Finding, Report, Severity
-from tunelint.jobs import assemble
 from tunelint.policy import Policy, load_policy
+from tunelint.project.jobs import assemble
 from tunelint.rules.engine import effective_rule, run_rules
 from tunelint.rules.loader import RuleError, load_rules
 from tunelint.rules.model import RuleMeta
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from tunelint.sources.config import ConfigLimits
 
 DEFAULT_MAX_FILE_BYTES = 5_000_000
-BINARY_PROBE = 8192
 
 
 @dataclass(slots=True)
@@ -63,60 +61,6 @@ def selected(rule: RuleMeta, select: Sequence[str], ignore: Sequence[str]) -> bo
     return not (ignore and hit(ignore))
 
 
-def read_text(file: SourceFile, max_bytes: int) -> tuple[str | None, Diagnostic | None]:
-    """The file's text, or why it cannot be read as text."""
-    from tunelint.parallel import decode, read_bytes
-
-    data, problem = read_bytes(file, max_bytes)
-    if data is None:
-        return None, problem
-    return decode(data, file.path)
-
-
-def _extractor(
-    kind: FileKind, limits: ConfigLimits | None = None
-) -> Callable[[str, str], FileFacts]:
-    """The source for a kind; YAML and JSON get the policy's limits."""
-    if kind is FileKind.PYTHON:
-        from tunelint.sources.python import extract_python
-
-        return extract_python
-    if kind is FileKind.NOTEBOOK:
-        from tunelint.sources.notebook import extract_notebook
-
-        return extract_notebook
-    if kind is FileKind.YAML:
-        from tunelint.sources.config import extract_yaml
-
-        return partial(extract_yaml, limits=limits)
-    if kind is FileKind.JSON:
-        from tunelint.sources.config import extract_json
-
-        return partial(extract_json, limits=limits)
-    from tunelint.sources.shell import extract_shell
-
-    return extract_shell
-
-
-def extract_file(file: SourceFile, max_bytes: int, limits: ConfigLimits | None = None) -> FileFacts:
-    """Facts of one file; any failure becomes a diagnostic on an empty FileFacts."""
-    text, problem = read_text(file, max_bytes)
-    if text is None:
-        assert problem is not None
-        return FileFacts(file.path, file.kind, diagnostics=[problem])
-    try:
-        return _extractor(file.kind, limits)(text, file.path)
-    except RecursionError:
-        message = "nesting too deep to read safely (limits.max_depth)"
-        return FileFacts(
-            file.path, file.kind, diagnostics=[Diagnostic(file.path, "too-deep", message)]
-        )
-    except Exception as error:  # a crash on one file never loses the others
-        message = f"internal error while reading: {type(error).__name__}: {error}"
-        diagnostic = Diagnostic(file.path, "internal-error", message)
-        return FileFacts(file.path, file.kind, diagnostics=[diagnostic])
-
-
 def extract_all(
     files: Sequence[SourceFile],
     max_bytes: int,
@@ -136,9 +80,9 @@ def extract_all(
     """
     import os
 
-    from tunelint.cache import cache_dir
-    from tunelint.parallel import extract_files
-    from tunelint.prefilter import PASS_ALL, build
+    from tunelint.extract.cache import cache_dir
+    from tunelint.extract.parallel import extract_files
+    from tunelint.extract.prefilter import PASS_ALL, build
 
     prefilter = PASS_ALL
     if rules is not None and os.environ.get("TUNELINT_PREFILTER", "1").lower() not in {
@@ -216,8 +160,9 @@ def _per_file_filter(
 
 def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     """Check ``paths`` against the policy; raises ConfigurationError for bad configuration."""
+    from tunelint.fingerprints import assign_fingerprints
     from tunelint.policy import PolicyError
-    from tunelint.suppress import BaselineError, apply_baseline, apply_inline, assign_fingerprints
+    from tunelint.suppress import BaselineError, apply_baseline, apply_inline
 
     options = options or Options()
     given = list(paths) or ["."]
@@ -288,7 +233,7 @@ def _review_context(
     given: Sequence[str], files: Mapping[str, FileFacts], policy: Policy
 ) -> dict[str, Any]:
     """What the review checklist needs beyond findings: paths, destinations, policy."""
-    from tunelint.destinations import find_destinations
+    from tunelint.project.destinations import find_destinations
 
     return {
         "paths": list(given),
@@ -321,8 +266,9 @@ def _check_budget_names(policy: Policy, options: Options) -> None:
 
 def _unread(facts: FileFacts) -> bool:
     """Nothing of the file was read: it counts as skipped, not as checked."""
-    unreadable = {"too-large", "unreadable", "binary", "decode-error", "too-deep", "internal-error"}
-    if any(d.code in unreadable for d in facts.diagnostics):
+    from tunelint.sources.read import UNREAD_CODES
+
+    if any(d.code in UNREAD_CODES for d in facts.diagnostics):
         return True
     nothing = not (facts.calls or facts.settings or facts.assignments or facts.launches)
     nothing = nothing and not (facts.references or facts.imports or facts.suppressions)

@@ -9,14 +9,10 @@ import sys
 from collections.abc import Sequence
 
 from tunelint import __version__
+from tunelint.commands import EXIT_OK, EXIT_USAGE
 
 # Subcommand modules, imported only when present so a slim install still starts.
 COMMANDS = ("check", "rules", "explain", "estimate", "gpu", "policy")
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_NOTHING = 3
 
 
 class _Parser(argparse.ArgumentParser):

@@ -282,7 +282,7 @@ class FileFacts:
     lines: tuple[str, ...] = ()
     cell_lines: tuple[tuple[str, ...], ...] = ()
     # True when the prefilter found nothing any rule could read and the file was not parsed:
-    # it counts as checked, with empty facts (see tunelint.prefilter).
+    # it counts as checked, with empty facts (see tunelint.extract.prefilter).
     prefiltered: bool = False
 
     def calls_named(self, *patterns: str) -> Iterator[Call]:

@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from tunelint.findings import Severity
+
+if TYPE_CHECKING:
+    from tunelint.rules.model import RuleMeta
 
 POLICY_FILES = ("tunelint.yaml", ".tunelint.yaml", "tunelint.yml", ".tunelint.yml")
 MAX_POLICY_BYTES = 1_000_000
@@ -551,6 +554,20 @@ def check_rule_references(policy: Policy) -> None:
     problems = policy.unknown_rules((rule.id, rule.name) for rule in rules)
     if problems:
         raise PolicyError("\n".join(problems))
+
+
+def rules_for_policy(policy_path: Path | None, start: Path) -> list[RuleMeta]:
+    """Built-in rules plus the custom rules of the policy in force at ``start``.
+
+    Raises ``PolicyError`` for a bad policy or rule file (commands turn it into exit code 2).
+    """
+    from tunelint.rules.loader import RuleError, load_rules
+
+    policy = load_policy(policy_path, start)
+    try:
+        return load_rules(policy.custom_rule_paths)
+    except RuleError as error:
+        raise PolicyError(str(error)) from None
 
 
 def policy_layers(path: Path) -> list[Layer]:

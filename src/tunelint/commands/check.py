@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tunelint.cli import EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_USAGE
+from tunelint.commands import EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_USAGE
 from tunelint.findings import Severity
 
 FORMATS = ("text", "json", "sarif", "github", "checklist")

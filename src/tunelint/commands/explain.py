@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tunelint.cli import EXIT_USAGE
+from tunelint.commands import EXIT_USAGE
 
 
 def add_parser(subparsers: Any) -> None:
@@ -19,11 +19,12 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tunelint.docs import rule_markdown
-    from tunelint.rules.loader import RuleError, lookup, rules_for_policy
+    from tunelint.policy import PolicyError, rules_for_policy
+    from tunelint.rules.loader import lookup
 
     try:
         rules = rules_for_policy(args.policy, Path.cwd())
-    except RuleError as error:
+    except PolicyError as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
     rule = lookup(rules, args.rule)

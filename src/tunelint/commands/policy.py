@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tunelint.cli import EXIT_OK, EXIT_USAGE
+from tunelint.commands import EXIT_OK, EXIT_USAGE
 
 STARTER = """\
 # tunelint policy: what this project's fine-tuning jobs must respect.

@@ -18,12 +18,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tunelint.cli import EXIT_USAGE
-    from tunelint.rules.loader import RuleError, rules_for_policy
+    from tunelint.commands import EXIT_USAGE
+    from tunelint.policy import PolicyError, rules_for_policy
 
     try:
         loaded = rules_for_policy(args.policy, Path.cwd())
-    except RuleError as error:
+    except PolicyError as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
     rules = [r for r in loaded if args.all or not r.retired]

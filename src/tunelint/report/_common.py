@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import tunelint
 from tunelint.findings import Finding, Report, Severity
+from tunelint.fingerprints import compute_fingerprints
 from tunelint.rules.model import RuleMeta
-from tunelint.suppress import compute_fingerprints
 
 INFORMATION_URI = "https://github.com/tunelint/tunelint"
 

@@ -17,7 +17,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from tunelint.facts import Setting, Span, Value
 from tunelint.findings import Destination, Finding, Report
-from tunelint.jobs import Job
+from tunelint.project.jobs import Job
 from tunelint.report._common import plural, rule_index, sorted_findings, summarise, tool_version
 from tunelint.rules.match import path_under
 from tunelint.rules.model import RuleMeta

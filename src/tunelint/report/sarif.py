@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from tunelint.facts import Diagnostic, Span
 from tunelint.findings import Finding, Fix, Report, Severity
+from tunelint.fingerprints import FINGERPRINT_VERSION, normalise_path
 from tunelint.report._common import (
     INFORMATION_URI,
     fingerprints,
@@ -25,7 +26,6 @@ from tunelint.report._common import (
     tool_version,
 )
 from tunelint.rules.model import DOCS_BASE, RuleMeta
-from tunelint.suppress import FINGERPRINT_VERSION, normalise_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"

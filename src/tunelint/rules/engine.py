@@ -7,12 +7,12 @@ from typing import Any
 
 from tunelint.facts import Diagnostic, FileFacts, Span
 from tunelint.findings import Finding
-from tunelint.jobs import Job, training_members
 from tunelint.policy import Policy
+from tunelint.project.jobs import Job, training_members
+from tunelint.redact import scrub
 from tunelint.rules.checks import CheckContext, get_check
 from tunelint.rules.match import Hit, Matcher
 from tunelint.rules.model import RuleMeta
-from tunelint.rules.redact import scrub
 
 
 def effective_rule(rule: RuleMeta, policy: Policy) -> tuple[bool, RuleMeta]:

@@ -128,20 +128,6 @@ def load_rules(custom: Iterable[Path] = ()) -> list[RuleMeta]:
     return sorted(rules, key=lambda rule: rule.id)
 
 
-def rules_for_policy(policy_path: Path | None, start: Path) -> list[RuleMeta]:
-    """Built-in rules plus the custom rules of the policy in force at ``start``.
-
-    Raises ``RuleError`` for a bad policy or rule file (commands turn it into exit code 2).
-    """
-    from tunelint.policy import PolicyError, load_policy
-
-    try:
-        policy = load_policy(policy_path, start)
-    except PolicyError as error:
-        raise RuleError(str(error)) from None
-    return load_rules(policy.custom_rule_paths)
-
-
 def lookup(rules: Sequence[RuleMeta], code: str) -> RuleMeta | None:
     """A rule by id (any case) or name."""
     wanted = code.strip()

@@ -28,7 +28,6 @@ from yaml.constructor import SafeConstructor
 from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from tunelint.dialects import canonical_settings, detect_dialects
 from tunelint.facts import (
     UNKNOWN,
     Assignment,
@@ -41,6 +40,7 @@ from tunelint.facts import (
     Value,
 )
 from tunelint.sources.comments import parse_ignore
+from tunelint.sources.dialects import canonical_settings, detect_dialects
 
 
 @dataclass(frozen=True, slots=True)

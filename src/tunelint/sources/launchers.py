@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tunelint.dialects import canonical_settings
 from tunelint.facts import Reference, Setting, Span, Value
 from tunelint.sources.config import CONFIG_SUFFIXES, DATA_KEYS, DATA_SUFFIXES
+from tunelint.sources.dialects import canonical_settings
 from tunelint.sources.shellwords import Word, WordReader
 
 PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")

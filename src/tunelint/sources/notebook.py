@@ -19,9 +19,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
-from tunelint.dialects import canonical_settings
 from tunelint.facts import Assignment, Diagnostic, FileFacts, FileKind, Span, Suppression, Value
 from tunelint.sources.config import extract_json, extract_yaml
+from tunelint.sources.dialects import canonical_settings
 from tunelint.sources.python import LineCell, extract_python
 from tunelint.sources.shell import extract_shell
 from tunelint.sources.shellwords import split_lines

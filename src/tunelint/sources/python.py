@@ -338,7 +338,7 @@ def _dialect_of(name: str) -> str | None:
 
 
 def _canonical(dialect: str, key: str, value: Value, key_span: Span) -> list[Setting]:
-    from tunelint.dialects import canonical_settings
+    from tunelint.sources.dialects import canonical_settings
 
     return canonical_settings(dialect, key, value, key_span)
 

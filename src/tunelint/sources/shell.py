@@ -14,7 +14,6 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from tunelint.dialects import canonical_settings
 from tunelint.facts import (
     Assignment,
     Diagnostic,
@@ -27,6 +26,7 @@ from tunelint.facts import (
     Value,
 )
 from tunelint.sources.comments import parse_ignore
+from tunelint.sources.dialects import canonical_settings
 from tunelint.sources.launchers import LAUNCHERS, PYTHON, Build, LaunchReader
 from tunelint.sources.shellwords import (
     MAX_LOGICAL_CHARS,

@@ -15,7 +15,7 @@ from typing import Any
 
 from tunelint.facts import FileFacts
 from tunelint.findings import Destination
-from tunelint.jobs import Job
+from tunelint.project.jobs import Job
 from tunelint.rules.match import Hit, Matcher
 from tunelint.rules.model import RuleMeta
 
@@ -34,9 +34,9 @@ class CheckContext:
     shared: dict[str, Any] = field(default_factory=dict)
 
     def destinations(self) -> list[Destination]:
-        """Every external destination in the checked files (see ``tunelint.destinations``)."""
+        """Every external destination in the checked files (``project.destinations``)."""
         if "destinations" not in self.shared:
-            from tunelint.destinations import find_destinations
+            from tunelint.project.destinations import find_destinations
 
             self.shared["destinations"] = find_destinations(self.files)
         found: list[Destination] = self.shared["destinations"]

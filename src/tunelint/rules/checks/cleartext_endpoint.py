@@ -1,6 +1,6 @@
 """TL205: tracking and storage endpoints reached over plain ``http://``.
 
-Reads tracking and hub destinations (``tunelint.destinations``: tracking URIs,
+Reads tracking and hub destinations (``tunelint.project.destinations``: tracking URIs,
 ``WANDB_BASE_URL``, ``HF_ENDPOINT``) and storage endpoints: ``endpoint_url=`` arguments (also
 inside ``storage_options`` / ``client_kwargs`` dicts), endpoint environment variables and
 ``*endpoint_url`` / ``*tracking_uri`` config keys. Loopback hosts are exempt.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.facts import FileFacts, Span
+from tunelint.redact import url_without_password
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import host_of, is_logging, is_loopback, scheme_of
 from tunelint.rules.match import Hit
-from tunelint.rules.redact import url_without_password
 
 ENDPOINT_ENV = frozenset(
     {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "MLFLOW_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"}

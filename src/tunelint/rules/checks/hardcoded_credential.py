@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from tunelint.facts import FileFacts, Span, Value
+from tunelint.redact import URL_PASSWORD, describe
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
-from tunelint.rules.redact import URL_PASSWORD, describe
 
 # Origins whose value is written at that very place (a name bound elsewhere is reported
 # where it is bound, not at every use).

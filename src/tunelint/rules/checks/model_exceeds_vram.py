@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tunelint.findings import Related, Severity
-from tunelint.jobs import Job
+from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tunelint.facts import FileFacts, FileKind, Setting, Span
-from tunelint.jobs import TRAINING_DIALECTS, Job, merge_settings
+from tunelint.project.jobs import TRAINING_DIALECTS, Job, merge_settings
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 

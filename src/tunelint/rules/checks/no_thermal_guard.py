@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 
 from tunelint.facts import Call, FileFacts, FileKind, Span, Value
-from tunelint.jobs import Job
+from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 

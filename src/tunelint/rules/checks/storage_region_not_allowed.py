@@ -2,7 +2,7 @@
 
 Storage URIs (``s3://``, ``gs://``, ``az://``, ``abfs(s)://``, ``oci://``, ...) and regions
 (``region_name=``, ``AWS_DEFAULT_REGION``, ``storage_options={"client_kwargs":
-{"region_name": ...}}``) come from ``tunelint.destinations``. A URI's bucket (or Azure
+{"region_name": ...}}``) come from ``tunelint.project.destinations``. A URI's bucket (or Azure
 container / storage account) is judged against ``residency.allowed_buckets``, a region against
 ``residency.allowed_regions``; without the list, each is reported at ``info``.
 """
@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from tunelint.facts import FileFacts
 from tunelint.findings import Destination, Severity
+from tunelint.redact import url_without_password
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import allowed, is_logging, policy_list
 from tunelint.rules.match import Hit
-from tunelint.rules.redact import url_without_password
 
 TEMPLATE_MARKS = ("$", "{", "}", "<", ">")
 # AWS / GCP / OCI style (us-east-1, europe-west4, eu-frankfurt-1) and Azure names (westeurope,

@@ -1,6 +1,6 @@
 """TL301: tracking servers and services outside the policy's approved hosts and services.
 
-Destinations come from ``tunelint.destinations`` (the same list the review checklist shows):
+Destinations come from ``tunelint.project.destinations`` (the same list the review checklist shows):
 tracking URIs (``mlflow.set_tracking_uri``, ``MLFLOW_TRACKING_URI``, ``WANDB_BASE_URL``,
 ``tracking_uri`` settings), ``report_to`` / ``log_with`` services and tracking clients started
 in code (``wandb.init``, ``comet_ml.Experiment``, ...). A URI is judged by its host against
@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 
 from tunelint.facts import FileFacts, Span
 from tunelint.findings import Destination, Severity
+from tunelint.redact import url_without_password
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import (
     LOCAL_SERVICES,
@@ -25,7 +26,6 @@ from tunelint.rules.checks._places import (
     service_name,
 )
 from tunelint.rules.match import Hit
-from tunelint.rules.redact import url_without_password
 
 OFFLINE_MODES = frozenset({"offline", "disabled", "dryrun"})
 

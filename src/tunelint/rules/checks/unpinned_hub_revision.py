@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from tunelint.facts import Call, FileFacts, Setting, Value
-from tunelint.jobs import Job
+from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 

@@ -28,7 +28,7 @@ The needles are derived, not kept by hand:
 * what is read whatever the rules: settings (the Python source's constructors, argparse and
   dataclass fields, keyed by the dialect alias table), training markers (``jobs.file_trains``),
   config references, tracking/hub calls, region keys, destination environment variables and
-  storage URIs (``tunelint.destinations``), and ``tunelint: ignore`` comments.
+  storage URIs (``tunelint.project.destinations``), and ``tunelint: ignore`` comments.
 
 A Python file that a launch line, notebook or config names (``train.py``) is always parsed:
 it may be a member of a job, and job-level checks read what its members do and do not hold
@@ -657,14 +657,14 @@ def check_needs(name: str, options: Mapping[str, Any] | None = None) -> Any:
 
 def _always(builder: _Builder) -> None:
     """Facts read whatever the rules: settings, jobs, destinations, suppressions."""
-    from tunelint.destinations import (
+    from tunelint.project.destinations import (
         DESTINATION_ENV,
         HUB_CALLS,
         REGION_KEYS,
         STORAGE_URI,
         TRACKING_CALLS,
     )
-    from tunelint.dialects import TABLES
+    from tunelint.sources.dialects import TABLES
 
     kinds = FILTERED_KINDS
     builder.add(kinds, ((SUPPRESSION,),))
@@ -732,8 +732,8 @@ def relevant(facts: FileFacts, rules: Sequence[RuleMeta]) -> list[str]:
     """
     from fnmatch import fnmatchcase
 
-    from tunelint.destinations import find_destinations
-    from tunelint.jobs import file_trains
+    from tunelint.project.destinations import find_destinations
+    from tunelint.project.jobs import file_trains
 
     reasons = []
     if facts.suppressions:

@@ -9,7 +9,7 @@ A table maps a dialect key (a dotted key path for nested config keys, list items
 a bare flag name for command lines) to one or more ``(canonical name, transform)`` pairs. A
 transform turns the written value into the canonical one and may return None to say "this
 value sets nothing" (``bf16: false`` leaves ``mixed_precision`` to other keys); transforms
-live in ``tunelint.dialect_values``. Afterwards a
+live in ``tunelint.sources.dialect_values``. Afterwards a
 per-setting normaliser gives every source the same types: numbers from command-line text
 become ints, "True" becomes True, ``torch.bfloat16`` / ``bf16`` become ``bfloat16``.
 Unknown values stay Unknown: transforms never guess.
@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Final
 
-from tunelint import dialect_values as v
 from tunelint.facts import Setting, Span, Value
+from tunelint.sources import dialect_values as v
 
 Entry = tuple[tuple[str, v.Transform], ...]
 

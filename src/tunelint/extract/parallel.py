@@ -1,11 +1,11 @@
 """The per-file stage: read, prefilter, cache, parse; across processes when it pays.
 
-Two phases. The first runs here and is cheap: read each file once, decode it (the same
-checks and diagnostics as ``api.read_text``), drop files the prefilter says cannot matter,
-and take facts from the cache. The second parses what is left, in this process when it is
-little, else in a ``ProcessPoolExecutor`` fed with size-balanced chunks. Workers write their
-own cache entries. Results come back in the order of the input, whatever the scheduling, so a
-parallel run reports exactly what a serial run does.
+Two phases. The first runs here and is cheap: read each file once (``sources.read``), drop
+files the prefilter says cannot matter, and take facts from the cache. The second parses what
+is left, in this process when it is little, else in a ``ProcessPoolExecutor`` fed with
+size-balanced chunks. Workers write their own cache entries. Results come back in the order
+of the input, whatever the scheduling, so a parallel run reports exactly what a serial run
+does.
 
 A worker that dies (a crash in a native parser, the OOM killer) breaks the pool. The files of
 the chunks that did not come back are retried one at a time in a single-worker pool; the
@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,10 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from tunelint.cache import CacheStats, FactsCache
+from tunelint import sources
 from tunelint.discover import SourceFile
+from tunelint.extract.cache import CacheStats, FactsCache
+from tunelint.extract.prefilter import PASS_ALL, Prefilter
 from tunelint.facts import Diagnostic, FileFacts, FileKind
-from tunelint.prefilter import PASS_ALL, Prefilter
+from tunelint.sources import parse
+from tunelint.sources.read import decode, read_bytes
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -37,13 +39,11 @@ if TYPE_CHECKING:
 
     from tunelint.sources.config import ConfigLimits
 
-BINARY_PROBE: Final = 8192
 # Below this much text to parse, starting worker processes costs more than it saves
 # (measured on 2 cores; see docs/performance.md).
 PARALLEL_MIN_BYTES: Final = 24_000
 PARALLEL_MIN_FILES: Final = 4
 CHUNKS_PER_WORKER: Final = 4
-UNREAD_CODES: Final = frozenset({"too-large", "unreadable", "binary", "decode-error"})
 
 
 @dataclass(slots=True)
@@ -93,53 +93,6 @@ def worker_count(jobs: int) -> int:
 # -- phase 1: read, decode, prefilter, cache ------------------------------------------------
 
 
-def read_bytes(file: SourceFile, max_bytes: int) -> tuple[bytes | None, Diagnostic | None]:
-    """The file's bytes, or why they cannot be read (as ``api.read_text`` says it).
-
-    Opened without blocking and checked on the open descriptor: a file swapped for a FIFO or
-    a device after discovery is refused, not waited on, and never read past the limit.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        with open(os.open(file.absolute, flags), "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                message = "not a regular file (FIFO, device or socket)"
-                return None, Diagnostic(file.path, "not-a-file", message)
-            size = info.st_size
-            if size > max_bytes:
-                message = (
-                    f"file is {size} bytes, over the limit of {max_bytes} (limits.max_file_bytes)"
-                )
-                return None, Diagnostic(file.path, "too-large", message)
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        return None, Diagnostic(file.path, "unreadable", "file disappeared during the run")
-    except OSError as error:
-        return None, Diagnostic(file.path, "unreadable", error.strerror or "cannot read file")
-    if len(data) > max_bytes:
-        message = f"file grew past the limit of {max_bytes} bytes while being read"
-        return None, Diagnostic(file.path, "too-large", message)
-    return data, None
-
-
-def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
-    """Text of the bytes, or why they are not text (as ``api.read_text`` decides it)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), None
-        except UnicodeDecodeError as error:
-            return None, Diagnostic(path, "decode-error", f"invalid UTF-16: {error.reason}")
-    if b"\x00" in data[:BINARY_PROBE]:
-        return None, Diagnostic(path, "binary", "binary file (NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        message = f"not valid UTF-8 at byte {error.start} (line {line})"
-        return None, Diagnostic(path, "decode-error", message, line)
-
-
 def _skipped(file: SourceFile, text: str) -> FileFacts:
     """Empty facts for a prefiltered file; line 1 kept for a rule that fires on absence."""
     lines = tuple(text.partition("\n")[0].splitlines()[:1]) if file.kind is FileKind.PYTHON else ()
@@ -147,21 +100,6 @@ def _skipped(file: SourceFile, text: str) -> FileFacts:
 
 
 # -- phase 2: parse ---------------------------------------------------------------------------
-
-
-def parse(path: str, kind: FileKind, text: str, limits: ConfigLimits | None = None) -> FileFacts:
-    """Facts of one file's text; any failure becomes a diagnostic on empty facts."""
-    from tunelint.api import _extractor
-
-    try:
-        extract = _extractor(kind) if limits is None else _extractor(kind, limits)
-        return extract(text, path)
-    except RecursionError:
-        message = "nesting too deep to read safely (limits.max_depth)"
-        return FileFacts(path, kind, diagnostics=[Diagnostic(path, "too-deep", message)])
-    except Exception as error:  # a crash on one file never loses the others
-        message = f"internal error while reading: {type(error).__name__}: {error}"
-        return FileFacts(path, kind, diagnostics=[Diagnostic(path, "internal-error", message)])
 
 
 def _parse_chunk(
@@ -185,7 +123,7 @@ def _parse_remote(
     tasks: Sequence[_Task], cache: FactsCache | None
 ) -> tuple[list[bytes], CacheStats]:
     """In a worker: parse each task; send back the same bytes the cache stores."""
-    from tunelint.cache import dumps
+    from tunelint.extract.cache import dumps
 
     if cache is not None:
         cache.stats = CacheStats()
@@ -218,10 +156,8 @@ def _crashed(task: _Task, detail: str) -> FileFacts:
 
 def _preload(kinds: Iterable[FileKind]) -> None:
     """Import the sources before forking: workers share them instead of each importing."""
-    from tunelint.api import _extractor
-
     for kind in kinds:
-        _extractor(kind)
+        sources.extractor(kind)
 
 
 def _chunks(tasks: Sequence[_Task], count: int) -> list[list[_Task]]:
@@ -255,7 +191,7 @@ def _run_pool(
     """Run the chunks; returns the tasks whose results were lost to a broken pool."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from tunelint.cache import loads
+    from tunelint.extract.cache import loads
 
     lost: list[_Task] = []
     context = _context()
@@ -399,4 +335,4 @@ def _unique(files: Iterable[SourceFile]) -> list[SourceFile]:
     return list(seen.values())
 
 
-__all__ = ["Extraction", "Stats", "decode", "extract_files", "read_bytes", "worker_count"]
+__all__ = ["Extraction", "Stats", "extract_files", "parse", "worker_count"]

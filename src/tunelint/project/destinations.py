@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from tunelint.facts import Call, FileFacts, Span, Value
 from tunelint.findings import Destination
-from tunelint.rules.redact import scrub
+from tunelint.redact import scrub
 
 # Calls that point a tracking client at a server or start a run on a service:
 # callee glob -> (service, positional index of the URI or host, its keyword).

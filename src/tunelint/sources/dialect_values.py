@@ -1,4 +1,4 @@
-"""Value transforms for the alias table in ``tunelint.dialects``.
+"""Value transforms for the alias table in ``tunelint.sources.dialects``.
 
 Each is a small pure function from the value as written to the canonical value (or None:
 "this sets nothing"). They never guess: an Unknown input gives an Unknown output, except
