@@ -270,6 +270,8 @@ class FileFacts:
     path: str
     kind: FileKind
     dialects: tuple[str, ...] = ()
+    # Modules as imported, dotted; relative ones keep their dots (``..utils.io``). For
+    # ``from pkg import name`` both ``pkg`` and ``pkg.name`` (which may be a submodule).
     imports: tuple[str, ...] = ()
     calls: list[Call] = field(default_factory=list)
     settings: list[Setting] = field(default_factory=list)

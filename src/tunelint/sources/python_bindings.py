@@ -37,7 +37,8 @@ class Collector(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             full = dotted_name(alias.name) or ""
-            self.imports.add(full.split(".")[0])
+            if full:
+                self.imports.add(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self.resolver.aliases[alias.asname.name.value] = full
             else:
@@ -45,11 +46,17 @@ class Collector(cst.CSTVisitor):
                 self.resolver.aliases[head] = head
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None:
-            return
-        module = dotted_name(node.module) or ""
-        self.imports.add(module.split(".")[0])
-        if isinstance(node.names, cst.ImportStar):
+        dots = "." * len(node.relative)
+        module = dotted_name(node.module) or "" if node.module is not None else ""
+        if dots or module:
+            self.imports.add(dots + module)
+        if not isinstance(node.names, cst.ImportStar):
+            # ``from pkg import name``: name may be a submodule (the project index decides)
+            for alias in node.names:
+                name = dotted_name(alias.name) or ""
+                if name:
+                    self.imports.add(f"{dots}{module}.{name}" if module else f"{dots}{name}")
+        if dots or not module or isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
             name = dotted_name(alias.name) or ""

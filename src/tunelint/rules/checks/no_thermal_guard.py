@@ -167,7 +167,8 @@ class _Imports:
         self.imports: dict[str, set[str]] = {}
         self.importers: dict[str, set[str]] = {}
         for path, facts in files.items():
-            found = {m for name in facts.imports for m in by_name.get(name, ())} - {path}
+            heads = {name.split(".")[0] for name in facts.imports if not name.startswith(".")}
+            found = {m for name in heads for m in by_name.get(name, ())} - {path}
             self.imports[path] = found
             for module in found:
                 self.importers.setdefault(module, set()).add(path)
