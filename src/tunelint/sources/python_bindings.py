@@ -37,8 +37,7 @@ class Collector(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             full = dotted_name(alias.name) or ""
-            if full:
-                self.imports.add(full)
+            self._imported(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self.resolver.aliases[alias.asname.name.value] = full
             else:
@@ -48,8 +47,10 @@ class Collector(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         dots = "." * len(node.relative)
         module = dotted_name(node.module) or "" if node.module is not None else ""
-        if dots or module:
+        if dots:
             self.imports.add(dots + module)
+        else:
+            self._imported(module)
         if not isinstance(node.names, cst.ImportStar):
             # ``from pkg import name``: name may be a submodule (the project index decides)
             for alias in node.names:
@@ -64,6 +65,12 @@ class Collector(cst.CSTVisitor):
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             self.resolver.aliases[local] = f"{module}.{name}"
+
+    def _imported(self, module: str) -> None:
+        """An absolute import loads the module and every package above it, as Python does."""
+        parts = module.split(".") if module else []
+        for end in range(1, len(parts) + 1):
+            self.imports.add(".".join(parts[:end]))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not (self.class_depth and self.scope is self.stack[0]):
