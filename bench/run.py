@@ -165,9 +165,9 @@ def parse_floor(root: Path, cores: int) -> tuple[float, int, int]:
     from concurrent.futures import ProcessPoolExecutor
 
     from tunelint.discover import discover
-    from tunelint.extract.prefilter import build
     from tunelint.facts import FileKind
     from tunelint.rules.loader import load_rules
+    from tunelint.rules.needs import prefilter_for as build
 
     prefilter = build(load_rules())
     files = discover(["."], root=root, cwd=root).files

@@ -189,7 +189,7 @@ def test_an_internal_error_is_reported_without_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tunelint.api, "assemble", broken)
+    monkeypatch.setattr(tunelint.api, "ProjectIndex", broken)
     assert main(["check", "risky.py", "--no-cache"]) == 2
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom" in err and "Traceback" not in err

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tunelint.cli import main
+from tunelint.project.jobs import Job
 from tunelint.rules import checks
 from tunelint.rules.checks import CheckContext
 from tunelint.rules.match import Hit
@@ -230,13 +231,15 @@ class FakeEntryPoint:
         return self.target
 
 
-def gpu_quota(context: CheckContext) -> Iterator[Hit]:
+def gpu_quota(job: Job, context: CheckContext) -> Iterator[Hit]:
     limit = float(context.options.get("max", 4))
-    for job in context.jobs:
-        gpus = job.settings.get("num_gpus")
-        number = gpus.value.as_number() if gpus is not None else None
-        if gpus is not None and number is not None and number > limit:
-            yield Hit(gpus.span, {"detail": f"{number:g} GPUs: book capacity first"})
+    gpus = job.settings.get("num_gpus")
+    number = gpus.value.as_number() if gpus is not None else None
+    if gpus is not None and number is not None and number > limit:
+        yield Hit(gpus.span, {"detail": f"{number:g} GPUs: book capacity first"})
+
+
+gpu_quota.per = "job"  # type: ignore[attr-defined]
 
 
 def test_python_check_from_an_entry_point(

@@ -12,10 +12,10 @@ from tunelint.api import Options, lint
 from tunelint.discover import SourceFile, discover
 from tunelint.extract import parallel
 from tunelint.extract.parallel import extract_files, worker_count
-from tunelint.extract.prefilter import build
 from tunelint.facts import FileFacts, FileKind
 from tunelint.report import render
 from tunelint.rules.loader import load_rules
+from tunelint.rules.needs import prefilter_for as build
 from tunelint.sources.read import decode, read_bytes, read_text
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))

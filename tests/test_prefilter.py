@@ -16,12 +16,14 @@ import pytest
 
 from tunelint.api import Options, extract_all, lint
 from tunelint.discover import discover
-from tunelint.extract.prefilter import Prefilter, build, glob_pieces, name_clause, relevant
+from tunelint.extract.prefilter import Prefilter, glob_pieces, name_clause
 from tunelint.facts import FileFacts, FileKind
 from tunelint.findings import Severity
 from tunelint.report import render
 from tunelint.rules.loader import load_rules
 from tunelint.rules.model import RuleMeta
+from tunelint.rules.needs import prefilter_for as build
+from tunelint.rules.needs import relevant
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -308,11 +310,16 @@ def test_check_without_declared_needs_turns_the_prefilter_off() -> None:
 def test_plugin_checks_declare_needs(monkeypatch: pytest.MonkeyPatch) -> None:
     from tunelint.rules import checks
 
-    def plugin(context: object) -> list[object]:
+    def plugin(facts: object, context: object) -> list[object]:
         return []
 
     plugin.prefilter_match = {"call": "acme.leak"}  # type: ignore[attr-defined]
-    monkeypatch.setitem(checks._REGISTRY, "acme-leak", plugin)
+    monkeypatch.setattr(checks, "_REGISTRY", dict(checks._REGISTRY))
+    monkeypatch.setattr(
+        checks,
+        "entry_points",
+        lambda group: [type("E", (), {"name": "acme-leak", "load": lambda self: plugin})()],
+    )
     prefilter = build([_rule(check="acme-leak")])
     assert prefilter.reasons == []
     assert _wanted("import acme\nacme.leak()\n", prefilter)
@@ -320,7 +327,7 @@ def test_plugin_checks_declare_needs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_builtin_rule_is_understood() -> None:
-    """A new check or match leaf must tell the prefilter what it reads (CHECK_NEEDS)."""
+    """A new check or match leaf must tell the prefilter what it reads (a check's needles)."""
     assert PREFILTER.reasons == []
 
 

@@ -37,7 +37,8 @@ def test_ids_and_names_are_unique() -> None:
 def test_python_checks_exist_for_check_rules() -> None:
     for rule in builtin_rules():
         if rule.check is not None:
-            assert callable(get_check(rule.check)), rule.id
+            check = get_check(rule.check)
+            assert check.parts and all(callable(part) for _, part in check.parts), rule.id
 
 
 def test_lookup_by_id_or_name() -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tunelint.discover import SourceFile, discover
 from tunelint.facts import FileFacts
 from tunelint.findings import Finding, Report, Severity
 from tunelint.policy import Policy, load_policy
-from tunelint.project.jobs import assemble
+from tunelint.project.index import ProjectIndex
 from tunelint.rules.engine import effective_rule, run_rules
 from tunelint.rules.loader import RuleError, load_rules
 from tunelint.rules.model import RuleMeta
@@ -82,7 +82,8 @@ def extract_all(
 
     from tunelint.extract.cache import cache_dir
     from tunelint.extract.parallel import extract_files
-    from tunelint.extract.prefilter import PASS_ALL, build
+    from tunelint.extract.prefilter import PASS_ALL
+    from tunelint.rules.needs import prefilter_for
 
     prefilter = PASS_ALL
     if rules is not None and os.environ.get("TUNELINT_PREFILTER", "1").lower() not in {
@@ -91,7 +92,7 @@ def extract_all(
         "no",
         "false",
     }:
-        prefilter = build(rules)
+        prefilter = prefilter_for(rules)
     where = cache_dir(root) if options.use_cache and root is not None else None
     extraction = extract_files(
         files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_dir=where, limits=limits
@@ -186,9 +187,9 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     files = extract_all(
         found.files, max_bytes, options, root=policy.root, rules=rules, limits=limits
     )
-    jobs = assemble(files)
+    index = ProjectIndex(files, found.repositories)
     budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
-    findings, rule_diagnostics = run_rules(rules, files, jobs, policy, budget=budget)
+    findings, rule_diagnostics = run_rules(rules, index, policy, budget=budget)
     ignored = _per_file_filter(policy.per_file_ignores, policy.root, options.cwd)
     findings = [finding for finding in findings if not ignored(finding)]
     every_rule = load_rules(policy.custom_rule_paths)
@@ -219,27 +220,16 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
         diagnostics=diagnostics,
         files_checked=checked,
         files_skipped=[s for s in skipped if s in {d.path for d in diagnostics}],
-        jobs=list(jobs),
+        jobs=list(index.jobs),
         rules=list(rules),
         fail_on=options.fail_on or policy.fail_on,
         root=str(options.cwd.resolve()),  # what the shown paths are relative to (SARIF's SRCROOT)
-        **_review_context(given, files, policy),
+        paths=list(given),
+        destinations=index.all_destinations(),
+        policy=dict(policy.data),
     )
     report.sort()
     return report
-
-
-def _review_context(
-    given: Sequence[str], files: Mapping[str, FileFacts], policy: Policy
-) -> dict[str, Any]:
-    """What the review checklist needs beyond findings: paths, destinations, policy."""
-    from tunelint.project.destinations import find_destinations
-
-    return {
-        "paths": list(given),
-        "destinations": find_destinations(files),
-        "policy": dict(policy.data),
-    }
 
 
 def _check_budget_names(policy: Policy, options: Options) -> None:

@@ -43,6 +43,7 @@ ALWAYS_SKIPPED_DIRS = {
     ".tox",
     ".ipynb_checkpoints",
 }
+REPOSITORY_MARKERS = frozenset({".git", "pyproject.toml", "setup.py", "setup.cfg"})
 SHEBANG_KINDS = (("python", FileKind.PYTHON), ("bash", FileKind.SHELL), ("sh", FileKind.SHELL))
 
 
@@ -58,6 +59,10 @@ class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    # Directories that hold a repository's root markers (``.git``, ``pyproject.toml``,
+    # ``setup.py``, ``setup.cfg``), as displayed: the project index never resolves a path
+    # across them.
+    repositories: set[str] = field(default_factory=set)
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -199,6 +204,8 @@ def _walk(
             shown = display_path(current, cwd)
             result.diagnostics.append(Diagnostic(shown, "unreadable", error.strerror or "error"))
             continue
+        if any(entry.name in REPOSITORY_MARKERS for entry in entries):
+            result.repositories.add(display_path(current, cwd))
         for entry in entries:
             path = Path(entry.path)
             shown = display_path(path, cwd)

@@ -61,6 +61,15 @@ STORAGE_URI = re.compile(
     r"^(s3|s3a|s3n|gs|gcs|az|abfs|abfss|adl|wasb|wasbs|oss|oci|r2)://\S+$", re.I
 )
 REST_SETTINGS = {"offload_dir": "offload", "output_dir": "output"}
+# boto3 S3 client methods that name a bucket without a URI: method -> position of Bucket.
+BOTO3_BUCKET_ARGS = {
+    "upload_file": 1,
+    "upload_fileobj": 1,
+    "download_file": 0,
+    "download_fileobj": 0,
+}
+# ``wandb.init(mode="offline")`` and friends keep the run on this machine.
+OFFLINE_MODES = frozenset({"offline", "disabled", "dryrun"})
 
 
 def _strings(raw: object) -> Iterator[str]:
@@ -146,10 +155,29 @@ def _call_arg(call: Call, index: int | None, keyword: str | None) -> Value | Non
     return None
 
 
+def _offline(call: Call) -> bool:
+    mode = call.kwarg("mode")
+    return mode is not None and (mode.as_str() or "").strip().lower() in OFFLINE_MODES
+
+
+def _boto3_bucket(call: Call, out: _Collector) -> None:
+    """A bucket named to boto3 by name (``Bucket=``, ``download_file("b", ...)``): ``s3://b``."""
+    value = call.kwarg("Bucket")
+    if value is None and call.short_name in BOTO3_BUCKET_ARGS:
+        value = call.arg(BOTO3_BUCKET_ARGS[call.short_name])
+    bucket = value.as_str() if value is not None else None
+    if value is not None and bucket:
+        out.add(value.span, "storage", f"s3://{bucket.strip()}", f"{call.name}(Bucket=)")
+
+
 def _from_calls(facts: FileFacts, out: _Collector) -> None:
     for call in facts.calls:
+        if call.name.startswith("boto3."):
+            _boto3_bucket(call, out)
         for pattern, (service, index, keyword) in TRACKING_CALLS.items():
             if fnmatchcase(call.name, pattern):
+                if _offline(call):
+                    break
                 value = _call_arg(call, index, keyword)
                 if value is None:
                     out.add(call.span, "tracking", service, call.name, service)
@@ -247,3 +275,21 @@ def find_destinations(files: Mapping[str, FileFacts]) -> list[Destination]:
     used = {(d.span.path, d.kind, d.target) for d in out.found}
     out.found.extend(d for d in out.bound if (d.span.path, d.kind, d.target) not in used)
     return _dedupe(out.found)
+
+
+def needles() -> dict[str, object]:
+    """What a Python file must hold to name a destination (for the byte prefilter, in the
+    vocabulary of a rule's ``match``): a tracking or hub call, a region key or destination
+    variable, or a storage URI scheme."""
+    head, separator, _ = STORAGE_URI.pattern.partition("://")
+    schemes = head.lstrip("^").removeprefix("(").removesuffix(")").split("|")
+    uri: list[object] = [{"substring": ["://"]}]
+    if separator and all(name.isalnum() for name in schemes):
+        uri.append({"folded": [f"{name.lower()}://" for name in schemes]})
+    return {
+        "any": [
+            {"call": [*TRACKING_CALLS, *HUB_CALLS, "boto3.*"]},
+            {"needles": [{"token": sorted({*REGION_KEYS, *DESTINATION_ENV})}]},
+            {"needles": uri},
+        ]
+    }

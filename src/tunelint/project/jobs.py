@@ -6,18 +6,20 @@ job points at the exact line (the flag on the launch line, the key in the DeepSp
 JSON). Precedence, lowest first: argparse/dataclass defaults, config files, launch-line
 flags, values written literally in code. An Unknown value only stands when nothing known
 exists for that setting.
+
+Assembly asks the project index how files relate (``Relations``); it never resolves a path
+or a module itself.
 """
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tunelint.facts import FileFacts, FileKind, Launch, Setting, Value
+from tunelint.project.training import TRAINING_LAUNCHERS
 
-TRAINING_DIALECTS = {"axolotl", "llamafactory", "torchtune", "litgpt"}
-TRAINING_LAUNCHERS = {"torchrun", "accelerate", "deepspeed", "llamafactory-cli", "axolotl", "tune"}
 _ORIGIN_RANK = {
     "argparse-default": 0,
     "dataclass-default": 0,
@@ -30,13 +32,19 @@ CODE_RANK = 3
 
 @dataclass(slots=True)
 class Job:
-    """A training run: its entry file, its member files and its merged settings."""
+    """A training run: its entry file, its member files and its merged settings.
+
+    ``members`` are the entry and the configs and scripts it names (transitively);
+    ``launchers`` the files that start the entry (a shell script, the slurm file that runs
+    that script, a notebook's ``!`` line), nearest first.
+    """
 
     entry: str
     members: tuple[str, ...]
     settings: dict[str, Setting] = field(default_factory=dict)
     launch: Launch | None = None
     trains: bool = True
+    launchers: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -53,19 +61,13 @@ class Job:
         return value.raw if value is not None and value.known else None
 
 
-def file_trains(facts: FileFacts) -> bool:
-    """Does this file start training itself: Trainer .train(), a backward pass, a CLI config?"""
-    if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
-        return True
-    for call in facts.calls:
-        short = call.short_name
-        if short == "backward":
-            return True
-        if short == "train" and ("Trainer" in call.name or call.name.startswith("trl.")):
-            return True
-        if call.name.endswith(("llamafactory.train.tuner.run_exp", "axolotl.train.train")):
-            return True
-    return any(launch.launcher in TRAINING_LAUNCHERS for launch in facts.launches)
+class Relations(Protocol):
+    """What assembly needs to know about how files relate (the project index answers)."""
+
+    def resolve_path(self, name: str, referrer: str) -> str | None: ...
+    def resolve_module(self, module: str, importer: str) -> str | None: ...
+    def trains(self, path: str) -> bool: ...
+    def launchers_of(self, path: str) -> tuple[str, ...]: ...
 
 
 def _rank(setting: Setting) -> int:
@@ -83,87 +85,86 @@ def merge_settings(settings: Iterable[Setting]) -> dict[str, Setting]:
     return merged
 
 
-class _Index:
-    """Finds the member file a reference names, as the launch or script would open it."""
-
-    def __init__(self, files: Mapping[str, FileFacts]) -> None:
-        self.files = files
-        self.by_name: dict[str, list[str]] = {}
-        for path in files:
-            self.by_name.setdefault(posixpath.basename(path), []).append(path)
-
-    def resolve(self, name: str, referrer: str) -> str | None:
-        cleaned = name.strip().removeprefix("./")
-        if not cleaned or cleaned.startswith(("http://", "https://", "s3://", "gs://")):
-            return None
-        candidates = [
-            posixpath.normpath(posixpath.join(posixpath.dirname(referrer), cleaned)),
-            posixpath.normpath(cleaned),
-        ]
-        for candidate in candidates:
-            if candidate in self.files:
-                return candidate
-        same_name = self.by_name.get(posixpath.basename(cleaned), [])
-        return same_name[0] if len(same_name) == 1 else None
-
-
-def _closure(start: Iterable[str], files: Mapping[str, FileFacts], index: _Index) -> list[str]:
+def _closure(start: Iterable[str], files: Mapping[str, FileFacts], relate: Relations) -> list[str]:
     """The start files plus every config or script they reference, transitively."""
     ordered: list[str] = []
+    seen: set[str] = set()
     pending = list(start)
     while pending:
         path = pending.pop(0)
-        if path in ordered or path not in files:
+        if path in seen or path not in files:
             continue
+        seen.add(path)
         ordered.append(path)
         for reference in files[path].references:
             if reference.role not in {"config", "script"}:
                 continue
             target = reference.target.as_str()
-            found = index.resolve(target, path) if target else None
-            if found is not None:
+            found = relate.resolve_path(target, path) if target else None
+            if found is not None and found not in seen:
                 pending.append(found)
     return ordered
 
 
-def assemble(files: Mapping[str, FileFacts]) -> list[Job]:
-    """Jobs from launch lines first; then scripts and CLI configs no launch line starts."""
-    index = _Index(files)
+def launch_starts(launch: Launch, path: str, relate: Relations) -> list[str]:
+    """The project files a launch line starts: its script or ``-m`` module, its configs."""
+    starts: list[str] = []
+    script = launch.script.as_str() if launch.script is not None else None
+    if script:
+        found = relate.resolve_path(script, path)
+        if found is not None:
+            starts.append(found)
+    if launch.module and not script:
+        found = relate.resolve_module(launch.module, path)
+        if found is not None:
+            starts.append(found)
+    for config in launch.configs:
+        text = config.as_str()
+        found = relate.resolve_path(text, path) if text else None
+        if found is not None:
+            starts.append(found)
+    return starts
+
+
+def _in_launch(setting: Setting, launch: Launch) -> bool:
+    return launch.span.line <= setting.span.line <= launch.span.end_line and (
+        setting.span.cell == launch.span.cell
+    )
+
+
+def assemble(files: Mapping[str, FileFacts], relate: Relations) -> list[Job]:
+    """Jobs from launch lines first; then training files and CLI configs no launch starts."""
     jobs: list[Job] = []
     covered: set[str] = set()
     for path in sorted(files):
         facts = files[path]
         for launch in facts.launches:
-            starts: list[str] = []
-            if launch.script is not None and launch.script.as_str():
-                found = index.resolve(launch.script.as_str() or "", path)
-                if found is not None:
-                    starts.append(found)
-            for config in launch.configs:
-                found = index.resolve(config.as_str() or "", path) if config.as_str() else None
-                if found is not None:
-                    starts.append(found)
-            members = _closure(starts, files, index)
+            members = _closure(launch_starts(launch, path, relate), files, relate)
             covered.update(members)
-            launch_settings = [s for s in facts.settings if launch.span.line <= s.span.line]
-            launch_settings = [s for s in launch_settings if s.span.line <= launch.span.end_line]
+            launch_settings = [s for s in facts.settings if _in_launch(s, launch)]
             merged = merge_settings(
                 [s for member in members for s in files[member].settings] + launch_settings
             )
-            trains = launch.launcher in TRAINING_LAUNCHERS or any(
-                file_trains(files[m]) for m in members
-            )
-            jobs.append(Job(path, (path, *members), merged, launch, trains))
+            trains = launch.launcher in TRAINING_LAUNCHERS or any(relate.trains(m) for m in members)
+            chain = (path, *relate.launchers_of(path))
+            jobs.append(Job(path, (path, *members), merged, launch, trains, chain))
     for path in sorted(files):
         facts = files[path]
-        if path in covered or facts.kind == FileKind.SHELL or not file_trains(facts):
+        if path in covered or facts.kind == FileKind.SHELL or not relate.trains(path):
             continue
-        members = _closure([path], files, index)
+        members = _closure([path], files, relate)
         merged = merge_settings(s for member in members for s in files[member].settings)
-        jobs.append(Job(path, tuple(members), merged, None, True))
+        jobs.append(Job(path, tuple(members), merged, None, True, relate.launchers_of(path)))
     return jobs
 
 
-def training_members(jobs: Iterable[Job]) -> set[str]:
+def training_members(jobs: Sequence[Job]) -> set[str]:
     """Every file that belongs to a job that trains."""
     return {member for job in jobs if job.trains for member in job.members}
+
+
+# What a Python file must hold to name a config or script of its job (for the byte prefilter,
+# in the vocabulary of a rule's ``match``).
+NEEDLES = {
+    "needles": [{"substring": [".json", ".yaml", ".yml"]}, {"substring": ["config", "deepspeed"]}]
+}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from tunelint.facts import Diagnostic, FileFacts, Span
+from tunelint.facts import Diagnostic, Span
 from tunelint.findings import Finding
 from tunelint.policy import Policy
-from tunelint.project.jobs import Job, training_members
+from tunelint.project.index import Lookups, ProjectIndex
 from tunelint.redact import scrub
-from tunelint.rules.checks import CheckContext, get_check
+from tunelint.rules.checks import Check, CheckContext, get_check
 from tunelint.rules.match import Hit, Matcher
 from tunelint.rules.model import RuleMeta
 
@@ -32,38 +32,51 @@ def effective_rule(rule: RuleMeta, policy: Policy) -> tuple[bool, RuleMeta]:
 
 def run_rules(
     rules: Sequence[RuleMeta],
-    files: Mapping[str, FileFacts],
-    jobs: list[Job],
+    index: ProjectIndex,
     policy: Policy,
     *,
     budget: Any = None,
 ) -> tuple[list[Finding], list[Diagnostic]]:
-    matcher = Matcher(policy=policy.get, training_files=frozenset(training_members(jobs)))
+    """Every enabled rule over every file (and every job, for job checks), in that order."""
+    matcher = Matcher(policy=policy.get, training_files=index.training_files())
+    lookups = Lookups(index)
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
-    shared: dict[str, Any] = {}
     secrets: dict[tuple[str, int | None, int], set[str]] = {}
     for rule in rules:
         hits: list[Hit] = []
         try:
             if rule.match is not None:
-                for path in sorted(files):
-                    hits.extend(matcher.hits(files[path], rule.match))
+                for path in index.paths:
+                    facts = index.facts(path)
+                    if facts is not None:
+                        hits.extend(matcher.hits(facts, rule.match))
             elif rule.check is not None:
-                context = CheckContext(
-                    rule, files, jobs, matcher, dict(rule.options), budget, shared
-                )
-                hits.extend(get_check(rule.check)(context))
+                context = CheckContext(rule, lookups, matcher, dict(rule.options), budget)
+                hits.extend(_check_hits(get_check(rule.check), context, index))
         except Exception as error:  # a broken rule must not sink the other rules
             message = f"rule {rule.id} failed: {type(error).__name__}: {error}"
             diagnostics.append(Diagnostic(rule.origin, "rule-error", message))
             continue
         for hit in _unique(hits):
-            findings.append(_finding(rule, hit, files))
+            findings.append(_finding(rule, hit, index))
             if hit.redact:
                 secrets.setdefault(_line_key(hit.span), set()).update(hit.redact)
     _redact_lines(findings, secrets)
     return findings, diagnostics
+
+
+def _check_hits(check: Check, context: CheckContext, index: ProjectIndex) -> Iterator[Hit]:
+    """The check's parts: each file in path order, then each job in assembly order."""
+    for per, function in check.parts:
+        if per == "job":
+            for job in index.jobs:
+                yield from function(job, context)
+            continue
+        for path in index.paths:
+            facts = index.facts(path)
+            if facts is not None:
+                yield from function(facts, context)
 
 
 def _line_key(span: Span) -> tuple[str, int | None, int]:
@@ -85,19 +98,22 @@ def _redact_lines(
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
-    """One finding per rule and place, even when several matcher branches agree."""
-    seen: set[tuple[object, ...]] = set()
-    unique = []
+    """One finding per rule and place, even when several matcher branches or several jobs
+    report it: the first hit stands, with the related places of the others added."""
+    by_place: dict[tuple[object, ...], Hit] = {}
     for hit in hits:
         key = (hit.span.path, hit.span.cell, hit.span.line, hit.span.column)
-        if key not in seen:
-            seen.add(key)
-            unique.append(hit)
-    return unique
+        kept = by_place.get(key)
+        if kept is None:
+            by_place[key] = hit
+        elif hit.related:
+            known = set(kept.related)
+            kept.related = (*kept.related, *(r for r in hit.related if r not in known))
+    return list(by_place.values())
 
 
-def _finding(rule: RuleMeta, hit: Hit, files: Mapping[str, FileFacts]) -> Finding:
-    facts = files.get(hit.span.path)
+def _finding(rule: RuleMeta, hit: Hit, index: ProjectIndex) -> Finding:
+    facts = index.facts(hit.span.path)
     snippet = scrub(facts.line_text(hit.span), hit.redact) if facts is not None else ""
     return Finding(
         rule_id=rule.id,

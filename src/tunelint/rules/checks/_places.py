@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
-
-from tunelint.facts import Call, FileFacts, Span
 
 # Loggers that only write files next to the run: not a destination.
 LOCAL_SERVICES = frozenset(
@@ -72,20 +70,6 @@ def policy_list(value: object) -> list[str] | None:
 def service_name(text: str) -> str:
     lowered = text.strip().lower()
     return SERVICE_ALIASES.get(lowered, lowered)
-
-
-def calls_at(facts: Mapping[str, FileFacts], span: Span) -> list[Call]:
-    """The calls that start where ``span`` starts (a destination named by a call)."""
-    found = facts.get(span.path)
-    if found is None:
-        return []
-    return [
-        call
-        for call in found.calls
-        if call.span.line == span.line
-        and call.span.column == span.column
-        and call.span.cell == span.cell
-    ]
 
 
 def is_logging(name: str) -> bool:

@@ -9,6 +9,7 @@ inside ``storage_options`` / ``client_kwargs`` dicts), endpoint environment vari
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from tunelint.facts import FileFacts, Span
 from tunelint.redact import url_without_password
@@ -84,8 +85,14 @@ def _hit(span: Span, via: str, url: str) -> Hit:
     return Hit(span, {"detail": detail, "value": shown}, anchor=f"{via}:{shown}")
 
 
-@register("cleartext-endpoint")
-def check(context: CheckContext) -> Iterator[Hit]:
+def needles(options: dict[str, Any]) -> dict[str, Any]:
+    """Destinations are always read; besides them, ``http:`` URLs under endpoint names."""
+    names = sorted({n.lower() for n in (*ENDPOINT_KEYS, *ENDPOINT_ENV)})
+    return {"needles": [{"folded": ["http:"]}, {"folded": names}]}
+
+
+@register("cleartext-endpoint", needles=needles)
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     seen: set[tuple[str, int | None, int, int]] = set()
 
     def first(span: Span) -> bool:
@@ -95,12 +102,11 @@ def check(context: CheckContext) -> Iterator[Hit]:
         seen.add(key)
         return True
 
-    for destination in context.destinations():
+    for destination in context.project.destinations_in(facts.path):
         if destination.kind not in {"tracking", "hub"} or not destination.resolved:
             continue
         if _cleartext(destination.target) and first(destination.span):
             yield _hit(destination.span, destination.via, destination.target)
-    for path in sorted(context.files):
-        for span, via, url in _endpoints(context.files[path]):
-            if _cleartext(url) and first(span):
-                yield _hit(span, via, url)
+    for span, via, url in _endpoints(facts):
+        if _cleartext(url) and first(span):
+            yield _hit(span, via, url)

@@ -12,9 +12,9 @@ for redaction and the message shows only its first characters and length.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from tunelint.facts import FileFacts, Span, Value
 from tunelint.redact import URL_PASSWORD, describe
@@ -229,33 +229,63 @@ def _candidates(facts: FileFacts) -> Iterator[_Candidate]:
             yield _Candidate(key, value, "launch line")
 
 
-@register("hardcoded-credential")
-def check(context: CheckContext) -> Iterator[Hit]:
+def needles(options: dict[str, Any]) -> dict[str, Any]:
+    """Every string is read; a secret has a known shape, or a name that says secret holding a
+    random-looking value (a digit in 16 or more key characters, or 40 of them)."""
+
+    def spelt(names: Iterable[str]) -> list[str]:
+        # names are compared in lower case, with dashes read as underscores
+        return sorted({form for name in names for form in (name, name.replace("_", "-"))})
+
+    random_value = {"random": ["16"]}
+    named = spelt(
+        {*WANDB_NAMES, *AWS_SECRET_NAMES, *AZURE_KEY_NAMES, *GENERIC_NAMES, *GENERIC_SUFFIXES}
+    )
+    return {
+        "any": [
+            # hf_..., AKIA/ASIA key ids, private key blocks, Azure connection strings
+            {"needles": [{"substring": ["hf_", "AKIA", "ASIA", "PRIVATE KEY", "AccountKey="]}]},
+            # user:password@ in a URL, also when the URL is put together on one line
+            {"needles": [{"substring": ["://"]}, {"regex": [r"://[^\n/:]*+:[^\n/@]*+@"]}]},
+            {
+                "needles": [
+                    {"folded": named},
+                    {"suffix": ["|".join(sorted(n.replace("-", "_") for n in named))]},
+                    random_value,
+                ]
+            },
+            # MLflow credentials count at any length
+            {"needles": [{"folded": spelt(MLFLOW_SECRET_NAMES)}]},
+            {"needles": [{"token": ["wandb"]}, {"folded": ["key"]}, random_value]},
+        ]
+    }
+
+
+@register("hardcoded-credential", needles=needles)
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     seen: set[tuple[str, int | None, int, str]] = set()
-    for path in sorted(context.files):
-        facts = context.files[path]
-        for candidate in _candidates(facts):
-            if not candidate.value.known:
+    for candidate in _candidates(facts):
+        if not candidate.value.known:
+            continue
+        for name, text in _strings(candidate.value.raw, candidate.name):
+            secret = classify(name, text, candidate.context)
+            if secret is None:
                 continue
-            for name, text in _strings(candidate.value.raw, candidate.name):
-                secret = classify(name, text, candidate.context)
-                if secret is None:
-                    continue
-                span: Span = candidate.value.span
-                key = (span.path, span.cell, span.line, secret.value)
-                if key in seen:
-                    continue
-                seen.add(key)
-                label = name or candidate.context or "value"
-                detail = (
-                    f"{secret.kind} written in the {candidate.where}: `{label}` holds "
-                    f"`{describe(secret.value)}`; anyone who can read this file or its history "
-                    "can use it"
-                )
-                yield Hit(
-                    span,
-                    {"detail": detail, "key": label},
-                    anchor=f"{secret.code}:{label}",
-                    scope=candidate.scope,
-                    redact=(secret.value,),
-                )
+            span: Span = candidate.value.span
+            key = (span.path, span.cell, span.line, secret.value)
+            if key in seen:
+                continue
+            seen.add(key)
+            label = name or candidate.context or "value"
+            detail = (
+                f"{secret.kind} written in the {candidate.where}: `{label}` holds "
+                f"`{describe(secret.value)}`; anyone who can read this file or its history "
+                "can use it"
+            )
+            yield Hit(
+                span,
+                {"detail": detail, "key": label},
+                anchor=f"{secret.code}:{label}",
+                scope=candidate.scope,
+                redact=(secret.value,),
+            )

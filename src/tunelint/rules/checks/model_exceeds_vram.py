@@ -50,9 +50,8 @@ def _plain_settings(job: Job, context: CheckContext) -> dict[str, Any]:
     settings: dict[str, Any] = {
         name: setting.value.raw for name, setting in job.settings.items() if setting.value.known
     }
-    for member in job.members:
-        facts = context.files.get(member)
-        for dialect in facts.dialects if facts is not None else ():
+    for facts in context.project.member_facts(job):
+        for dialect in facts.dialects:
             if dialect in FRAMEWORK_BY_DIALECT:
                 settings.setdefault("framework", FRAMEWORK_BY_DIALECT[dialect])
             for name, value in DIALECT_DEFAULTS.get(dialect, {}).items():
@@ -82,66 +81,67 @@ def _budget(context: CheckContext) -> Any:
     )
 
 
-@register("model-exceeds-vram")
-def check(context: CheckContext) -> Iterator[Hit]:
-    training_jobs = [job for job in context.jobs if job.trains and job.raw("model")]
-    if not training_jobs:
+# jobs, their settings and their members' dialects are always read (see extract.prefilter)
+@register("model-exceeds-vram", per="job", needles={"any": []})
+def check(job: Job, context: CheckContext) -> Iterator[Hit]:
+    if not job.trains or not job.raw("model"):
         return
-    budget = _budget(context)
+    if "budget" not in context.state:
+        context.state["budget"] = _budget(context)
+    budget = context.state["budget"]
     if budget.bytes_per_device is None:
         return
     from tunelint.memory import UnknownModelError, estimate_from_settings
 
-    for job in training_jobs:
-        settings = _plain_settings(job, context)
-        try:
-            estimate = estimate_from_settings(settings)
-        except (UnknownModelError, ValueError):
-            continue
-        limit = budget.bytes_per_device
-        if estimate.optimistic_bytes > limit:
-            severity = context.rule.severity
-            verdict = "does not fit"
-        elif max(estimate.total_bytes, estimate.conservative_bytes) > limit:
-            severity = _lower(context.rule.severity)
-            verdict = "may not fit"
-        else:
-            continue
-        if _spills(settings):
-            severity = _lower(severity)
-        top = sorted(estimate.breakdown.items(), key=lambda item: -item[1])[:3]
-        terms = ", ".join(f"{name} {_gib(size)}" for name, size in top)
-        model_setting = job.settings["model"]
-        related = tuple(
-            Related(job.settings[name].span, f"{name} = {job.settings[name].value.raw!r}")
-            for name in RELATED
-            if name in job.settings and job.settings[name].value.known
-        )
-        detail = (
-            f"{estimate.model_id} {verdict} in {budget.label}: ~{_gib(estimate.total_bytes)} "
-            f"estimated per GPU (optimistic {_gib(estimate.optimistic_bytes)}, conservative "
-            f"{_gib(estimate.conservative_bytes)}) against a budget of {_gib(limit)}; "
-            f"largest terms: {terms}"
-        )
-        if estimate.assumptions:
-            detail += "; assumed: " + "; ".join(estimate.assumptions)
-        properties: dict[str, object] = {
-            "estimate_bytes": estimate.total_bytes,
-            "optimistic_bytes": estimate.optimistic_bytes,
-            "conservative_bytes": estimate.conservative_bytes,
-            "budget_bytes": limit,
-            "budget": budget.label,
-            "params": estimate.params,
-            "params_source": estimate.params_source,
-            "verdict": verdict,
-            "job": job.id,
-        }
-        yield Hit(
-            model_setting.span,
-            {"detail": detail},
-            anchor=f"job:{job.entry}:{model_setting.key}",
-            scope=job.entry,
-            related=related,
-            severity=severity,
-            properties=properties,
-        )
+    settings = _plain_settings(job, context)
+    try:
+        estimate = estimate_from_settings(settings)
+    except (UnknownModelError, ValueError):
+        return
+    limit = budget.bytes_per_device
+    if estimate.optimistic_bytes > limit:
+        severity = context.rule.severity
+        verdict = "does not fit"
+    elif max(estimate.total_bytes, estimate.conservative_bytes) > limit:
+        severity = _lower(context.rule.severity)
+        verdict = "may not fit"
+    else:
+        return
+    if _spills(settings):
+        severity = _lower(severity)
+    top = sorted(estimate.breakdown.items(), key=lambda item: -item[1])[:3]
+    terms = ", ".join(f"{name} {_gib(size)}" for name, size in top)
+    model_setting = job.settings["model"]
+    related = tuple(
+        Related(job.settings[name].span, f"{name} = {job.settings[name].value.raw!r}")
+        for name in RELATED
+        if name in job.settings and job.settings[name].value.known
+    )
+    detail = (
+        f"{estimate.model_id} {verdict} in {budget.label}: ~{_gib(estimate.total_bytes)} "
+        f"estimated per GPU (optimistic {_gib(estimate.optimistic_bytes)}, conservative "
+        f"{_gib(estimate.conservative_bytes)}) against a budget of {_gib(limit)}; "
+        f"largest terms: {terms}"
+    )
+    if estimate.assumptions:
+        detail += "; assumed: " + "; ".join(estimate.assumptions)
+    properties: dict[str, object] = {
+        "estimate_bytes": estimate.total_bytes,
+        "optimistic_bytes": estimate.optimistic_bytes,
+        "conservative_bytes": estimate.conservative_bytes,
+        "budget_bytes": limit,
+        "budget": budget.label,
+        "params": estimate.params,
+        "params_source": estimate.params_source,
+        "verdict": verdict,
+        "job": job.id,
+    }
+    yield Hit(
+        model_setting.span,
+        {"detail": detail},
+        anchor=f"job:{job.entry}:{model_setting.key}",
+        scope=job.entry,
+        related=related,
+        severity=severity,
+        properties=properties,
+    )

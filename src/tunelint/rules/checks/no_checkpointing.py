@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tunelint.facts import FileFacts, FileKind, Setting, Span
-from tunelint.project.jobs import TRAINING_DIALECTS, Job, merge_settings
+from tunelint.project.jobs import Job, merge_settings
+from tunelint.project.training import TRAINING_DIALECTS, training_call
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 
@@ -65,11 +66,8 @@ def _trainer_based(files: list[FileFacts]) -> bool:
     for facts in files:
         if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
             return True
-        for call in facts.calls:
-            if call.short_name == "train" and (
-                "Trainer" in call.name or call.name.startswith("trl.")
-            ):
-                return True
+        if any(training_call(c) and c.short_name != "backward" for c in facts.calls):
+            return True
     return False
 
 
@@ -144,37 +142,42 @@ def _entry_span(job: Job) -> Span:
     return job.launch.span if job.launch is not None else Span(job.entry, 1)
 
 
-@register("no-checkpointing")
-def check(context: CheckContext) -> Iterator[Hit]:
+# job settings are always read; the saves it looks for matter only in job members, which are
+# parsed (training files by their markers, launched scripts by name)
+@register("no-checkpointing", per="job", needles={"any": []})
+def check_job(job: Job, context: CheckContext) -> Iterator[Hit]:
+    if not job.trains:
+        return
     long_steps, long_epochs, gap = _options(context)
-    covered: set[str] = set()
-    for job in context.jobs:
-        if not job.trains:
-            continue
-        covered.update(job.members)
-        files = [context.files[m] for m in job.members if m in context.files]
-        settings = job.settings
-        length = Length(
-            _number(settings.get("max_steps")),
-            _number(settings.get("num_epochs")),
-            long_steps,
-            long_epochs,
-        )
-        yield from _judge(settings, files, length, gap, _entry_span(job))
-    # Configs no job starts (a Trainer YAML read by a script outside the project) on their own.
-    for path in sorted(context.files):
-        facts = context.files[path]
-        if path in covered or facts.kind not in {FileKind.YAML, FileKind.JSON}:
-            continue
-        settings = merge_settings(facts.settings)
-        if "save_strategy" not in settings and "save_steps" not in settings:
-            continue
-        if any(a.target in STATE_KEYS for a in facts.assignments):
-            continue  # a checkpoint's trainer_state.json records a run, it configures none
-        length = Length(
-            _number(settings.get("max_steps")),
-            _number(settings.get("num_epochs")),
-            long_steps,
-            long_epochs,
-        )
-        yield from _judge(settings, [facts], length, gap, Span(path, 1))
+    files = context.project.member_facts(job)
+    settings = job.settings
+    length = Length(
+        _number(settings.get("max_steps")),
+        _number(settings.get("num_epochs")),
+        long_steps,
+        long_epochs,
+    )
+    yield from _judge(settings, files, length, gap, _entry_span(job))
+
+
+@register("no-checkpointing", per="file")
+def check_config(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
+    """A config no training job starts (a Trainer YAML read by a script outside the project),
+    judged on its own."""
+    if facts.kind not in {FileKind.YAML, FileKind.JSON}:
+        return
+    if any(job.trains and facts.path in job.members for job in context.project.jobs_of(facts.path)):
+        return
+    settings = merge_settings(facts.settings)
+    if "save_strategy" not in settings and "save_steps" not in settings:
+        return
+    if any(a.target in STATE_KEYS for a in facts.assignments):
+        return  # a checkpoint's trainer_state.json records a run, it configures none
+    long_steps, long_epochs, gap = _options(context)
+    length = Length(
+        _number(settings.get("max_steps")),
+        _number(settings.get("num_epochs")),
+        long_steps,
+        long_epochs,
+    )
+    yield from _judge(settings, [facts], length, gap, Span(facts.path, 1))

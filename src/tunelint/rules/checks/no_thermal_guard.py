@@ -15,13 +15,16 @@ policy's ``hardware.max_temperature_c`` is reported too. Jobs submitted to a clu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
+from typing import Any
 
 from tunelint.facts import Call, FileFacts, FileKind, Span, Value
+from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
+from tunelint.project.training import training_call
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
 
@@ -55,17 +58,6 @@ class Threshold:
     value: float
     span: Span
     text: str
-
-
-def _training_calls(facts: FileFacts) -> list[Call]:
-    found = []
-    for call in facts.calls:
-        trainer = call.short_name == "train" and (
-            "Trainer" in call.name or call.name.startswith("trl.")
-        )
-        if trainer or call.short_name == "backward":
-            found.append(call)
-    return found
 
 
 def _is_watch_call(call: Call, callbacks: Sequence[str]) -> bool:
@@ -153,73 +145,66 @@ def thresholds(facts: FileFacts) -> list[Threshold]:
     return found
 
 
-class _Imports:
-    """Which project modules each file imports, found by path: ``from utils.thermal import X``
-    (top-level name ``utils``) reaches ``utils/thermal.py``, ``import thermal`` ``thermal.py``."""
-
-    def __init__(self, files: Mapping[str, FileFacts]) -> None:
-        by_name: dict[str, set[str]] = {}
-        for path in files:
-            posix = PurePosixPath(path)
-            if posix.suffix == ".py":
-                for name in {posix.stem, *posix.parts[:-1]}:
-                    by_name.setdefault(name, set()).add(path)
-        self.imports: dict[str, set[str]] = {}
-        self.importers: dict[str, set[str]] = {}
-        for path, facts in files.items():
-            heads = {name.split(".")[0] for name in facts.imports if not name.startswith(".")}
-            found = {m for name in heads for m in by_name.get(name, ())} - {path}
-            self.imports[path] = found
-            for module in found:
-                self.importers.setdefault(module, set()).add(path)
+def needles(options: dict[str, Any]) -> dict[str, Any]:
+    """Training calls are always read; besides them, the watch: NVML or ROCm calls, thermal
+    callbacks (the rule's ``guard_callbacks``), ``nvidia-smi`` run from code."""
+    callbacks = [str(c) for c in options.get("guard_callbacks") or DEFAULT_CALLBACKS]
+    return {
+        "any": [
+            {"call": [*NVML_CALLS, *callbacks]},
+            {"needles": [{"substring": ["nvidia-smi"]}]},
+        ]
+    }
 
 
-def _scope(path: str, jobs: list[Job], graph: _Imports) -> list[str]:
-    """The files a watch for ``path`` may sit in: its jobs, and the modules on either side."""
-    members = {path, *graph.importers.get(path, ())}
-    for job in jobs:
-        if members & set(job.members):
-            members.update(job.members)
-    for member in list(members):
-        members.update(graph.imports.get(member, ()))
-    return sorted(members)
-
-
-@register("no-thermal-guard")
-def check(context: CheckContext) -> Iterator[Hit]:
+@register("no-thermal-guard", per="job", needles=needles)
+def check(job: Job, context: CheckContext) -> Iterator[Hit]:
+    if not job.trains:
+        return
     limit = float(context.policy("hardware.max_temperature_c", DEFAULT_MAX_C))
     callbacks = tuple(context.options.get("guard_callbacks") or DEFAULT_CALLBACKS)
-    files = dict(context.files)
-    graph = _Imports(files)
-    for path in sorted(files):
-        facts = files[path]
-        if facts.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
-            continue
-        entry = _training_calls(facts)
-        if not entry:
-            continue
-        scope = [files[p] for p in _scope(path, context.jobs, graph) if p in files]
-        if any(_cluster(member) for member in scope):
-            continue
-        watchers = [member for member in scope if has_watch(member, callbacks)]
-        if not watchers:
-            call = entry[0]
+    project = context.project
+    scope = project.scope(job)
+    if any(project.per_file("cluster", path, _cluster) for path in scope):
+        return
+    watchers = [
+        path for path in scope if project.per_file(("watch", callbacks), path, _watch(callbacks))
+    ]
+    if not watchers:
+        call = _first_training_call(job, scope, project)
+        if call is None:
+            return
+        detail = (
+            f"`{call.text or call.name}()` trains on the local GPU with no temperature or "
+            "power watch in the job's files (NVML polling, an `nvidia-smi` query, a thermal "
+            "callback): a card that overheats throttles, errors or ages faster, unseen"
+        )
+        yield Hit(call.span, {"detail": detail}, anchor=f"{call.name}:no-watch", scope=call.scope)
+        return
+    for path in watchers:
+        for threshold in project.per_file("thresholds", path, thresholds):
+            if threshold.value <= limit:
+                continue
             detail = (
-                f"`{call.text or call.name}()` trains on the local GPU with no temperature or "
-                "power watch in the job's files (NVML polling, an `nvidia-smi` query, a thermal "
-                "callback): a card that overheats throttles, errors or ages faster, unseen"
+                f"thermal watch threshold `{threshold.text}` ({threshold.value:g} °C) is above "
+                f"the policy's hardware.max_temperature_c ({limit:g} °C): the guard lets the "
+                "GPU run hotter than allowed before it acts"
             )
-            yield Hit(
-                call.span, {"detail": detail}, anchor=f"{call.name}:no-watch", scope=call.scope
-            )
+            yield Hit(threshold.span, {"detail": detail}, anchor=f"threshold:{threshold.text}")
+
+
+def _watch(callbacks: Sequence[str]) -> Callable[[FileFacts], bool]:
+    return lambda facts: has_watch(facts, callbacks)
+
+
+def _first_training_call(job: Job, scope: Sequence[str], project: Lookups) -> Call | None:
+    """Where the job trains: the first training call of its entry-most file."""
+    ordered = [*job.members, *(path for path in scope if path not in job.members)]
+    for path in ordered:
+        facts = project.facts(path)
+        if facts is None or facts.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
             continue
-        for member in watchers:
-            for threshold in thresholds(member):
-                if threshold.value <= limit:
-                    continue
-                detail = (
-                    f"thermal watch threshold `{threshold.text}` ({threshold.value:g} °C) is above "
-                    f"the policy's hardware.max_temperature_c ({limit:g} °C): the guard lets the "
-                    "GPU run hotter than allowed before it acts"
-                )
-                yield Hit(threshold.span, {"detail": detail}, anchor=f"threshold:{threshold.text}")
+        calls = [call for call in facts.calls if training_call(call)]
+        if calls:
+            return calls[0]
+    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
+from typing import Any
 
 from tunelint.facts import Call, FileFacts, Setting
 from tunelint.project.jobs import Job
@@ -115,48 +116,52 @@ def _private_repos(facts: FileFacts, jobs: list[Job]) -> set[str]:
     return repos
 
 
-@register("public-hub-upload")
-def check(context: CheckContext) -> Iterator[Hit]:
-    for path in sorted(context.files):
-        facts = context.files[path]
-        private = _private_repos(facts, context.jobs)
-        pushing = False
-        for setting in facts.settings:
-            if setting.name != "push_to_hub" or setting.value.as_bool() is not True:
+def needles(options: dict[str, Any]) -> dict[str, Any]:
+    """``push_to_hub`` settings are always read; besides them, push and create-repo calls."""
+    return {"call": ["*push_to_hub", *CREATE_CALLS]}
+
+
+@register("public-hub-upload", needles=needles)
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
+    jobs = [job for job in context.project.jobs_of(facts.path) if facts.path in job.members]
+    private = _private_repos(facts, jobs)
+    pushing = False
+    for setting in facts.settings:
+        if setting.name != "push_to_hub" or setting.value.as_bool() is not True:
+            continue
+        pushing = True
+        if _made_private(facts, jobs, setting.span.line):
+            continue
+        detail = (
+            f"`{setting.key}` is on and nothing makes the repository private "
+            "(`hub_private_repo`): the model trained on this data is published on a "
+            "public Hugging Face repository"
+        )
+        yield Hit(setting.span, {"detail": detail}, anchor=f"push_to_hub:{setting.key}")
+    for call in facts.calls:
+        trainer = _trainer_push(call)
+        creates = any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
+        if not (creates or _is_push(call)):
+            continue
+        if trainer:
+            if pushing or _made_private(facts, jobs, call.span.line):
                 continue
-            pushing = True
-            if _made_private(facts, context.jobs, setting.span.line):
+            if private or not _builds_arguments(facts):
                 continue
             detail = (
-                f"`{setting.key}` is on and nothing makes the repository private "
-                "(`hub_private_repo`): the model trained on this data is published on a "
-                "public Hugging Face repository"
+                f"`{call.text or call.name}()` pushes with the TrainingArguments' "
+                "`hub_private_repo`, which is not set: the repository is created public"
             )
-            yield Hit(setting.span, {"detail": detail}, anchor=f"push_to_hub:{setting.key}")
-        for call in facts.calls:
-            trainer = _trainer_push(call)
-            creates = any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
-            if not (creates or _is_push(call)):
+        else:
+            if _privacy(call) is not False:
                 continue
-            if trainer:
-                if pushing or _made_private(facts, context.jobs, call.span.line):
-                    continue
-                if private or not _builds_arguments(facts):
-                    continue
-                detail = (
-                    f"`{call.text or call.name}()` pushes with the TrainingArguments' "
-                    "`hub_private_repo`, which is not set: the repository is created public"
-                )
-            else:
-                if _privacy(call) is not False:
-                    continue
-                repo = _repo_id(call)
-                if repo in private or (private and repo == ANY) or ANY in private:
-                    continue
-                verb = "creates" if creates else "uploads to"
-                detail = (
-                    f"`{call.text or call.name}(...)` without `private=True` {verb} a public "
-                    "Hugging Face repository: weights (and whatever they memorised from the "
-                    "training data) become downloadable by anyone"
-                )
-            yield Hit(call.span, {"detail": detail}, anchor=call.name, scope=call.scope)
+            repo = _repo_id(call)
+            if repo in private or (private and repo == ANY) or ANY in private:
+                continue
+            verb = "creates" if creates else "uploads to"
+            detail = (
+                f"`{call.text or call.name}(...)` without `private=True` {verb} a public "
+                "Hugging Face repository: weights (and whatever they memorised from the "
+                "training data) become downloadable by anyone"
+            )
+        yield Hit(call.span, {"detail": detail}, anchor=call.name, scope=call.scope)

@@ -10,7 +10,7 @@ container / storage account) is judged against ``residency.allowed_buckets``, a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from tunelint.facts import FileFacts
@@ -29,13 +29,6 @@ CLOUD_REGION = re.compile(
     r"|korea|australia|brazil|canada|india|qatar|israel|italy|poland|mexico|spain|asia|europe)"
     r"[a-z]*\d?$"
 )
-# boto3 S3 client methods that name a bucket without a URI: method -> position of Bucket.
-BOTO3_BUCKET_ARGS = {
-    "upload_file": 1,
-    "upload_fileobj": 1,
-    "download_file": 0,
-    "download_fileobj": 0,
-}
 
 
 def bucket_names(uri: str) -> list[str]:
@@ -96,28 +89,12 @@ def _judge(
     )
 
 
-def boto3_buckets(files: Mapping[str, FileFacts]) -> Iterator[Destination]:
-    """Buckets named to boto3 by name (``Bucket=``, ``download_file("b", ...)``) as ``s3://b``."""
-    for path in sorted(files):
-        for call in files[path].calls:
-            if not call.name.startswith("boto3."):
-                continue
-            value = call.kwarg("Bucket")
-            if value is None and call.short_name in BOTO3_BUCKET_ARGS:
-                value = call.arg(BOTO3_BUCKET_ARGS[call.short_name])
-            bucket = value.as_str() if value is not None else None
-            if value is not None and bucket:
-                via = f"{call.name}(Bucket=)"
-                yield Destination(value.span, "storage", f"s3://{bucket.strip()}", via)
-
-
-@register("storage-region-not-allowed")
-def check(context: CheckContext) -> Iterator[Hit]:
+@register("storage-region-not-allowed", needles={"call": ["boto3.*"]})
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     buckets = policy_list(context.policy("residency.allowed_buckets"))
     regions = policy_list(context.policy("residency.allowed_regions"))
     seen: set[tuple[str, int | None, int, int]] = set()
-    places = [*context.destinations(), *boto3_buckets(context.files)]
-    for destination in places:
+    for destination in context.project.destinations_in(facts.path):
         if destination.kind not in {"storage", "region"} or not destination.resolved:
             continue
         if is_logging(destination.via.split("(", 1)[0]):

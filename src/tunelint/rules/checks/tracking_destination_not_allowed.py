@@ -10,7 +10,7 @@ the list it would be judged by, a destination is still reported, at ``info``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from tunelint.facts import FileFacts, Span
 from tunelint.findings import Destination, Severity
@@ -19,24 +19,12 @@ from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import (
     LOCAL_SERVICES,
     allowed,
-    calls_at,
     host_of,
     is_loopback,
     policy_list,
     service_name,
 )
 from tunelint.rules.match import Hit
-
-OFFLINE_MODES = frozenset({"offline", "disabled", "dryrun"})
-
-
-def _offline(files: Mapping[str, FileFacts], destination: Destination) -> bool:
-    """``wandb.init(mode="offline")`` and friends keep the run on this machine."""
-    for call in calls_at(files, destination.span):
-        mode = call.kwarg("mode")
-        if mode is not None and (mode.as_str() or "").lower() in OFFLINE_MODES:
-            return True
-    return False
 
 
 def _judge(
@@ -86,15 +74,14 @@ def _judge(
     )
 
 
-@register("tracking-destination-not-allowed")
-def check(context: CheckContext) -> Iterator[Hit]:
+# destinations are always read (see extract.prefilter)
+@register("tracking-destination-not-allowed", needles={"any": []})
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     hosts = policy_list(context.policy("residency.allowed_hosts"))
     services = policy_list(context.policy("residency.allowed_services"))
     grouped: dict[Span, list[tuple[str, Severity | None, str]]] = {}
-    for destination in context.destinations():
+    for destination in context.project.destinations_in(facts.path):
         if destination.kind != "tracking" or not destination.resolved:
-            continue
-        if _offline(context.files, destination):
             continue
         judged = _judge(destination, hosts, services)
         if judged is None:

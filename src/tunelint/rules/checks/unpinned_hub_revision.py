@@ -12,14 +12,14 @@ by the value the launch line passes.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from pathlib import Path
+from typing import Any
 
 from tunelint.facts import Call, FileFacts, Setting, Value
+from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
@@ -75,8 +75,9 @@ def pinned(text: str) -> bool:
     return COMMIT.fullmatch(text.strip()) is not None
 
 
-def hub_id(text: str, base: str = "") -> bool:
-    """Does ``text`` name a hub repository rather than something on this machine?"""
+def hub_id(text: str, referrer: str = "", project: Lookups | None = None) -> bool:
+    """Does ``text`` name a hub repository rather than something on this machine (a path, a
+    dataset builder, a folder of the project)?"""
     name = text.strip()
     if not name or name.startswith((".", "/", "~", "\\", "$")) or ":" in name:
         return False
@@ -89,37 +90,7 @@ def hub_id(text: str, base: str = "") -> bool:
         return False  # legacy ids without an owner are gpt2, t5-small, ...; not "outputs"
     if tail and (head.lower() in LOCAL_DIRS or tail.startswith("checkpoint-")):
         return False
-    return not any(os.path.isdir(Path(root) / name) for root in (base, "."))
-
-
-SAVERS = frozenset({"save_pretrained", "save_model", "save_to_disk", "save_state"})
-
-
-def written_here(files: Mapping[str, FileFacts]) -> set[str]:
-    """Directories the project writes models and data to: loading them back is local.
-
-    ``model.save_pretrained("llama-lora")`` then ``PeftModel.from_pretrained(base,
-    "llama-lora")`` reads a folder next to the script, not the hub repository of that name.
-    """
-    found: set[str] = set()
-    for facts in files.values():
-        for call in facts.calls:
-            if call.short_name in SAVERS:
-                value = call.arg(0, "save_directory") or call.kwarg("output_dir")
-                text = value.as_str() if value is not None else None
-                if text:
-                    found.add(_path_key(text))
-            local_dir = call.kwarg("local_dir")
-            if local_dir is not None and local_dir.as_str():
-                found.add(_path_key(local_dir.as_str() or ""))
-        for setting in facts.settings:
-            if setting.name == "output_dir" and setting.value.as_str():
-                found.add(_path_key(setting.value.as_str() or ""))
-    return found
-
-
-def _path_key(text: str) -> str:
-    return text.strip().removeprefix("./").rstrip("/")
+    return project is None or not project.is_directory(name, referrer)
 
 
 def _loader(call: Call, notebook: bool) -> Loader | None:
@@ -127,10 +98,6 @@ def _loader(call: Call, notebook: bool) -> Loader | None:
         if fnmatchcase(call.name, loader.pattern):
             return loader
     return None
-
-
-def _jobs_with(jobs: list[Job], path: str) -> list[Job]:
-    return [job for job in jobs if path in job.members]
 
 
 def _overridden(value: Value, name: str, jobs: list[Job]) -> Value:
@@ -165,7 +132,12 @@ def _detail(what: str, name: str, revision: Value | None) -> str:
     )
 
 
-def _call_hits(facts: FileFacts, jobs: list[Job], base: str, local: set[str]) -> Iterator[Hit]:
+def _local(name: str, facts: FileFacts, project: Lookups) -> bool:
+    """Not a hub id: a path, a builder, a project folder, or a folder the project writes."""
+    return not hub_id(name, facts.path, project) or project.written_here(name)
+
+
+def _call_hits(facts: FileFacts, jobs: list[Job], project: Lookups) -> Iterator[Hit]:
     for call in facts.calls:
         loader = _loader(call, facts.kind.value == "notebook")
         if loader is None:
@@ -181,7 +153,7 @@ def _call_hits(facts: FileFacts, jobs: list[Job], base: str, local: set[str]) ->
             continue
         value = _overridden(value, loader.what, jobs)
         name = value.as_str()
-        if name is None or not hub_id(name, base) or _path_key(name) in local:
+        if name is None or _local(name, facts, project):
             continue
         revision = call.kwarg("revision")
         if revision is not None:
@@ -203,14 +175,12 @@ def _revision_of(facts: FileFacts, jobs: list[Job]) -> Value | None:
     return own.value if own is not None else None
 
 
-def _model_setting_hits(
-    facts: FileFacts, jobs: list[Job], base: str, local: set[str]
-) -> Iterator[Hit]:
+def _model_setting_hits(facts: FileFacts, jobs: list[Job], project: Lookups) -> Iterator[Hit]:
     for setting in facts.settings:
         if setting.name != "model" or setting.dialect in {"torchtune", "litgpt", "python"}:
             continue
         name = setting.value.as_str()
-        if name is None or not hub_id(name, base) or _path_key(name) in local:
+        if name is None or _local(name, facts, project):
             continue
         if facts.kind.value == "shell" and not _cli_launch(setting, facts, jobs):
             continue
@@ -232,7 +202,7 @@ def _cli_launch(setting: Setting, facts: FileFacts, jobs: list[Job]) -> bool:
     return False
 
 
-def _dataset_hits(facts: FileFacts, base: str) -> Iterator[Hit]:
+def _dataset_hits(facts: FileFacts, project: Lookups) -> Iterator[Hit]:
     """axolotl ``datasets[i].path`` without a pinned ``datasets[i].revision``."""
     if "axolotl" not in facts.dialects:
         return
@@ -243,7 +213,7 @@ def _dataset_hits(facts: FileFacts, base: str) -> Iterator[Hit]:
         name = setting.value.as_str()
         prefix = setting.key.removesuffix(".path")
         local = keys.get(f"{prefix}.ds_type") or keys.get(f"{prefix}.data_files")
-        if name is None or local is not None or not hub_id(name, base):
+        if name is None or local is not None or not hub_id(name, facts.path, project):
             continue
         revision = keys.get(f"{prefix}.revision")
         if _revision_ok(revision):
@@ -252,15 +222,16 @@ def _dataset_hits(facts: FileFacts, base: str) -> Iterator[Hit]:
         yield Hit(setting.span, {"detail": detail}, anchor=f"{setting.key}:{name}")
 
 
-@register("unpinned-hub-revision")
-def check(context: CheckContext) -> Iterator[Hit]:
-    local = written_here(context.files)
-    for path in sorted(context.files):
-        facts = context.files[path]
-        jobs = _jobs_with(context.jobs, path)
-        base = str(Path(path).parent)
-        if facts.kind.value in {"python", "notebook"}:
-            yield from _call_hits(facts, jobs, base, local)
-            continue
-        yield from _model_setting_hits(facts, jobs, base, local)
-        yield from _dataset_hits(facts, base)
+def needles(options: dict[str, Any]) -> dict[str, Any]:
+    """Model settings and launch lines are always read; besides them, the loader calls."""
+    return {"call": [loader.pattern for loader in LOADERS]}
+
+
+@register("unpinned-hub-revision", needles=needles)
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
+    jobs = [job for job in context.project.jobs_of(facts.path) if facts.path in job.members]
+    if facts.kind.value in {"python", "notebook"}:
+        yield from _call_hits(facts, jobs, context.project)
+        return
+    yield from _model_setting_hits(facts, jobs, context.project)
+    yield from _dataset_hits(facts, context.project)
