@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from tunelint import __version__
 
 # Subcommand modules, imported only when present so a slim install still starts.
-COMMANDS = ("check", "rules", "explain", "estimate", "gpu", "policy")
+COMMANDS = ("check", "rules", "explain", "estimate", "gpu", "policy", "guard")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
