@@ -80,7 +80,7 @@ def test_reason_bits_match_the_nvml_header() -> None:
     pynvml = pytest.importorskip("pynvml")
     for name, bit in REASON_BITS.items():
         assert getattr(pynvml, f"nvmlClocksThrottleReason{name}") == bit
-    assert getattr(pynvml, "nvmlClocksEventReasonSwPowerCap") & ACTING_MASK == 0
+    assert pynvml.nvmlClocksEventReasonSwPowerCap & ACTING_MASK == 0
 
 
 def test_thresholds_are_read_and_missing_ones_stay_none() -> None:
