@@ -158,3 +158,73 @@ def test_lightning_callback_checkpoints_then_stops_a_real_fit(tmp_path: Path) ->
     assert trainer.should_stop and trainer.global_step < 4000
     assert callback.saved_to == tmp_path / "thermal-stop.ckpt" and callback.saved_to.is_file()
     assert torch.load(callback.saved_to, weights_only=False)["global_step"] >= 1
+
+
+def test_tunelint_check_never_imports_the_guard_or_a_framework(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("print('hello')\n")
+    code = (
+        "import sys\n"
+        "from tunelint.cli import main\n"
+        f"main(['check', {str(tmp_path)!r}, '--no-cache'])\n"
+        "names = ('tunelint.guard', 'transformers', 'lightning', 'torch', 'pynvml')\n"
+        "print([m for m in names if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+
+
+class FakeDistributed:
+    """torch.distributed for two ranks: the other rank's flag is scripted."""
+
+    class ReduceOp:
+        MAX = "max"
+
+    def __init__(self, other_rank_reached: bool) -> None:
+        self.other = other_rank_reached
+        self.reductions = 0
+
+    def is_available(self) -> bool:
+        return True
+
+    def is_initialized(self) -> bool:
+        return True
+
+    def get_world_size(self) -> int:
+        return 2
+
+    def all_reduce(self, value: list[int], op: str) -> None:
+        self.reductions += 1
+        value[0] = max(value[0], int(self.other))
+
+
+class FakeTensor(list):  # type: ignore[type-arg]
+    def item(self) -> int:
+        return int(self[0])
+
+
+def test_trainer_callback_ranks_stop_together_at_a_sync_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    transformers = pytest.importorskip("transformers")
+    from tunelint.guard.hf import ThermalGuardCallback
+
+    dist = FakeDistributed(other_rank_reached=True)
+    fake_torch = SimpleNamespace(distributed=dist, tensor=lambda v, device=None: FakeTensor(v))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    cool = FakeNvml([FakeGpu(uuid(0), temperatures=[60])])
+    guard = ThermalGuard(85, nvml=cool, visible_devices="0", **FAST)  # type: ignore[arg-type]
+    callback = ThermalGuardCallback(guard=guard, sync_every_steps=4)
+    state, control = transformers.TrainerState(), transformers.TrainerControl()
+    args = SimpleNamespace(device="cpu")
+    callback.on_train_begin(args, state, control)
+    try:
+        state.global_step = 3  # not a sync step: no collective, no decision
+        callback.on_step_end(args, state, control)
+        assert dist.reductions == 0 and not control.should_training_stop
+        state.global_step = 4  # this rank is cool, the other one reached the limit
+        callback.on_step_end(args, state, control)
+        assert dist.reductions == 1
+        assert control.should_save and control.should_training_stop
+        assert callback.stopped_because == "thermal limit reached on another rank"
+    finally:
+        callback.on_train_end(args, state, control)

@@ -29,14 +29,23 @@ from tunelint.guard.thermal import (
 logger = logging.getLogger("tunelint.guard")
 
 
-def any_rank(flag: bool, device: Any = None) -> bool:
-    """True when ``flag`` is True on any rank of an initialised torch.distributed group."""
+def _distributed() -> Any:
+    """``torch.distributed`` when a group of several processes is running, else None."""
     torch = sys.modules.get("torch")
     if torch is None:
-        return flag
+        return None
     dist = torch.distributed
-    if not (dist.is_available() and dist.is_initialized()):
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return dist
+    return None
+
+
+def any_rank(flag: bool, device: Any = None) -> bool:
+    """True when ``flag`` is True on any rank (a one-element all-reduce); ``flag`` alone."""
+    dist = _distributed()
+    if dist is None:
         return flag
+    torch = sys.modules["torch"]
     value = torch.tensor([1 if flag else 0], device=device if device is not None else "cpu")
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
@@ -76,7 +85,10 @@ class ThermalGuardCallback(TrainerCallback):  # type: ignore[misc]
         if self.stopped_because is not None:
             return control
         reached = self.guard.check()
-        if getattr(state, "global_step", 0) % self.sync_every_steps == 0:
+        if _distributed() is not None:
+            # every rank must take the same decision at the same step, or one waits forever
+            if getattr(state, "global_step", 0) % self.sync_every_steps:
+                return control
             reached = any_rank(reached, getattr(args, "device", None))
         if reached:
             self.stopped_because = self.guard.reason or "thermal limit reached on another rank"

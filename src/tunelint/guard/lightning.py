@@ -76,7 +76,10 @@ class ThermalGuardCallback(Callback):  # type: ignore[misc]
         if self.stopped_because is not None:
             return
         reached = self.guard.check()
-        if trainer.global_step % self.sync_every_steps == 0:
+        if trainer.world_size > 1:
+            # every rank must take the same decision at the same step, or one waits forever
+            if trainer.global_step % self.sync_every_steps:
+                return
             reached = bool(trainer.strategy.reduce_boolean_decision(reached, all=False))
         if not reached:
             return

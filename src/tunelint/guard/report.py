@@ -68,7 +68,7 @@ def summary_lines(stats: list[GpuStats], price: EnergyPrice) -> list[str]:
 
 
 def summary_json(
-    stats: list[GpuStats], price: EnergyPrice, status: int, reason: str | None
+    stats: list[GpuStats], price: EnergyPrice, status: int | None, reason: str | None
 ) -> dict[str, Any]:
     kwh = sum(gpu.energy_j for gpu in stats) / 3.6e6
     return {

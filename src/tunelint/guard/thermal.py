@@ -114,7 +114,7 @@ class ThermalGuard:
             self._thread = None
         if self._monitor is not None:
             price = EnergyPrice(None)
-            self._log.write(summary_json(self._monitor.stats, price, 0, self._reason))
+            self._log.write(summary_json(self._monitor.stats, price, None, self._reason))
             self._monitor.close()
         self._log.__exit__(None, None, None)
 
