@@ -11,6 +11,7 @@ command's own; 75 when the guard stopped it; 2 when no GPU can be watched (unles
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     except (PolicyError, ValueError) as error:
         _say(str(error))
         return EXIT_USAGE
+    nvml = None
     try:
         nvml = load_nvml(getattr(args, "nvml", None))
         monitor = GpuMonitor(
@@ -173,6 +175,9 @@ def run(args: argparse.Namespace) -> int:
         )
         monitor.open()
     except NvmlUnavailable as error:
+        if nvml is not None:
+            with contextlib.suppress(Exception):
+                nvml.nvmlShutdown()
         if not args.allow_no_gpu:
             _say(f"{error}; refusing to run unguarded (pass --allow-no-gpu to run anyway)")
             return EXIT_USAGE
