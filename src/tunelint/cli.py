@@ -12,7 +12,7 @@ from tunelint import __version__
 from tunelint.commands import EXIT_OK, EXIT_USAGE
 
 # Subcommand modules, imported only when present so a slim install still starts.
-COMMANDS = ("check", "rules", "explain", "estimate", "gpu", "policy")
+COMMANDS = ("check", "rules", "explain", "estimate", "gpu", "policy", "guard")
 
 
 class _Parser(argparse.ArgumentParser):

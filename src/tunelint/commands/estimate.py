@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 GiB = float(1 << 30)
@@ -48,7 +49,30 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--gpu", default=None, help="GPU profile, e.g. rtx-4090, a100-80gb")
     p.add_argument("--detect", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    _add_cost_arguments(p)
     p.set_defaults(func=run)
+
+
+def _add_cost_arguments(p: Any) -> None:
+    cost = p.add_argument_group("cost (--cost): time, energy and money for the run, docs/cost.md")
+    cost.add_argument("--cost", action="store_true", help="add the run's time, energy and cost")
+    cost.add_argument("--tokens", help="tokens trained on, e.g. 50M, 1.5B, 2T")
+    cost.add_argument("--dataset-tokens", help="tokens in the dataset (with --epochs)")
+    cost.add_argument("--epochs", type=float, default=1.0, help="passes over --dataset-tokens")
+    cost.add_argument("--mfu", type=float, help="utilisation of the dense BF16 peak (0.40)")
+    cost.add_argument("--tflops", type=float, help="dense BF16 peak per GPU, overriding the table")
+    cost.add_argument("--gpu-watts", type=float, help="power per GPU under load (table)")
+    cost.add_argument("--host-watts", type=float, help="rest of the machine per GPU (237)")
+    cost.add_argument(
+        "--kwh-price", type=float, help="electricity price (cost.electricity_per_kwh)"
+    )
+    cost.add_argument("--currency", help="currency of local prices (cost.currency, USD)")
+    cost.add_argument("--purchase-price", type=float, help="price of one GPU (cost.purchase_price)")
+    cost.add_argument("--service-life", type=float, help="years a GPU is written off over (4)")
+    cost.add_argument("--duty-cycle", type=float, help="share of its life a GPU trains (0.5)")
+    cost.add_argument("--checkpoint-every", help="checkpoint interval for spot, e.g. 30m (1h)")
+    cost.add_argument("--preemptions-per-hour", type=float, help="spot pre-emption rate (0.05)")
+    cost.add_argument("--policy", type=Path, help="policy file for the cost section")
 
 
 def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
@@ -103,6 +127,13 @@ def run(args: argparse.Namespace) -> int:
         budget_source = "fallback"
     result = verdict(est, budget_bytes)
     alts = alternatives(settings) if result != "fits" else []
+    cost = None
+    if args.cost:
+        try:
+            cost = cost_estimate(args, settings, budget_source)
+        except ValueError as exc:
+            sys.stderr.write(f"tunelint: error: {exc}\n")
+            return 2
     if args.format == "json":
         payload = {
             "model": est.model_id,
@@ -131,10 +162,23 @@ def run(args: argparse.Namespace) -> int:
                 for a in alts
             ],
         }
+        if cost is not None:
+            payload["cost"] = cost.as_json()
         sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
         return 0
     _print_text(est, budget_bytes, budget_label, result, alts)
+    if cost is not None:
+        from tunelint.commands.estimate_cost import print_cost
+
+        print_cost(cost)
     return 0
+
+
+def cost_estimate(args: argparse.Namespace, settings: dict[str, object], budget_source: str) -> Any:
+    """The cost block; ValueError for missing tokens, bad values or an unknown GPU peak."""
+    from tunelint.commands.estimate_cost import cost_from_args
+
+    return cost_from_args(args, settings, budget_source)
 
 
 def _gib(value: float) -> str:
