@@ -40,8 +40,11 @@ def _layer_token_bytes(setup: TrainingSetup) -> float:
     full = setup.method == "full"
     nb = 4 if (a.norm == "rms" or setup.amp or ab == 4) else ab
     # a linear keeps its input when its weight trains; bitsandbytes' 8-bit matmul keeps it
-    # for frozen weights too (its 4-bit matmul and torchao's NF4 linear do not)
-    keeps_input = setup.quant_bits == 8 and setup.framework != "torchtune"
+    # for frozen weights too, as did its 4-bit matmul up to 0.41 (the release LitGPT's
+    # published tables name); bitsandbytes 0.50 and torchao's NF4 linear do not
+    keeps_input = setup.framework != "torchtune" and (
+        setup.quant_bits == 8 or (setup.quant_bits == 4 and setup.framework == "litgpt")
+    )
     trained = set(LINEAR_SLOTS) if (full or keeps_input) else set(setup.lora_targets)
     targets = set() if full else set(setup.lora_targets)
     drop = (ab + 1) if (not full and setup.lora_dropout > 0) else 0

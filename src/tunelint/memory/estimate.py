@@ -156,10 +156,13 @@ def _allocated_terms(setup: TrainingSetup, sc: _Scenario, loading: bool) -> dict
 
 def _scenario(setup: TrainingSetup, sc: _Scenario) -> tuple[dict[str, float], float, float]:
     """(allocated terms, fragmentation, context) for one scenario."""
-    loading = (not setup.sharded_loading) or sc.loading
+    loading = (not setup.sharded_loading) or sc.loading or bool(setup.quant_bits)
     terms = _allocated_terms(setup, sc, loading)
     alloc = sum(terms.values())
     frag = sc.frag_share * alloc + sc.frag_blocks * act.largest_transient(setup)
+    # gathered parameters live on the all-gather stream: the allocator caches those blocks
+    # per stream, so they are held twice in reserved memory (FSDP notes, record_stream)
+    frag += terms.get("gathered_params", 0.0)
     context = float(setup.cuda_context or sc.context)
     return terms, frag, context
 

@@ -205,6 +205,10 @@ def loading_peak(setup: TrainingSetup) -> float:
     Trainer without ``zero3_init`` / ``cpu_ram_efficient_loading`` materialises the whole
     model on every rank first. Zero when the model is not sharded or loads sharded.
     """
+    if setup.quant_bits and setup.framework == "litgpt":
+        # LitGPT quantises a bf16 checkpoint after it reaches the GPU: its published peaks
+        # for 4-bit runs sit at the 16-bit model size (config_hub/finetune/README.md)
+        return 2.0 * setup.model.params
     if zero_level(setup) < 3 or setup.sharded_loading:
         return 0.0
     whole = base_weight_bytes(setup, NF4_DQ_BYTES)
