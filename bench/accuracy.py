@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers_memory import accelerate_estimate, fitcheck_estimate  # noqa: E402
+from peers_memory import accelerate_estimate, fitcheck_estimate
 
-from tunelint.memory.gpus import find_profile  # noqa: E402
-from tunelint.memory.settings import estimate_from_settings, setup_from_settings  # noqa: E402
+from tunelint.memory.gpus import find_profile
+from tunelint.memory.settings import estimate_from_settings, setup_from_settings
 
 CASES = Path(__file__).with_name("memory_cases.csv")
 UNITS = {"GB": 1e9, "GiB": float(1 << 30), "MiB": float(1 << 20)}
@@ -128,8 +128,13 @@ def main(argv: list[str]) -> int:
             if measured.upper() == "OOM":
                 cells.append(f"{figure / unit:9.2f}")
             else:
-                cells.append(f"{(figure - float(measured) * unit) / (float(measured) * unit):+8.1%}")
-        show(f"{row['id']:46s} {row['split']:7s} {row['metric']:9s} {measured:>9s} " + " ".join(cells))
+                cells.append(
+                    f"{(figure - float(measured) * unit) / (float(measured) * unit):+8.1%}"
+                )
+        show(
+            f"{row['id']:46s} {row['split']:7s} {row['metric']:9s} {measured:>9s} "
+            + " ".join(cells)
+        )
     counts = {part: sum(r["split"] == part for r in rows) for part in ("heldout", "fit")}
     print(f"rows: {len(rows)} ({counts['heldout']} held out, {counts['fit']} fit)")
     for part in ("heldout", "all"):

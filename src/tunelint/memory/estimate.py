@@ -147,7 +147,9 @@ def _allocated_terms(setup: TrainingSetup, sc: _Scenario, loading: bool) -> dict
             backward = {"gradients": grads, "activations": 0.0, "logits": 0.0}
     step = {"gradients": grads, "optimizer_step_temp": temp}
     phase = backward if sum(backward.values()) >= sum(step.values()) else step
-    terms = {**fixed, **phase}
+    # every term is named; those freed before the peak moment are zero
+    idle = {"gradients": 0.0, "activations": 0.0, "logits": 0.0, "optimizer_step_temp": 0.0}
+    terms = {**fixed, **idle, **phase}
     load = states.loading_peak(setup) if loading else 0.0
     if load > sum(terms.values()):
         terms["loading_peak"] = load - sum(terms.values())

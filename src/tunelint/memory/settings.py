@@ -232,7 +232,10 @@ def _method(
 
 
 def _precision(
-    settings: Mapping[str, object], framework: str, family: str, quant: int | None,
+    settings: Mapping[str, object],
+    framework: str,
+    family: str,
+    quant: int | None,
     notes: list[str],
 ) -> tuple[int, bool]:
     """(bytes per weight and activation, autocast over fp32 weights?) as the stack loads it."""
