@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tunelint.memory.estimate import lora_params
-from tunelint.memory.states import NF4_DQ_BYTES
 from tunelint.memory.models import UnknownModelError, resolve_model
 from tunelint.memory.settings import estimate_from_settings, normalize_optimizer
+from tunelint.memory.states import NF4_DQ_BYTES
 
 GiB = 1 << 30
 BASE: dict[str, object] = {
