@@ -131,6 +131,8 @@ def check(context: CheckContext) -> Iterator[Hit]:
         )
         if estimate.assumptions:
             detail += "; assumed: " + "; ".join(estimate.assumptions)
+        if estimate.uncertain:
+            detail += "; uncertain, range widened: " + "; ".join(estimate.uncertain)
         properties: dict[str, object] = {
             "estimate_bytes": estimate.total_bytes,
             "optimistic_bytes": estimate.optimistic_bytes,
