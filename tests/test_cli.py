@@ -164,9 +164,9 @@ def test_vram_option_overrides_the_policy_budget(
     assert "RTX 4090" in on_4090[0]["message"]
     main(["check", ".", "--select", "TL101", "--format", "json", "--vram", "200GiB"])
     assert json.loads(capsys.readouterr().out)["findings"] == []
-    main(["check", ".", "--select", "TL101", "--format", "json", "--gpu", "h100"])
-    on_h100 = json.loads(capsys.readouterr().out)["findings"]
-    assert on_h100 and "H100" in on_h100[0]["message"]
+    main(["check", ".", "--select", "TL101", "--format", "json", "--gpu", "a100-40gb"])
+    on_a100 = json.loads(capsys.readouterr().out)["findings"]
+    assert on_a100 and "A100" in on_a100[0]["message"]
 
 
 def test_a_file_outside_the_project_is_still_checked(

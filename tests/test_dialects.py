@@ -37,8 +37,10 @@ def test_every_table_target_is_canonical() -> None:
 
 
 def test_canonical_set_matches_the_design() -> None:
-    assert len(CANONICAL) == 34
+    assert len(CANONICAL) == 40
     assert "hub_model_id" in CANONICAL and "save_safetensors" in CANONICAL
+    # read by the memory estimate: sharding, attention kernel and DeepSpeed buckets
+    assert {"fsdp", "attn_implementation", "stage3_prefetch_bucket_size"} <= CANONICAL
 
 
 @pytest.mark.parametrize(

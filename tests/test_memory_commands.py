@@ -112,7 +112,9 @@ def test_estimate_text_shows_breakdown_verdict_and_fixes(
     assert "weights" in out and "optimizer" in out and "activations" in out
     assert "verdict: does not fit" in out
     assert "what would make it fit" in out
-    assert "QLoRA" in out and "gradient checkpointing" in out
+    assert "QLoRA" in out
+    # full fine-tuning peaks at the optimizer step: checkpointing would not lower it
+    assert "gradient checkpointing:" not in out
 
 
 def test_estimate_uses_detected_gpu(capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,6 +49,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--gpu", default=None, help="GPU profile, e.g. rtx-4090, a100-80gb")
     p.add_argument("--detect", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_memory_flags(p)
     _add_cost_arguments(p)
     p.set_defaults(func=run)
 
@@ -75,6 +76,41 @@ def _add_cost_arguments(p: Any) -> None:
     cost.add_argument("--policy", type=Path, help="policy file for the cost section")
 
 
+def add_memory_flags(p: Any) -> None:
+    """Flags of the memory model itself: attention kernel and the quantity reported."""
+    p.add_argument(
+        "--attention",
+        choices=("sdpa", "flash", "eager"),
+        default=None,
+        help="attention implementation (default: the model family's; eager keeps s^2 scores)",
+    )
+    p.add_argument(
+        "--quantity",
+        choices=("allocated", "reserved", "device"),
+        default="device",
+        help="figure to report: torch max_memory_allocated, max_memory_reserved, or what "
+        "nvidia-smi shows (default; the verdict always uses it)",
+    )
+
+
+def memory_settings(args: argparse.Namespace) -> dict[str, object]:
+    """Settings that only the memory-model flags add."""
+    attention = getattr(args, "attention", None)
+    if attention is None:
+        return {}
+    return {"attn_implementation": "flash_attention_2" if attention == "flash" else attention}
+
+
+def quantity_lines(est: Any, quantity: str) -> list[str]:
+    """One line per quantity, the requested one first, each with its range."""
+    order = [quantity] + [q for q in ("allocated", "reserved", "device") if q != quantity]
+    lines = []
+    for name in order:
+        low, point, high = est.quantities[name]
+        lines.append(f"{name}: {_gib(point)} (range {_gib(low)} to {_gib(high)})")
+    return lines
+
+
 def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
     """Canonical settings (the same names rules use) from the command-line flags."""
     settings: dict[str, object] = {"model": args.model, "adapter": args.method}
@@ -97,6 +133,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
         settings["offload_optimizer_device"] = "cpu"
         if args.zero == 3 or args.fsdp:
             settings["offload_param_device"] = "cpu"
+    settings.update(memory_settings(args))
     return {k: v for k, v in settings.items() if v is not None}
 
 
@@ -141,6 +178,11 @@ def run(args: argparse.Namespace) -> int:
             "optimistic_bytes": est.optimistic_bytes,
             "conservative_bytes": est.conservative_bytes,
             "allocated_bytes": est.allocated_bytes,
+            "reserved_bytes": est.reserved_bytes,
+            "quantity": getattr(args, "quantity", "device"),
+            "quantity_bytes": est.figure(getattr(args, "quantity", "device")),
+            "quantities": {k: list(v) for k, v in est.quantities.items()},
+            "uncertain": est.uncertain,
             "breakdown": est.breakdown,
             "params": est.params,
             "trainable_params": est.trainable_params,
@@ -166,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
             payload["cost"] = cost.as_json()
         sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
         return 0
-    _print_text(est, budget_bytes, budget_label, result, alts)
+    _print_text(est, budget_bytes, budget_label, result, alts, getattr(args, "quantity", "device"))
     if cost is not None:
         from tunelint.commands.estimate_cost import print_cost
 
@@ -187,7 +229,9 @@ def _gib(value: float) -> str:
     return f"{value / GiB:.1f} GiB"
 
 
-def _print_text(est: Any, budget: int, label: str, result: str, alts: list[Any]) -> None:
+def _print_text(
+    est: Any, budget: int, label: str, result: str, alts: list[Any], quantity: str = "device"
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -201,14 +245,18 @@ def _print_text(est: Any, budget: int, label: str, result: str, alts: list[Any])
     table.add_column("memory", justify="right", footer=_gib(est.total_bytes))
     table.add_column("share", justify="right")
     for term, value in est.breakdown.items():
-        if value:
-            share = f"{100 * value / max(1, est.total_bytes):.0f}%"
-            table.add_row(term.replace("_", " "), _gib(value), share)
+        share = f"{100 * value / max(1, est.total_bytes):.0f}%"
+        shown = _gib(value) if value else "0 (not alive at the peak)"
+        table.add_row(term.replace("_", " "), shown, share if value else "")
     console.print(table)
     console.print(
         f"range {_gib(est.optimistic_bytes)} (optimistic) to {_gib(est.conservative_bytes)} "
         f"(conservative){gpus}; confidence {est.confidence}"
     )
+    for line in quantity_lines(est, quantity):
+        console.print(f"  {line}", highlight=False)
+    for note in est.uncertain:
+        console.print(f"  uncertain: {note} (range widened)", highlight=False)
     style = {"fits": "green", "may not fit": "yellow", "does not fit": "red"}.get(result, "")
     console.print(f"budget: {_gib(budget)} per GPU, {label}")
     console.print(f"verdict: [{style}]{result}[/{style}]" if style else f"verdict: {result}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunelint.cli import EXIT_USAGE
+from tunelint.commands import EXIT_USAGE
 
 DEFAULTS: dict[str, Any] = {
     "interval_s": 5.0,

@@ -38,7 +38,9 @@ class Alternative:
 def alternatives(settings: Mapping[str, object]) -> list[Alternative]:
     """Estimates for LoRA, 4-bit QLoRA, checkpointing, batch 1 and ZeRO-3 offload.
 
-    Only changes that differ from the current settings are returned, cheapest first.
+    Only changes that differ from the current settings and lower the estimate are
+    returned, cheapest first. The QLoRA option keeps the job's own LoRA rank and targets
+    when it has them, so it never adds adapters the job did not ask for.
     """
     base = dict(settings)
     adapter = str(base.get("adapter") or "full").lower()
@@ -50,12 +52,12 @@ def alternatives(settings: Mapping[str, object]) -> list[Alternative]:
             ("LoRA (r=16, q/k/v/o)", {"adapter": "lora", "lora_r": 16, "lora_targets": "q,k,v,o"})
         )
     if not quant:
-        options.append(
-            (
-                "QLoRA (4-bit base, r=16, q/k/v/o)",
-                {"adapter": "qlora", "load_in_4bit": True, "lora_r": 16, "lora_targets": "q,k,v,o"},
-            )
-        )
+        qlora: dict[str, object] = {"adapter": "qlora", "load_in_4bit": True}
+        label = "QLoRA (4-bit base, same adapters)"
+        if adapter in ("full", "none", ""):
+            qlora.update({"lora_r": 16, "lora_targets": "q,k,v,o"})
+            label = "QLoRA (4-bit base, r=16, q/k/v/o)"
+        options.append((label, qlora))
     if not base.get("grad_checkpointing"):
         options.append(("gradient checkpointing", {"grad_checkpointing": True}))
     batch = base.get("batch_size")
@@ -75,8 +77,10 @@ def alternatives(settings: Mapping[str, object]) -> list[Alternative]:
                 },
             )
         )
+    current = estimate_from_settings(base).total_bytes
     found: list[Alternative] = []
     for label, change in options:
         est = estimate_from_settings({**base, **change})
-        found.append(Alternative(label, change, est))
+        if est.total_bytes < current:  # a suggestion must need less than the job as it is
+            found.append(Alternative(label, change, est))
     return sorted(found, key=lambda alt: alt.estimate.total_bytes)

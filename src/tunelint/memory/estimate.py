@@ -1,23 +1,16 @@
-"""Peak GPU memory per device for one training run.
+"""Peak GPU memory per device for one training run, for three quantities.
 
-Per GPU::
+- **allocated** (``torch.cuda.max_memory_allocated``): the tensors alive at the peak;
+- **reserved** (``max_memory_reserved``): allocated plus what the caching allocator holds
+  in blocks it cannot hand out (rounding to 2 MiB segments, split large blocks);
+- **device** (what ``nvidia-smi`` shows for the process): reserved plus the CUDA context
+  (driver state and loaded kernels), which lives outside the allocator.
 
-    total = context + (1 + fragmentation) x (weights + gradients + optimizer
-                                             + activations + logits + comm buffers)
-
-Public anchors for each term (the code is written from these descriptions):
-
-- weights / gradients / optimizer bytes per parameter: EleutherAI, "Transformer Math
-  101" (2023); Rajbhandari et al., "ZeRO: Memory Optimizations Toward Training Trillion
-  Parameter Models" (2020) for K=12 bytes of fp32 optimizer state under mixed precision
-  and its division over GPUs per ZeRO stage; DeepSpeed's
-  ``estimate_zero2_model_states_mem_needs`` / ``estimate_zero3_...`` for the offload cases.
-- activations: Korthikanti et al., "Reducing Activation Recomputation in Large
-  Transformer Models" (2022): ``s*b*h*(34 + 5*a*s/h)`` bytes per layer for a GPT block
-  in 16 bit; here counted tensor by tensor so that gated MLPs, GQA, LoRA (frozen linears
-  keep no inputs), fp32 norms and FlashAttention/SDPA (no s^2 scores) are reflected.
-- 4-bit NF4 storage with double quantisation: Dettmers et al., "QLoRA" (2023).
-- weights by dtype: Hugging Face accelerate ``estimate-memory``.
+The peak is the larger of two moments: the backward pass (activations and logits alive,
+gradients being produced) and the optimizer step (activations freed, a state-sized
+temporary allocated). Each term is named in ``Estimate.breakdown`` and the terms add up to
+the device figure. Sources for every term are cited in ``activations.py``, ``states.py``
+and docs/memory.md.
 """
 
 from __future__ import annotations
@@ -25,14 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tunelint.memory.arch import Architecture
+from tunelint.memory import activations as act
+from tunelint.memory import states
 from tunelint.memory.models import ModelInfo
+from tunelint.memory.states import lora_params
+
+__all__ = ["Estimate", "TrainingSetup", "estimate", "lora_params"]
 
 GiB = 1 << 30
+MiB = 1 << 20
 
 Method = Literal["full", "lora", "qlora"]
 Framework = Literal["transformers", "torchtune", "litgpt"]
-LINEAR_SLOTS = ("q", "k", "v", "o", "gate", "up", "down")
+Quantity = Literal["allocated", "reserved", "device"]
+QUANTITIES: tuple[Quantity, ...] = ("allocated", "reserved", "device")
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,7 @@ class TrainingSetup:
     param_bytes: int = 4
     amp: bool = False
     quant_bits: int | None = None
+    double_quant: bool = True
     lora_r: int = 8
     lora_targets: frozenset[str] = frozenset({"q", "v"})
     lora_dropout: float = 0.05
@@ -61,11 +61,24 @@ class TrainingSetup:
     offload_param: bool = False
     attention: str = "sdpa"
     framework: Framework = "transformers"
+    loss: str = "auto"
+    sharded_loading: bool = True
+    reduce_bucket: int = 0
+    allgather_bucket: int = 0
+    prefetch_bucket: int = 0
+    max_live_params: int = 0
+    cuda_context: int = 0
+    unmodelled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """Peak memory per GPU, in bytes, with its breakdown and the assumptions behind it."""
+    """Peak memory per GPU, in bytes, with its breakdown and the assumptions behind it.
+
+    ``total_bytes`` / ``optimistic_bytes`` / ``conservative_bytes`` are the device figure
+    (what nvidia-smi shows); ``quantities`` holds (optimistic, point, conservative) for
+    each of allocated, reserved and device.
+    """
 
     model_id: str
     total_bytes: int
@@ -79,269 +92,85 @@ class Estimate:
     confidence: str
     num_gpus: int = 1
     assumptions: list[str] = field(default_factory=list)
+    reserved_bytes: int = 0
+    quantities: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    uncertain: list[str] = field(default_factory=list)
+
+    def figure(self, quantity: str = "device") -> int:
+        """The point estimate of one quantity."""
+        return self.quantities[quantity][1] if quantity in self.quantities else self.total_bytes
 
 
 @dataclass(frozen=True)
 class _Scenario:
     context: int
-    fragmentation: float
-    nf4_bytes: float
+    frag_share: float  # of the allocated peak
+    frag_blocks: float  # largest transient blocks kept reserved
+    nf4_extra: float  # bytes per 4-bit weight beyond the storage format
     logits_hf: float
     activation_factor: float
-    optimizer_temp: bool
     count_paged: bool
-    overlap_grads: bool
+    set_to_none: bool  # gradients produced during backward, not alive all along
+    loading: bool  # count the peak of loading an unsharded checkpoint when unknown
 
 
-# optimistic / point / conservative; ranges come from the spread seen in public measurements
-OPTIMISTIC = _Scenario(300 << 20, 0.03, 0.516, 8.0, 0.9, False, False, True)
-POINT = _Scenario(512 << 20, 0.08, 0.516, 12.0, 1.0, False, False, False)
-CONSERVATIVE = _Scenario(GiB, 0.15, 0.5625, 16.0, 1.15, True, True, False)
+# optimistic / point / conservative
+OPTIMISTIC = _Scenario(128 * MiB, 0.02, 0.5, 0.0, 10.0, 0.92, False, True, False)
+POINT = _Scenario(384 * MiB, 0.04, 1.0, 0.0, 12.0, 1.0, False, True, False)
+CONSERVATIVE = _Scenario(1300 * MiB, 0.10, 2.0, 0.05, 16.0, 1.15, True, False, True)
+CUBLAS_WORKSPACE = 8 * MiB  # ":4096:8" default, torch.backends.cuda docs (CUBLAS_WORKSPACE_CONFIG)
+UNCERTAIN_SPREAD = 0.25  # widening of the range for each unmodelled option or generic model
 
 
-# ------------------------------------------------------------------------ adapters
-def lora_params(arch: Architecture, targets: frozenset[str], r: int) -> int:
-    """Trainable LoRA parameters: r x (in + out) for every targeted linear of every layer."""
-    h, i = arch.hidden, arch.intermediate
-    shapes = {
-        "q": (h, arch.q_out),
-        "k": (h, arch.kv_out),
-        "v": (h, arch.kv_out),
-        "o": (arch.q_out, h),
-        "gate": (h, i),
-        "up": (h, i),
-        "down": (i, h),
-    }
-    if arch.mlp == "plain":
-        shapes.pop("gate")
-    per_layer = sum(r * (a + b) for slot, (a, b) in shapes.items() if slot in targets)
-    if arch.is_moe:
-        ew = arch.expert_width
-        mlp_slots = {"gate": (h, ew), "up": (h, ew), "down": (ew, h)}
-        attn = sum(r * (a + b) for s, (a, b) in shapes.items() if s in targets and s in "qkvo")
-        moe = sum(r * (a + b) for s, (a, b) in mlp_slots.items() if s in targets)
-        per_layer = attn + moe * (arch.experts + arch.shared_experts)
-    layers = arch.layers
-    if arch.kind == "encoder-decoder":  # decoder blocks carry self- and cross-attention
-        attn = sum(r * (a + b) for s, (a, b) in shapes.items() if s in targets and s in "qkvo")
-        layers_total = per_layer * arch.layers + (per_layer + attn) * arch.dec_layers
-        return layers_total + _head_lora(arch, targets, r)
-    return per_layer * layers + _head_lora(arch, targets, r)
-
-
-def _head_lora(arch: Architecture, targets: frozenset[str], r: int) -> int:
-    return r * (arch.hidden + arch.vocab) if "lm_head" in targets else 0
-
-
-# ------------------------------------------------------------------------ activations
-def _layer_token_bytes(setup: TrainingSetup) -> float:
-    """Bytes kept for backward per token per block (without the s^2 attention scores)."""
-    a = setup.model.arch
-    ab = 4 if (setup.param_bytes == 4 and not setup.amp and setup.quant_bits is None) else 2
-    full = setup.method == "full"
-    nb = 4 if (a.norm == "rms" or setup.amp or ab == 4) else ab
-    # a linear keeps its input when its weight trains; bitsandbytes' 4/8-bit matmul
-    # functions keep it even for frozen weights (torchao's NF4 linear does not)
-    bnb = setup.quant_bits is not None and setup.framework != "torchtune"
-    trained = set(LINEAR_SLOTS) if (full or bnb) else set(setup.lora_targets)
-    targets = set() if full else set(setup.lora_targets)
-    drop = (ab + 1) if (not full and setup.lora_dropout > 0) else 0
-    h, q, kv = a.hidden, a.q_out, a.kv_out
-    width = a.intermediate
-    if a.is_moe:
-        width = a.expert_width * (a.experts_per_token + a.shared_experts)
-
-    norms = max(1, min(a.norms_per_layer, 4))
-    total = norms * nb * h
-    if full and a.norm == "rms":
-        total += norms * ab * h  # the normalised copy kept for the norm weight's gradient
-    if trained & {"q", "k", "v"}:
-        total += ab * h + drop * h * len(targets & {"q", "k", "v"})
-    total += ab * (2 * q + 2 * kv)  # q, k, v and the attention output (SDPA / flash)
-    if "o" in trained:
-        total += ab * q + (drop * q if "o" in targets else 0)
-    if trained & {"gate", "up"}:
-        total += ab * h + drop * h * len(targets & {"gate", "up"})
-    total += ab * width * (3 if a.mlp == "gated" else 1)
-    if "down" in trained:
-        total += ab * width + (drop * width if "down" in targets else 0)
-    if a.dropout > 0:
-        total += 2 * h  # one-byte masks of the two residual dropouts
-    return float(total)
-
-
-def _score_bytes(setup: TrainingSetup, s_q: int, s_k: int) -> float:
-    """Eager attention keeps the softmax of the b x heads x s x s scores per layer."""
-    a = setup.model.arch
-    if setup.attention != "eager":
-        return 0.0
-    ab = 4 if (setup.param_bytes == 4 and not setup.amp) else 2
-    per = 4.0 + (ab if ab != 4 else 0)  # fp32 softmax output (+ its 16-bit cast)
-    if a.dropout > 0:
-        per += 1 + ab  # dropout mask and output
-    return per * a.heads * s_q * s_k
-
-
-def activation_bytes(setup: TrainingSetup, factor: float = 1.0) -> int:
-    """Activation memory of one micro-batch on one GPU."""
-    kept, transient = activation_parts(setup, factor)
-    return int(kept + transient)
-
-
-def activation_parts(setup: TrainingSetup, factor: float = 1.0) -> tuple[float, float]:
-    """(kept for backward across all blocks, transient peak of the block in backward)."""
-    a = setup.model.arch
-    b, s = setup.batch, setup.seq
-    s_dec = setup.target_len or s
-    per_tok = _layer_token_bytes(setup) * factor
-    resid = 4 if (setup.amp or (setup.param_bytes == 4 and setup.quant_bits is None)) else 2
-    enc_layers = a.layers
-    layer_sets: list[tuple[int, float, float]] = []  # (layers, bytes per layer, ckpt bytes)
-    if a.kind == "encoder-decoder":
-        enc = b * s * per_tok + b * _score_bytes(setup, s, s)
-        dec_tok = per_tok + 0.35 * per_tok  # + cross-attention half
-        dec = b * s_dec * dec_tok + b * (
-            _score_bytes(setup, s_dec, s_dec) + _score_bytes(setup, s_dec, s)
-        )
-        layer_sets = [(enc_layers, enc, b * s * a.hidden * resid)]
-        layer_sets.append((a.dec_layers, dec, b * s_dec * a.hidden * resid))
-    else:
-        one = b * s * per_tok + b * _score_bytes(setup, s, s)
-        layer_sets = [(a.layers, one, b * s * a.hidden * resid)]
-    biggest = max(one for _, one, _ in layer_sets)
-    if setup.grad_checkpointing:
-        kept = sum(n * ckpt for n, _, ckpt in layer_sets)
-        return kept, 1.5 * biggest  # recomputed block + its backward temporaries
-    return sum(n * one for n, one, _ in layer_sets), 0.5 * biggest
-
-
-def logits_bytes(setup: TrainingSetup, hf_bytes: float) -> int:
-    """Logits and cross-entropy: tokens x vocab, upcast to fp32 by most trainers.
-
-    Hugging Face models keep the 16-bit logits, an fp32 copy and the fp32 log-softmax;
-    its backward adds two more fp32 buffers. torchtune (chunked, compiled loss) and
-    LitGPT (chunked 16-bit loss) keep about one or two 16-bit copies.
-    """
-    a = setup.model.arch
-    if a.kind == "encoder":
-        return setup.batch * setup.seq * 4 * max(1, a.num_labels)
-    tokens = setup.batch * (setup.target_len or setup.seq)
-    per = {"transformers": hf_bytes, "torchtune": 3.0, "litgpt": 4.0}[setup.framework]
-    return int(tokens * a.vocab * per)
-
-
-# ------------------------------------------------------------------------ model states
-def optimizer_state_bytes(optimizer: str, state_bytes: int) -> tuple[float, bool]:
-    """(bytes per trainable parameter, paged?) of an optimizer's state.
-
-    torch optimizers keep state in the parameter dtype; bitsandbytes 8-bit optimizers use
-    one byte per moment, its 32-bit ones fp32. Adafactor's factored second moment is
-    accounted for separately (rows + columns, not rows x columns).
-    """
-    table: dict[str, tuple[float, bool]] = {
-        "adamw": (2.0 * state_bytes, False),
-        "adamw_fused": (2.0 * state_bytes, False),
-        "adamw_8bit": (2.0, False),
-        "paged_adamw_8bit": (2.0, True),
-        "paged_adamw_32bit": (8.0, True),
-        "lion": (1.0 * state_bytes, False),
-        "lion_8bit": (1.0, False),
-        "paged_lion_8bit": (1.0, True),
-        "sgd": (0.0, False),
-        "sgd_momentum": (1.0 * state_bytes, False),
-        "one_state": (1.0 * state_bytes, False),
-        "adafactor": (0.0, False),
-    }
-    return table.get(optimizer, table["adamw"])
-
-
-def _terms(setup: TrainingSetup, sc: _Scenario) -> dict[str, int]:
-    """All terms in bytes (before context and fragmentation) for one scenario."""
-    info, a = setup.model, setup.model.arch
-    n = max(1, setup.num_gpus)
-    zero = 3 if setup.fsdp else setup.zero_stage
-    sd_opt = n if zero >= 1 else 1
-    sd_grad = n if zero >= 2 else 1
-    sd_par = n if zero >= 3 else 1
-    full = setup.method == "full"
-    emb = a.embedding_params()
-    body = max(0, info.params - emb)
-    layer = a.largest_layer_params()
-    terms: dict[str, int] = {}
-
-    # weights (+ fp32 -> 16-bit autocast copies, + NF4 dequantisation buffer)
-    if setup.quant_bits == 4:
-        weights = body * sc.nf4_bytes + emb * 2 + 2 * a.hidden * a.intermediate
-    elif setup.quant_bits == 8:
-        weights = body * 1.0 + emb * 2 + 2 * a.hidden * a.intermediate
-    else:
-        weights = float(info.params * setup.param_bytes)
-    if zero >= 3 and (sd_par > 1 or setup.offload_param):
-        resident = 0.0 if setup.offload_param else weights / sd_par
-        weights = resident + 2 * layer * setup.param_bytes  # gathered block + prefetch
-    if setup.amp and setup.quant_bits is None:
-        copies = info.params if (full or not setup.grad_checkpointing) else layer
-        weights += 2 * copies
-    terms["weights"] = int(weights)
-
-    trainable = info.params if full else lora_params(a, setup.lora_targets, setup.lora_r)
-    tb = setup.param_bytes if full else setup.adapter_bytes
-    if not full:
-        terms["adapters"] = trainable * tb
-
-    # gradients
-    grads = trainable * tb / sd_grad
-    if setup.offload_optimizer and zero >= 1:
-        grads = min(grads, 2.0 * a.hidden * a.hidden * tb)
-    terms["gradients"] = int(grads)
-
-    # optimizer state (+ fp32 master weights kept by DeepSpeed / FSDP mixed precision)
-    master = full and setup.param_bytes < 4 and zero >= 1 and setup.quant_bits is None
-    state_b = 4 if master else tb
-    per, paged = optimizer_state_bytes(setup.optimizer, state_b)
-    opt = trainable * per
-    if setup.optimizer == "adafactor":
-        opt = 4.0 * trainable * (2.0 / a.hidden) if full else 4.0 * trainable * 0.5
-    if master:
-        opt += 4 * trainable
-    opt /= sd_opt
-    if setup.offload_optimizer:
-        opt = 0.0
-    if paged and not sc.count_paged:
-        opt = 0.0
-    terms["optimizer"] = int(opt)
-    temp = 0.0
-    if setup.optimizer in ("adamw", "lion") and not setup.offload_optimizer:
-        temp = trainable * state_b / sd_opt  # foreach step: one state-sized temporary
-
-    kept, transient = activation_parts(setup, sc.activation_factor)
-    logits = logits_bytes(setup, sc.logits_hf)
+def _allocated_terms(setup: TrainingSetup, sc: _Scenario, loading: bool) -> dict[str, float]:
+    """Tensor terms at the peak moment (before allocator overhead and context)."""
+    nf4 = (states.NF4_DQ_BYTES if setup.double_quant else states.NF4_BYTES) + sc.nf4_extra
+    ms = states.model_states(setup, nf4, sc.count_paged)
+    kept, transient = act.activation_parts(setup, sc.activation_factor)
+    logits = float(act.logits_bytes(setup, sc.logits_hf))
     if setup.grad_checkpointing:  # the logits are freed before the first block is recomputed
         transient = max(0.0, transient - logits)
     acts = kept + transient
-    terms["activations"] = int(acts)
-    terms["logits"] = logits
-    if sc.overlap_grads and setup.grad_accum <= 1 and sd_grad == 1:
-        # zero_grad(set_to_none=True): gradients and activations peak at different moments
-        if terms["gradients"] + temp > acts + logits:
-            terms["activations"] = terms["logits"] = 0
-            terms["optimizer_step_temp"] = int(temp)
-        else:
-            terms["gradients"] = 0
-    elif temp and sc.optimizer_temp:
-        terms["optimizer_step_temp"] = int(temp)
-
-    comm = 0.0
-    if n > 1 and zero == 0 and not setup.fsdp:
-        comm = trainable * tb  # DDP gradient buckets mirror the gradients
-    elif zero >= 1:
-        comm = 2 * 2.0 * a.hidden * a.hidden * 2  # reduce + all-gather buckets ("auto" sizes)
-    terms["comm_buffers"] = int(comm)
+    names = ("weights", "gathered_params", "quant_workspace", "adapters")
+    fixed = {k: ms[k] for k in names if k in ms}
+    fixed["optimizer"] = ms["optimizer"]
+    fixed["comm_buffers"] = ms["comm_buffers"]
+    fixed["cublas_workspace"] = float(CUBLAS_WORKSPACE)
+    grads, temp = ms["gradients"], ms["optimizer_step_temp"]
+    accumulate = setup.grad_accum > 1 or not sc.set_to_none
+    if accumulate:
+        backward = {"gradients": grads, "activations": acts, "logits": logits}
+    else:  # zero_grad(set_to_none): gradients appear while activations are freed
+        layer_grads = grads / max(1, setup.model.arch.total_layers)
+        backward = {"gradients": layer_grads, "activations": acts, "logits": logits}
+        if grads > acts + logits:
+            backward = {"gradients": grads, "activations": 0.0, "logits": 0.0}
+    step = {"gradients": grads, "optimizer_step_temp": temp}
+    phase = backward if sum(backward.values()) >= sum(step.values()) else step
+    # every term is named; those freed before the peak moment are zero
+    idle = {"gradients": 0.0, "activations": 0.0, "logits": 0.0, "optimizer_step_temp": 0.0}
+    terms = {**fixed, **idle, **phase}
+    load = states.loading_peak(setup) if loading else 0.0
+    if load > sum(terms.values()):
+        terms["loading_peak"] = load - sum(terms.values())
     return terms
 
 
+def _scenario(setup: TrainingSetup, sc: _Scenario) -> tuple[dict[str, float], float, float]:
+    """(allocated terms, fragmentation, context) for one scenario."""
+    loading = (not setup.sharded_loading) or sc.loading or bool(setup.quant_bits)
+    terms = _allocated_terms(setup, sc, loading)
+    alloc = sum(terms.values())
+    frag = sc.frag_share * alloc + sc.frag_blocks * act.largest_transient(setup)
+    # gathered parameters live on the all-gather stream: the allocator caches those blocks
+    # per stream, so they are held twice in reserved memory (FSDP notes, record_stream)
+    frag += terms.get("gathered_params", 0.0)
+    context = float(setup.cuda_context or sc.context)
+    return terms, frag, context
+
+
 def _confidence(setup: TrainingSetup, assumed: int) -> str:
-    if setup.model.confidence == "low":
+    if setup.model.confidence == "low" or setup.unmodelled:
         return "low"
     return "high" if assumed == 0 else "medium"
 
@@ -350,34 +179,42 @@ def estimate(setup: TrainingSetup, assumptions: list[str] | None = None) -> Esti
     """Estimate peak memory per GPU for `setup` (optimistic, point and conservative)."""
     notes = list(assumptions or [])
     notes += list(setup.model.notes)
-    totals: list[int] = []
-    point_terms: dict[str, int] = {}
-    allocated = 0
+    uncertain = [f"not modelled: {what}" for what in setup.unmodelled]
+    if setup.model.source == "name":
+        uncertain.append("architecture unknown: a generic Llama-shaped model of that size")
+    spread = UNCERTAIN_SPREAD * len(uncertain)
+    figures: dict[str, list[int]] = {q: [] for q in QUANTITIES}
+    breakdown: dict[str, int] = {}
     for sc in (OPTIMISTIC, POINT, CONSERVATIVE):
-        terms = _terms(setup, sc)
+        terms, frag, context = _scenario(setup, sc)
         alloc = sum(terms.values())
-        frag = int(alloc * sc.fragmentation)
-        totals.append(sc.context + alloc + frag)
+        values = {"allocated": alloc, "reserved": alloc + frag, "device": alloc + frag + context}
+        widen = 1.0 - spread if sc is OPTIMISTIC else 1.0 + spread if sc is CONSERVATIVE else 1.0
+        for q, v in values.items():
+            figures[q].append(int(v * max(0.3, widen)))
         if sc is POINT:
-            allocated = alloc
-            point_terms = {"cuda_context": sc.context, **terms, "fragmentation": frag}
-    trainable = (
-        setup.model.params
-        if setup.method == "full"
-        else lora_params(setup.model.arch, setup.lora_targets, setup.lora_r)
-    )
+            breakdown = {"cuda_context": int(context)}
+            breakdown.update({k: int(v) for k, v in terms.items()})
+            breakdown["allocator_fragmentation"] = int(frag)
+    quantities = {q: (min(v), v[1], max(v)) for q, v in figures.items()}
+    device = quantities["device"]
+    # the breakdown adds up to the device point figure exactly
+    breakdown["allocator_fragmentation"] += device[1] - sum(breakdown.values())
     assumed = sum(1 for n in notes if "assumed" in n)
     return Estimate(
         model_id=setup.model.model_id,
-        total_bytes=totals[1],
-        optimistic_bytes=min(totals),
-        conservative_bytes=max(totals),
-        allocated_bytes=allocated,
-        breakdown=point_terms,
+        total_bytes=device[1],
+        optimistic_bytes=device[0],
+        conservative_bytes=device[2],
+        allocated_bytes=quantities["allocated"][1],
+        breakdown=breakdown,
         params=setup.model.params,
-        trainable_params=trainable,
+        trainable_params=states.trainable_params(setup),
         params_source=setup.model.source,
-        confidence=_confidence(setup, assumed),
+        confidence=_confidence(setup, len(uncertain) + assumed),
         num_gpus=max(1, setup.num_gpus),
         assumptions=notes,
+        reserved_bytes=quantities["reserved"][1],
+        quantities=quantities,
+        uncertain=uncertain,
     )

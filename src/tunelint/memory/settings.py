@@ -128,6 +128,12 @@ def _int(value: object) -> int | None:
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
     return None
 
 
@@ -161,8 +167,6 @@ def normalize_targets(value: object, family: str) -> frozenset[str] | None:
         return None
     names: Iterable[object]
     if isinstance(value, str):
-        if value.strip().lower() in ("all-linear", "all_linear", "all"):
-            return _ALL
         names = [p for p in value.replace(",", " ").split() if p]
     elif isinstance(value, (list, tuple, set, frozenset)):
         names = value
@@ -171,12 +175,90 @@ def normalize_targets(value: object, family: str) -> frozenset[str] | None:
     slots: set[str] = set()
     for raw in names:
         key = str(raw).strip().lower()
-        if key in ("all-linear", "all_linear"):
-            return _ALL
+        if key in ("all-linear", "all_linear", "all"):
+            slots.update(_ALL)
+            continue
         found = _TARGET_ALIASES.get(key) or _TARGET_ALIASES.get(key.rsplit(".", 1)[-1])
         if found:
             slots.update(found)
     return frozenset(slots) if slots else None
+
+
+# Options that change memory in ways the estimate does not follow: their presence widens
+# the range and lowers the confidence instead of producing a precise wrong figure.
+UNMODELLED = (
+    "use_dora",
+    "optimizer_in_bwd",
+    "enable_activation_offloading",
+    "use_liger_kernel",
+    "unsloth",
+    "compile",
+    "sequence_parallel",
+    "tensor_parallel",
+)
+# dtype a checkpoint is stored in (config.json "torch_dtype"), by family; bf16 otherwise.
+# transformers >= 5 loads this by default (dtype="auto"); 4.x loaded fp32 unless told.
+CHECKPOINT_DTYPE = {"gpt2": "fp32", "bert": "fp32", "t5": "fp32", "t5v11": "fp32", "opt": "fp16"}
+# frameworks that load the base model in the dtype of `bf16: true` / `fp16: true`
+LOADS_IN_COMPUTE_DTYPE = ("axolotl", "llamafactory")
+
+
+def _method(
+    settings: Mapping[str, object], info: ModelInfo, notes: list[str]
+) -> tuple[int | None, Method]:
+    """(quantisation bits, method) from the adapter and load_in_* settings."""
+    get = settings.get
+    quant = 4 if _bool(get("load_in_4bit")) else 8 if _bool(get("load_in_8bit")) else None
+    adapter = str(get("adapter") or "").strip().lower() or None
+    if quant is None and (adapter == "qlora" or info.quant_bits):
+        quant = 4 if adapter == "qlora" else info.quant_bits
+        if info.quant_bits and adapter != "qlora":
+            notes.append(f"quantised repository: loaded in {quant} bit")
+    method: Method
+    if adapter in ("lora", "qlora", "dora", "peft"):
+        method = "qlora" if quant else "lora"
+    elif adapter in ("none", "full", "full_finetune"):
+        method = "full"
+    elif quant:
+        method = "qlora"
+        notes.append("adapter unknown with a quantised base: LoRA assumed")
+    else:
+        method = "full"
+        notes.append("adapter unknown: full fine-tuning assumed")
+    if method == "full" and quant:
+        method = "qlora"
+        notes.append("a 4/8-bit base cannot be fully fine-tuned: LoRA assumed")
+    return quant, method
+
+
+def _precision(
+    settings: Mapping[str, object],
+    framework: str,
+    family: str,
+    quant: int | None,
+    notes: list[str],
+) -> tuple[int, bool]:
+    """(bytes per weight and activation, autocast over fp32 weights?) as the stack loads it."""
+    dtype = _dtype(settings.get("torch_dtype"))
+    mixed = _dtype(settings.get("mixed_precision"))
+    stored = CHECKPOINT_DTYPE.get(family, "bf16")
+    if dtype == "auto":
+        dtype = stored
+        notes.append(f"torch_dtype auto: the checkpoint's dtype ({stored}) assumed")
+    if dtype is None:
+        if framework in ("torchtune", "litgpt"):
+            dtype = "bf16"
+        elif framework in LOADS_IN_COMPUTE_DTYPE and mixed in ("bf16", "fp16"):
+            dtype = mixed  # axolotl and LLaMA-Factory load the base in the compute dtype
+        else:
+            dtype = stored
+            notes.append(
+                f"torch_dtype unknown: the checkpoint's dtype ({stored}) assumed, the "
+                "transformers >= 5 default (4.x loaded fp32: about twice the weights)"
+            )
+    param_bytes = 2 if dtype in ("bf16", "fp16") else 4
+    amp = mixed in ("bf16", "fp16") and param_bytes == 4 and quant is None
+    return param_bytes, amp
 
 
 def setup_from_settings(
@@ -198,49 +280,14 @@ def setup_from_settings(
     arch = info.arch
     get = settings.get
 
-    quant = 4 if _bool(get("load_in_4bit")) else 8 if _bool(get("load_in_8bit")) else None
-    adapter = str(get("adapter") or "").strip().lower() or None
-    if quant is None and (adapter == "qlora" or info.quant_bits):
-        quant = 4 if adapter == "qlora" else info.quant_bits
-        if info.quant_bits and adapter != "qlora":
-            notes.append(f"quantised repository: loaded in {quant} bit")
-    method: Method
-    if adapter in ("lora", "qlora", "dora", "peft"):
-        method = "qlora" if quant else "lora"
-    elif adapter in ("none", "full", "full_finetune"):
-        method = "full"
-    elif quant:
-        method = "qlora"
-        notes.append("adapter unknown with a quantised base: LoRA assumed")
-    else:
-        method = "full"
-        notes.append("adapter unknown: full fine-tuning assumed")
-    if method == "full" and quant:
-        method = "qlora"
-        notes.append("a 4/8-bit base cannot be fully fine-tuned: LoRA assumed")
-
-    dtype = _dtype(get("torch_dtype"))
-    mixed = _dtype(get("mixed_precision"))
-    amp = mixed in ("bf16", "fp16")
+    quant, method = _method(settings, info, notes)
     framework = str(get("framework") or "transformers").lower()
     fw: Framework = framework if framework in ("torchtune", "litgpt") else "transformers"  # type: ignore[assignment]
-    if dtype == "auto":
-        dtype = "bf16"
-        notes.append("torch_dtype auto: the checkpoint's 16-bit dtype assumed")
-    if dtype is None and quant is None:
-        if fw != "transformers":
-            dtype = "bf16"
-        else:
-            dtype = "fp32"
-            notes.append(
-                "torch_dtype unknown: weights loaded in fp32 assumed (from_pretrained default)"
-            )
-    param_bytes = 2 if (quant or dtype in ("bf16", "fp16")) else 4
-    if param_bytes == 2:
-        amp = False  # autocast over 16-bit weights keeps them 16-bit
+    param_bytes, amp = _precision(settings, framework, arch.family, quant, notes)
 
     zero = _int(get("zero_stage")) or 0
     fsdp = bool(_bool(get("fsdp")))
+    mixed = _dtype(get("mixed_precision"))
     if (zero >= 1 or fsdp) and mixed in ("bf16", "fp16") and param_bytes == 4 and quant is None:
         param_bytes, amp = 2, False  # DeepSpeed / FSDP keep 16-bit weights + fp32 master
 
@@ -279,17 +326,22 @@ def setup_from_settings(
     off_opt = str(get("offload_optimizer_device") or "none").lower() in ("cpu", "nvme")
     off_par = str(get("offload_param_device") or "none").lower() in ("cpu", "nvme")
     if off_par and zero < 3 and not fsdp:
-        notes.append("parameter offload needs ZeRO-3: ignored")
+        notes.append("parameter offload needs ZeRO-3 or FSDP: ignored")
         off_par = False
     attn = str(get("attn_implementation") or arch.attention).lower()
     # PEFT keeps adapters in fp32 (autocast_adapter_dtype); torchtune / LitGPT in the model dtype
     adapter_bytes = 4 if fw == "transformers" else param_bytes
+    adapter_dtype = _dtype(get("adapter_dtype"))
+    if adapter_dtype in ("bf16", "fp16", "fp32"):
+        adapter_bytes = 4 if adapter_dtype == "fp32" else 2
+    loading = _bool(get("sharded_loading"))
     setup = TrainingSetup(
         model=info,
         method=method,
         param_bytes=param_bytes,
         amp=amp,
         quant_bits=quant,
+        double_quant=_bool(get("double_quant")) is not False,
         lora_r=r or DEFAULT_LORA_R,
         lora_targets=targets or frozenset({"q", "v"}),
         lora_dropout=dropout,
@@ -307,6 +359,14 @@ def setup_from_settings(
         offload_param=off_par,
         attention="eager" if attn == "eager" else "sdpa",
         framework=fw,
+        loss=str(get("loss") or "auto").lower(),
+        sharded_loading=loading is not False,
+        reduce_bucket=_int(get("reduce_bucket_size")) or 0,
+        allgather_bucket=_int(get("allgather_bucket_size")) or 0,
+        prefetch_bucket=_int(get("stage3_prefetch_bucket_size")) or 0,
+        max_live_params=_int(get("stage3_max_live_parameters")) or 0,
+        cuda_context=(_int(get("cuda_context_mib")) or 0) << 20,
+        unmodelled=tuple(sorted(k for k in UNMODELLED if _bool(get(k)))),
     )
     return setup, notes
 

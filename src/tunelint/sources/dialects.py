@@ -35,7 +35,9 @@ CANONICAL: Final[frozenset[str]] = frozenset(
         "offload_param_device", "offload_dir", "device_map", "max_memory", "output_dir",
         "save_strategy", "save_steps", "max_steps", "num_epochs", "report_to",
         "tracking_uri", "push_to_hub", "hub_private", "hub_model_id", "trust_remote_code",
-        "revision", "save_safetensors", "dataset",
+        "revision", "save_safetensors", "dataset", "fsdp", "attn_implementation",
+        "reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size",
+        "stage3_max_live_parameters",
     }
 )  # fmt: skip
 
@@ -88,6 +90,8 @@ TRAINER: Final[dict[str, Entry]] = {
     "model_max_length": m("seq_len"),
     "gradient_checkpointing": m("grad_checkpointing"),
     "optim": m("optimizer"),
+    "fsdp": m("fsdp", v.non_empty(True)),
+    "attn_implementation": m("attn_implementation"),
     "num_train_epochs": m("num_epochs"),
     "dataset_name": m("dataset"),
     "train_file": m("dataset"),
@@ -105,6 +109,7 @@ HF_LOADER: Final[dict[str, Entry]] = {
     "revision": m("revision"),
     "load_in_4bit": m("load_in_4bit"),
     "load_in_8bit": m("load_in_8bit"),
+    "attn_implementation": m("attn_implementation"),
 }
 
 PEFT: Final[dict[str, Entry]] = {
@@ -126,6 +131,10 @@ DEEPSPEED: Final[dict[str, Entry]] = {
     f"{_ZERO}.offload_param.nvme_path": m("offload_dir"),
     f"{_ZERO}.cpu_offload": m("offload_optimizer_device", v.legacy_cpu_offload),
     f"{_ZERO}.cpu_offload_params": m("offload_param_device", v.legacy_cpu_offload),
+    f"{_ZERO}.reduce_bucket_size": m("reduce_bucket_size"),
+    f"{_ZERO}.allgather_bucket_size": m("allgather_bucket_size"),
+    f"{_ZERO}.stage3_prefetch_bucket_size": m("stage3_prefetch_bucket_size"),
+    f"{_ZERO}.stage3_max_live_parameters": m("stage3_max_live_parameters"),
     "train_micro_batch_size_per_gpu": m("batch_size"),
     "gradient_accumulation_steps": m("grad_accum"),
     "fp16.enabled": m("mixed_precision", v.when_true("fp16")),
@@ -181,6 +190,7 @@ AXOLOTL: Final[dict[str, Entry]] = {
     "gradient_accumulation_steps": m("grad_accum"),
     "sequence_len": m("seq_len"),
     "gradient_checkpointing": m("grad_checkpointing"),
+    "flash_attention": m("attn_implementation", v.when_true("flash_attention_2")),
     "optimizer": m("optimizer"),
     "num_epochs": m("num_epochs"),
     "wandb_project": m("report_to", v.non_empty("wandb")),
@@ -272,7 +282,9 @@ _NESTED: Final[dict[str, dict[str, str]]] = {
 
 
 _NUMBERS = ("lora_r", "batch_size", "grad_accum", "seq_len", "num_gpus", "zero_stage",
-            "save_steps", "max_steps", "num_epochs")  # fmt: skip
+            "save_steps", "max_steps", "num_epochs", "reduce_bucket_size",
+            "allgather_bucket_size", "stage3_prefetch_bucket_size",
+            "stage3_max_live_parameters")  # fmt: skip
 _FLAGS = ("load_in_4bit", "load_in_8bit", "grad_checkpointing", "push_to_hub", "hub_private",
           "trust_remote_code", "save_safetensors")  # fmt: skip
 _NORMALISE: Final[dict[str, v.Transform]] = {

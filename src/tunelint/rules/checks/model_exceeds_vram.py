@@ -32,7 +32,13 @@ RELATED = (
     "mixed_precision",
     "torch_dtype",
 )
-FRAMEWORK_BY_DIALECT = {"torchtune": "torchtune", "litgpt": "litgpt"}
+# axolotl and LLaMA-Factory load the base model in the dtype of `bf16: true`
+FRAMEWORK_BY_DIALECT = {
+    "torchtune": "torchtune",
+    "litgpt": "litgpt",
+    "axolotl": "axolotl",
+    "llamafactory": "llamafactory",
+}
 # What a CLI does when its config leaves a setting out (LLaMA-Factory checkpoints
 # activations unless `disable_gradient_checkpointing: true`).
 DIALECT_DEFAULTS: dict[str, dict[str, object]] = {"llamafactory": {"grad_checkpointing": True}}
@@ -125,6 +131,8 @@ def check(job: Job, context: CheckContext) -> Iterator[Hit]:
     )
     if estimate.assumptions:
         detail += "; assumed: " + "; ".join(estimate.assumptions)
+    if estimate.uncertain:
+        detail += "; uncertain, range widened: " + "; ".join(estimate.uncertain)
     properties: dict[str, object] = {
         "estimate_bytes": estimate.total_bytes,
         "optimistic_bytes": estimate.optimistic_bytes,
