@@ -22,12 +22,13 @@ from typing import Any, TypeVar
 
 from tunelint.facts import FileFacts, FileKind
 from tunelint.findings import Destination
+from tunelint.project.environment import CLUSTER, CUDA, HOSTED, LOCAL, environment_of
 from tunelint.project.jobs import Job, assemble, launch_starts
 from tunelint.project.modules import Modules, ancestors
 from tunelint.project.training import CallGraph, file_trains
 
 T = TypeVar("T")
-_SCRIPT_MENTION = re.compile(r"(?<![\w.\-/])((?:[\w.\-]+/)*[\w\-]+\.py)\b")
+_SCRIPT_MENTION = re.compile(r"(?<![\w.\-/])((?:[\w.\-]+/)*[\w\-]+\.(?:py|sh))\b")
 _SHELL_RUNNERS = frozenset({"bash", "sh", "source", ".", "sbatch", "zsh"})
 _REMOTE = ("http://", "https://", "s3://", "gs://", "hf://")
 # Folders a project writes models to by a saver call or an output setting.
@@ -209,8 +210,8 @@ class ProjectIndex:
         """Does this file start training itself (``project.training``)?"""
         if path not in self._trains:
             facts = self._files.get(path)
-            imported = bool(self._importers.get(path)) and not self._launchers.get(path)
-            self._trains[path] = facts is not None and file_trains(facts, self.calls, imported)
+            launched = bool(self._launchers.get(path))
+            self._trains[path] = facts is not None and file_trains(facts, self.calls, launched)
         return self._trains[path]
 
     def jobs_of(self, path: str) -> tuple[Job, ...]:
@@ -224,6 +225,20 @@ class ProjectIndex:
         for member in job.members:
             found |= self.import_closure(member)
         return tuple(sorted(found & set(self._files)))
+
+    def runs_on(self, job: Job) -> tuple[str, str]:
+        """(accelerator, runtime) of ``job``: what its files and launchers say, else CUDA,
+        locally (``project.environment``)."""
+        accelerator, runtime = CUDA, LOCAL
+        for path in self.scope(job):
+            found = self.per_file("environment", path, environment_of)
+            if found.accelerator is not None and accelerator == CUDA:
+                accelerator = found.accelerator
+            if found.cluster:
+                runtime = CLUSTER
+            elif found.hosted and runtime == LOCAL:
+                runtime = HOSTED
+        return accelerator, runtime
 
     def training_files(self) -> frozenset[str]:
         """Files that are members of a job that trains (the entry, its configs and scripts)."""
@@ -308,6 +323,9 @@ class Lookups:
 
     def scope(self, job: Job) -> tuple[str, ...]:
         return self._index.scope(job)
+
+    def runs_on(self, job: Job) -> tuple[str, str]:
+        return self._index.runs_on(job)
 
     def member_facts(self, job: Job) -> list[FileFacts]:
         return [f for m in job.members if (f := self._index.facts(m)) is not None]

@@ -3,10 +3,10 @@
 A file starts training when its module-level code (also ``if __name__ == "__main__":`` and
 notebook cells) reaches a training call: directly, through its own functions, through a
 function passed to a runner (``fire.Fire(main)``, ``mp.spawn(train, ...)``), or through a
-function of a project module it imports. A file that holds training calls and that no project
-file imports is an entry point too (its ``main`` may be started in ways static reading cannot
-follow: console scripts, ``python -c``). A library module that only *defines* a training
-function does not train by itself: the scripts that call it do.
+function of a project module it imports. A script that a launch line runs and that holds
+training calls trains too (its ``main`` may be started in ways calls do not show, a click or
+typer command). A library module that only *defines* a training function does not train by
+itself: the scripts that call it do.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def _module_targets(name: str, importer: str, resolve: Resolver) -> Iterator[Nod
             return
 
 
-def file_trains(facts: FileFacts, graph: CallGraph, imported: bool) -> bool:
+def file_trains(facts: FileFacts, graph: CallGraph, launched: bool) -> bool:
     """Does this file start training (see the module docstring)?"""
     if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
         return True
@@ -159,7 +159,9 @@ def file_trains(facts: FileFacts, graph: CallGraph, imported: bool) -> bool:
         return True
     if graph.reaches((facts.path, MODULE)):
         return True
-    return not imported and any(training_call(call) for call in facts.calls)
+    # a script that a launch line runs is ``__main__``: its training functions are how it
+    # is used, even when they are started in ways calls do not show (a click group)
+    return launched and any(training_call(call) for call in facts.calls)
 
 
 # What a Python file must hold for ``training_call`` or a training CLI entry to be found in it

@@ -58,6 +58,8 @@ def run_rules(
             message = f"rule {rule.id} failed: {type(error).__name__}: {error}"
             diagnostics.append(Diagnostic(rule.origin, "rule-error", message))
             continue
+        if rule.accelerators or rule.runtimes:
+            hits = [hit for hit in hits if _applies(rule, index, hit)]
         for hit in _unique(hits):
             findings.append(_finding(rule, hit, index))
             if hit.redact:
@@ -67,16 +69,32 @@ def run_rules(
 
 
 def _check_hits(check: Check, context: CheckContext, index: ProjectIndex) -> Iterator[Hit]:
-    """The check's parts: each file in path order, then each job in assembly order."""
+    """The check's parts: each file in path order, then each job in assembly order (only the
+    jobs the rule applies to)."""
     for per, function in check.parts:
         if per == "job":
             for job in index.jobs:
-                yield from function(job, context)
+                if _runs_where(context.rule, index.runs_on(job)):
+                    yield from function(job, context)
             continue
         for path in index.paths:
             facts = index.facts(path)
             if facts is not None:
                 yield from function(facts, context)
+
+
+def _runs_where(rule: RuleMeta, where: tuple[str, str]) -> bool:
+    accelerator, runtime = where
+    if rule.accelerators and accelerator not in rule.accelerators:
+        return False
+    return not rule.runtimes or runtime in rule.runtimes
+
+
+def _applies(rule: RuleMeta, index: ProjectIndex, hit: Hit) -> bool:
+    """A finding stands unless every job its file belongs to runs where the rule does not
+    apply (a file in no job is judged on its own)."""
+    jobs = index.jobs_of(hit.span.path)
+    return not jobs or any(_runs_where(rule, index.runs_on(job)) for job in jobs)
 
 
 def _line_key(span: Span) -> tuple[str, int | None, int]:

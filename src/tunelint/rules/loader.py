@@ -71,6 +71,8 @@ def parse_rule(data: Mapping[str, Any], origin: str) -> RuleMeta:
         match=data.get("match"),
         check=data.get("check"),
         scope=data.get("scope", "file"),
+        accelerators=tuple((data.get("applies_to") or {}).get("accelerators", ())),
+        runtimes=tuple((data.get("applies_to") or {}).get("runtimes", ())),
         retired=bool(data.get("retired", False)),
         origin=origin,
         options=dict(data.get("options", {})),

@@ -39,6 +39,10 @@ class RuleMeta:
     match: dict[str, Any] | None = None
     check: str | None = None
     scope: str = "file"  # file | job
+    # Where the rule applies: accelerators (cuda, hpu, xla, mps, npu, xpu) and runtimes
+    # (local, cluster, hosted) of the jobs a finding belongs to; empty means everywhere.
+    accelerators: tuple[str, ...] = ()
+    runtimes: tuple[str, ...] = ()
     retired: bool = False
     origin: str = "builtin"  # builtin | the custom rule file's path
     options: dict[str, Any] = field(default_factory=dict)

@@ -19,7 +19,17 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
-from tunelint.facts import Assignment, Diagnostic, FileFacts, FileKind, Span, Suppression, Value
+from tunelint.facts import (
+    Assignment,
+    Diagnostic,
+    FileFacts,
+    FileKind,
+    Launch,
+    Reference,
+    Span,
+    Suppression,
+    Value,
+)
 from tunelint.sources.config import extract_json, extract_yaml
 from tunelint.sources.dialects import canonical_settings
 from tunelint.sources.python import LineCell, extract_python
@@ -40,6 +50,8 @@ _SHELL_CELL_MAGICS = frozenset({"bash", "sh"})
 _ENV_MAGIC = re.compile(r"%(?:env|set_env)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)(.*)$")
 _SHELL_MAGIC = re.compile(r"%(?:sx|system)\s")
 _CAPTURE = re.compile(r"[\w.]+\s*=\s*!")
+# ``%run [-options] script.py [args]``: the notebook runs that script.
+_RUN_MAGIC = re.compile(r"%run\s+(?:-\w+\s+)*(?P<script>[^\s;|&'\"]+\.py)(?=\s|$)")
 
 
 class _Locator:
@@ -113,11 +125,11 @@ def _kinds(lines: Sequence[str]) -> list[str]:
     """What each line is: ``shell`` (``!``, ``%sx``, ``x = !``), ``env`` (``%env``),
     ``magic``, ``comment``, ``blank`` or ``python``. A comment goes with the line below."""
     kinds: list[str] = []
-    continued = False
+    continued = ""
     for line in lines:
         stripped = line.lstrip()
         if continued:
-            kind = "shell-continued"
+            kind = f"{continued}-continued"
         elif _ENV_MAGIC.match(stripped):
             kind = "env"
         elif stripped.startswith("!") or any(
@@ -130,7 +142,9 @@ def _kinds(lines: Sequence[str]) -> list[str]:
             kind = "comment"
         else:
             kind = "python" if stripped else "blank"
-        continued = kind.startswith("shell") and line.rstrip().endswith("\\")
+        # a shell line or a magic (``%pip install a \``) goes on after a backslash
+        ends_open = line.rstrip().endswith("\\")
+        continued = kind.split("-")[0] if ends_open and kind.startswith(("shell", "magic")) else ""
         kinds.append(kind)
     following = "python"
     for index in range(len(kinds) - 1, -1, -1):
@@ -162,8 +176,8 @@ def _split_cell(lines: Sequence[str], kinds: list[str]) -> tuple[list[str], list
     for line, kind in zip(lines, kinds, strict=True):
         if kind in {"python", "comment", "blank"}:
             python.append(line)
-        else:  # a continued shell line sits inside a command: nothing to keep indented
-            python.append("" if kind == "shell-continued" else _blank(line))
+        else:  # a continued line sits inside a command: nothing to keep indented
+            python.append("" if kind.endswith("-continued") else _blank(line))
         if kind == "shell":
             shell.append(_shell_line(line))
         else:
@@ -211,6 +225,8 @@ class _Cells:
         for index, kind in enumerate(kinds):
             if kind == "env":
                 self.env_magic(number, index + 1, lines[index], line_map)
+            elif kind == "magic":
+                self.run_magic(number, index + 1, lines[index], line_map)
         python, shell = _split_cell(lines, kinds)
         self.shell.append((number, shell, line_map))
         self.python.append((number, python, line_map))
@@ -245,6 +261,22 @@ class _Cells:
         self.facts.assignments.append(Assignment(match.group(1), value, "env", key_span))
         self.facts.settings.extend(canonical_settings("env", match.group(1), value, key_span))
         self.exports.append((number, line, True, match.group(1), value))
+
+    def run_magic(self, number: int, line: int, text: str, line_map: LineMap) -> None:
+        """``%run script.py``: the notebook launches that script (a member of its job)."""
+        match = _RUN_MAGIC.match(text.lstrip())
+        if match is None:
+            return
+        indent = len(text) - len(text.lstrip())
+        file_line = line_map[line - 1] if line_map is not None and line <= len(line_map) else None
+        start, end = match.span("script")
+        span = Span(
+            self.facts.path, line, indent + start + 1, line, indent + end, number, file_line
+        )
+        script = Value(match.group("script"), span, "cli", match.group("script"))
+        whole = Span(self.facts.path, line, indent + 1, line, len(text.rstrip()), number, file_line)
+        self.facts.references.append(Reference(script, "script", "%run"))
+        self.facts.launches.append(Launch("python", whole, script, text=text.strip()))
 
     def finish(self) -> None:
         """Python of all cells as one module, then shell lines with the environment so far."""

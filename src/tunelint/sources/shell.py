@@ -148,6 +148,16 @@ class _Reader(LaunchReader):
                     if _ASSIGN.match(words[index].raw):
                         env.append(self.assign(words[index], store=False, export=False))
                     index += 2 if words[index].raw in {"-u", "--unset"} else 1
+            elif (
+                name == "tunelint"
+                and index + 1 < len(words)
+                and (self.literal(words[index + 1]) == "guard")
+            ):
+                # ``tunelint guard [options] -- COMMAND``: the command is what runs
+                ends = [i for i in range(index + 2, len(words)) if words[i].raw == "--"]
+                if not ends:
+                    return None
+                index = ends[0] + 1
             elif name in _RUNNERS:
                 found = [
                     later

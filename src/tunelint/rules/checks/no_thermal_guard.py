@@ -8,8 +8,11 @@ launch scripts) or in a project module it imports: NVML polling (``pynvml`` /
 ``subprocess`` or a shell script, or a power limit set with ``nvidia-smi -pl``), or a callback
 whose class name says so (rule option ``guard_callbacks``). A watch threshold (a number
 compared with a temperature, or a constant, keyword or option named like one) above the
-policy's ``hardware.max_temperature_c`` is reported too. Jobs submitted to a cluster scheduler
-(``sbatch``, ``srun``, ``#SBATCH``) are left to the cluster's own monitoring.
+policy's ``hardware.max_temperature_c`` is reported too. tunelint's own guards count
+(``tunelint guard -- ...`` on the launch line, ``tunelint.guard.ThermalGuard`` and its Trainer
+and Lightning callbacks). The rule applies to jobs that run locally on CUDA (its YAML says
+so): jobs submitted to a cluster scheduler are left to the cluster's monitoring, hosted
+notebooks to their runtime, and other accelerators are not watched through NVML.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from pathlib import PurePosixPath
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, FileKind, Span, Value
@@ -42,10 +44,14 @@ NVML_CALLS = (
     "*amdsmi_get_power_info",
     "GPUtil.getGPUs",
 )
+# tunelint's own guards (``tunelint.guard``): the context manager and the Trainer and
+# Lightning callbacks; counted whatever the rule's ``guard_callbacks`` say.
+TUNELINT_GUARDS = ("tunelint.guard.*",)
 DEFAULT_CALLBACKS = ("*Thermal*", "*Temperature*", "*TempGuard*", "*Overheat*", "*GpuTemp*")
 RUNNERS = ("subprocess.*", "os.system", "os.popen", "sh.*")
 SMI_QUERY = re.compile(r"nvidia-smi\b.*(temperature|power|-pl\b|--power-limit|-q\b)", re.I)
-CLUSTER = re.compile(r"^\s*(#SBATCH\b|sbatch\s|srun\s)")
+# A launch line run under tunelint's own guard (``tunelint guard [options] -- python ...``).
+GUARD_LAUNCH = re.compile(r"(?:^|[\s;&|(!])tunelint\s+guard\b")
 TEMP_NAME = re.compile(r"(?i)(temp|thermal|celsius|_c$)")
 PLAUSIBLE = (30.0, 130.0)  # degrees Celsius a GPU threshold can mean
 NUMBER = r"(\d+(?:\.\d+)?)"
@@ -61,7 +67,7 @@ class Threshold:
 
 
 def _is_watch_call(call: Call, callbacks: Sequence[str]) -> bool:
-    if any(fnmatchcase(call.name, pattern) for pattern in NVML_CALLS):
+    if any(fnmatchcase(call.name, pattern) for pattern in (*NVML_CALLS, *TUNELINT_GUARDS)):
         return True
     if any(fnmatchcase(call.short_name, pattern) for pattern in callbacks):
         return True
@@ -97,21 +103,13 @@ def _shell_watch(facts: FileFacts) -> bool:
     for _, _, text in _code_lines(facts):
         code = text.split("#", 1)[0] if not text.lstrip().startswith("#!") else ""
         shell = facts.kind == FileKind.SHELL or code.lstrip().startswith("!")
-        if shell and SMI_QUERY.search(code):
+        if shell and (SMI_QUERY.search(code) or GUARD_LAUNCH.search(code)):
             return True
     return False
 
 
 def has_watch(facts: FileFacts, callbacks: Sequence[str]) -> bool:
     return any(_is_watch_call(call, callbacks) for call in facts.calls) or _shell_watch(facts)
-
-
-def _cluster(facts: FileFacts) -> bool:
-    if PurePosixPath(facts.path).suffix in {".slurm", ".sbatch"}:
-        return True
-    return facts.kind == FileKind.SHELL and any(
-        CLUSTER.search(text) for _, _, text in _code_lines(facts)
-    )
 
 
 def _plausible(number: float) -> bool:
@@ -151,7 +149,7 @@ def needles(options: dict[str, Any]) -> dict[str, Any]:
     callbacks = [str(c) for c in options.get("guard_callbacks") or DEFAULT_CALLBACKS]
     return {
         "any": [
-            {"call": [*NVML_CALLS, *callbacks]},
+            {"call": [*NVML_CALLS, *TUNELINT_GUARDS, *callbacks]},
             {"needles": [{"substring": ["nvidia-smi"]}]},
         ]
     }
@@ -165,8 +163,6 @@ def check(job: Job, context: CheckContext) -> Iterator[Hit]:
     callbacks = tuple(context.options.get("guard_callbacks") or DEFAULT_CALLBACKS)
     project = context.project
     scope = project.scope(job)
-    if any(project.per_file("cluster", path, _cluster) for path in scope):
-        return
     watchers = [
         path for path in scope if project.per_file(("watch", callbacks), path, _watch(callbacks))
     ]
