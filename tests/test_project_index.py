@@ -199,3 +199,17 @@ def test_the_index_grows_with_files_and_imports(tmp_path: Path) -> None:
     assert len(four.modules._resolved) == 4 * len(one.modules._resolved)
     for n in range(4):
         assert four.imports_of(f"p{n}/train.py") == (f"p{n}/utils/__init__.py", f"p{n}/utils/io.py")
+
+
+def test_a_path_with_folders_only_matches_a_file_under_those_folders(tmp_path: Path) -> None:
+    index = _index(
+        tmp_path,
+        {
+            "tool/pipelines/sft.py": TRAINS,
+            "examples/run.sh": "torchrun --nproc_per_node 2 tool/cli/sft.py --bf16\n",
+            "examples/run_bare.sh": "torchrun --nproc_per_node 2 sft.py --bf16\n",
+        },
+    )
+    assert index.resolve_path("tool/cli/sft.py", "examples/run.sh") is None
+    assert index.resolve_path("sft.py", "examples/run_bare.sh") == "tool/pipelines/sft.py"
+    assert index.resolve_path("pipelines/sft.py", "examples/run.sh") == "tool/pipelines/sft.py"

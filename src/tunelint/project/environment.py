@@ -31,6 +31,8 @@ ACCELERATOR_IMPORTS: Final = {
     "intel_extension_for_pytorch": "xpu",
 }
 HOSTED_IMPORTS: Final = ("google.colab", "kaggle_secrets", "kaggle_datasets")
+# What the notebook source records when a hosted runtime saved the notebook (its metadata).
+HOSTED_RUNTIMES: Final = frozenset({"colab", "kaggle"})
 HOSTED_TEXT: Final = re.compile(r"colab\.research\.google\.com|kaggle\.com/kernels|/kaggle/")
 CLUSTER_DIRECTIVE: Final = re.compile(r"^\s*#(?:SBATCH|PBS|BSUB)\b|^\s*#\$\s")
 CLUSTER_COMMAND: Final = re.compile(
@@ -68,7 +70,9 @@ def environment_of(facts: FileFacts) -> Environment:
             for name in HOSTED_IMPORTS
         )
         if facts.kind is FileKind.NOTEBOOK and not hosted:
-            hosted = any(HOSTED_TEXT.search(line) for cell in facts.cell_lines for line in cell)
+            hosted = bool(set(facts.dialects) & HOSTED_RUNTIMES) or any(
+                HOSTED_TEXT.search(line) for cell in facts.cell_lines for line in cell
+            )
     return Environment(accelerator, hosted, _cluster(facts))
 
 

@@ -99,8 +99,9 @@ class ProjectIndex:
         """The project file a path in ``referrer`` names, as the program would open it.
 
         Relative to the referrer's directory, else to a directory above it (launch scripts
-        run from the repository root), else the one file of that name under the nearest
-        enclosing directory that has exactly one (never across a repository boundary).
+        run from the repository root), else the one file whose path ends with the name as
+        written, under the nearest enclosing directory that has exactly one (never across a
+        repository boundary).
         """
         cleaned = name.strip().strip("'\"").removeprefix("./")
         if not cleaned or cleaned.startswith(_REMOTE) or "$" in cleaned or "{" in cleaned:
@@ -118,7 +119,14 @@ class ProjectIndex:
                 return candidate
             if base in self.repositories:
                 break
-        same_name = self._by_name.get(posixpath.basename(cleaned), [])
+        # the one file whose path ends with what was written (``configs/ds.json`` never
+        # matches ``other/ds.json``)
+        tail = "/" + posixpath.normpath(cleaned)
+        same_name = [
+            p
+            for p in self._by_name.get(posixpath.basename(cleaned), [])
+            if ("/" + p).endswith(tail)
+        ]
         if not same_name:
             return None
         for base in ancestors(directory):

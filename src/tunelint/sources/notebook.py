@@ -352,6 +352,21 @@ def _add_suppression(found: list[Suppression], new: Suppression) -> None:
     found.append(new)
 
 
+HOSTED_RUNTIMES = ("colab", "kaggle")
+
+
+def _hosted_runtimes(notebook: object, cells: list[object]) -> tuple[str, ...]:
+    """Hosted runtimes the notebook was saved from: Colab and Kaggle leave their own key in
+    the notebook's or a cell's ``metadata``."""
+    found: list[str] = []
+    holders = [notebook, *cells]
+    for holder in holders:
+        metadata = holder.get("metadata") if isinstance(holder, dict) else None
+        if isinstance(metadata, dict):
+            found.extend(name for name in HOSTED_RUNTIMES if name in metadata)
+    return tuple(sorted(set(found)))
+
+
 def extract_notebook(text: str, path: str) -> FileFacts:
     """Facts of a .ipynb file (nbformat 4, leniently 3); bad cells are skipped and reported."""
     facts = FileFacts(path, FileKind.NOTEBOOK)
@@ -370,6 +385,7 @@ def extract_notebook(text: str, path: str) -> FileFacts:
         message = "not a notebook: no `cells` list (nbformat 4) or `worksheets` (nbformat 3)"
         facts.diagnostics.append(Diagnostic(path, "bad-notebook", message, 1))
         return facts
+    facts.dialects = _hosted_runtimes(notebook, cells)
     locator = _Locator(text)
     reader = _Cells(facts)
     all_lines: list[tuple[str, ...]] = []
