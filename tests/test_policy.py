@@ -146,7 +146,7 @@ def test_unknown_rule_ids_and_names_are_refused_with_a_suggestion(tmp_path: Path
     assert "rules.trust-remote-cod: no rule named 'trust-remote-cod'" in message
     assert "did you mean 'trust-remote-code'?" in message
     select = write(tmp_path / "s" / "tunelint.yaml", "rules:\n  select: [TL4, TL9]\n")
-    assert "rules.select: no rule named 'TL9'" in errors_of(select)
+    assert "rules.select: no rule matches 'TL9'" in errors_of(select)
 
 
 def test_unknown_preset_and_missing_parent(tmp_path: Path) -> None:
