@@ -10,8 +10,14 @@ from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("rules", help="list the rules", description=__doc__)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser = subparsers.add_parser(
+        "rules",
+        help="list the rules",
+        description="List every rule with its id, name, severity and title.",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     parser.add_argument("--all", action="store_true", help="include retired rules")
     parser.add_argument("--policy", type=Path, help="policy whose custom rules to include")
     parser.set_defaults(func=run)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tunelint.facts import Diagnostic, FileFacts, Span
-from tunelint.findings import Finding
+from tunelint.facts import FileFacts, Span
+from tunelint.findings import Finding, Note
 from tunelint.policy import Policy
 from tunelint.project.jobs import Job, training_members
 from tunelint.redact import scrub
 from tunelint.rules.checks import CheckContext, get_check
 from tunelint.rules.match import Hit, Matcher
-from tunelint.rules.model import RuleMeta
+from tunelint.rules.model import NotEvaluated, RuleMeta
 
 
 def effective_rule(rule: RuleMeta, policy: Policy) -> tuple[bool, RuleMeta]:
@@ -37,10 +37,12 @@ def run_rules(
     policy: Policy,
     *,
     budget: Any = None,
-) -> tuple[list[Finding], list[Diagnostic]]:
+) -> tuple[list[Finding], list[Note]]:
+    """Findings of every rule, and a note for each rule that could not be evaluated (its
+    input is missing) or failed: never a silent pass."""
     matcher = Matcher(policy=policy.get, training_files=frozenset(training_members(jobs)))
     findings: list[Finding] = []
-    diagnostics: list[Diagnostic] = []
+    notes: list[Note] = []
     shared: dict[str, Any] = {}
     secrets: dict[tuple[str, int | None, int], set[str]] = {}
     for rule in rules:
@@ -54,16 +56,19 @@ def run_rules(
                     rule, files, jobs, matcher, dict(rule.options), budget, shared
                 )
                 hits.extend(get_check(rule.check)(context))
+        except NotEvaluated as why:
+            notes.append(Note(rule.id, rule.name, "not-evaluated", str(why)))
+            continue
         except Exception as error:  # a broken rule must not sink the other rules
-            message = f"rule {rule.id} failed: {type(error).__name__}: {error}"
-            diagnostics.append(Diagnostic(rule.origin, "rule-error", message))
+            reason = f"{type(error).__name__}: {error}"
+            notes.append(Note(rule.id, rule.name, "rule-error", reason))
             continue
         for hit in _unique(hits):
             findings.append(_finding(rule, hit, files))
             if hit.redact:
                 secrets.setdefault(_line_key(hit.span), set()).update(hit.redact)
     _redact_lines(findings, secrets)
-    return findings, diagnostics
+    return findings, notes
 
 
 def _line_key(span: Span) -> tuple[str, int | None, int]:
