@@ -61,6 +61,8 @@ extends: [{preset}]
 #   require_reason: true          # every `# tunelint: ignore[...]` needs `-- reason`
 
 # fail_on: medium                 # lowest severity that makes `tunelint check` exit 1
+
+# docs_url: https://wiki.example.com/tunelint/{{id}}  # where your team hosts the rule pages
 """
 
 

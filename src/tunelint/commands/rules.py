@@ -25,14 +25,17 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tunelint.commands import EXIT_USAGE
-    from tunelint.policy import PolicyError, rules_for_policy
+    from tunelint.policy import PolicyError, load_policy
+    from tunelint.rules.loader import RuleError, load_rules
 
     try:
-        loaded = rules_for_policy(args.policy, Path.cwd())
-    except PolicyError as error:
+        policy = load_policy(args.policy, Path.cwd())
+        loaded = load_rules(policy.custom_rule_paths)
+    except (PolicyError, RuleError) as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
     rules = [r for r in loaded if args.all or not r.retired]
+    docs_url = str(policy.get("docs_url", "") or "")
     if args.format == "json":
         rows = [
             {
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 "severity": r.severity.label,
                 "category": r.category,
                 "confidence": r.confidence,
-                "help_uri": r.help_uri,
+                "help_uri": r.docs_link(docs_url),  # "" when only `tunelint explain` has it
                 "origin": r.origin,
             }
             for r in rules
