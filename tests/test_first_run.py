@@ -387,3 +387,16 @@ def test_installed_command_prints_help_without_markup(tmp_path: Path) -> None:
         check=True,
     )
     assert "``" not in done.stdout and "--output-format" in done.stdout
+
+
+def test_nothing_shipped_or_documented_links_to_that_repository() -> None:
+    """pyproject, the README, docs/ and the package itself."""
+    root = Path(__file__).resolve().parents[1]
+    places = [root / "pyproject.toml", root / "README.md", root / "action.yml"]
+    places += sorted((root / "docs").rglob("*.md")) + sorted((root / "src").rglob("*.*"))
+    linked = [
+        str(path.relative_to(root))
+        for path in places
+        if path.is_file() and "github.com/tunelint" in path.read_text(errors="replace")
+    ]
+    assert linked == []
