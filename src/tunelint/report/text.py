@@ -254,14 +254,19 @@ def _full(report: Report, width: int, show_suppressed: bool, show_source: bool) 
 
 
 def _concise(report: Report, show_suppressed: bool, show_source: bool) -> list[Line]:
-    out: list[Line] = []
+    """Findings and file problems in path order, as ruff lists syntax errors among
+    diagnostics; then the rules not evaluated."""
+    rows: list[tuple[tuple[str, int, int], list[Line]]] = []
     for finding in sorted_findings(report):
         if show_suppressed or not finding.suppressed:
-            out.append(concise_line(finding, show_suppressed))
+            lines = [concise_line(finding, show_suppressed)]
             if show_source:
-                out.extend(_frame(finding, "  "))
+                lines.extend(_frame(finding, "  "))
+            rows.append(((finding.span.path, 1, len(rows)), lines))
     for diagnostic in sorted(report.diagnostics):
-        out.append([(diagnostic_line(diagnostic), _level_style(diagnostic.level))])
+        line = [(diagnostic_line(diagnostic), _level_style(diagnostic.level))]
+        rows.append(((diagnostic.path, 0, len(rows)), [line]))
+    out: list[Line] = [line for _, lines in sorted(rows, key=lambda row: row[0]) for line in lines]
     for note in report.notes:
         out.append([(f"{note.level}: {note.message}", _level_style(note.level))])
     return out
