@@ -663,6 +663,9 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(temporary)
         key = work / "cache-key"
         os.environ["TUNELINT_CACHE_KEY_FILE"] = str(key)  # never touch the user's key
+        # The cache next to each checked tree, where the cold runs delete it (by default it
+        # lives in the user's cache directory).
+        os.environ["TUNELINT_CACHE_DIR"] = ".tunelint_cache"
         TUNELINT_ENV.update(snapshot(work))
         corpus = make_corpus(work / "corpus", args.projects, args.seed)
         bench_corpus(results, corpus, runs, cores, work)

@@ -2,8 +2,10 @@
 
 Covers: a Python file, a YAML config, notebook cells (one in a file whose name has a space
 and parentheses), a non-ASCII path, an inline-suppressed and a baselined finding, a fix
-with an edit, related locations, a rule the run does not describe (a meta rule) and two
-diagnostics. Regenerate golden files with ``TUNELINT_UPDATE_GOLDEN=1 pytest``.
+with an edit, related locations, a rule the run does not describe (a meta rule), three
+diagnostics (a file not checked for an error, one for a limit, and one read in part), a
+rule not evaluated and a skipped virtual environment. Regenerate golden files with
+``TUNELINT_UPDATE_GOLDEN=1 pytest``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tunelint.discover import SkippedDirectory
 from tunelint.facts import Diagnostic, Span
-from tunelint.findings import Edit, Finding, Fix, Related, Report, Severity
+from tunelint.findings import Edit, Finding, Fix, Note, Related, Report, Severity
 from tunelint.fingerprints import assign_fingerprints
 from tunelint.rules.model import Example, RuleMeta
 
@@ -227,6 +230,13 @@ def diagnostics() -> list[Diagnostic]:
     return [
         Diagnostic("src/broken.py", "parse-error", "invalid syntax: unexpected indent", 3),
         Diagnostic("data/blob.bin", "binary", "binary file, not read"),
+        Diagnostic("configs/train.yaml", "limit", "stopped reading: more than 10 aliases", 40),
+    ]
+
+
+def notes() -> list[Note]:
+    return [
+        Note("TL101", "model-exceeds-vram", "not-evaluated", "no GPU budget: pass --gpu"),
     ]
 
 
@@ -248,6 +258,8 @@ def sample_report() -> Report:
         rules=list(rules()),
         fail_on=Severity.MEDIUM,
         root=ROOT,
+        notes=notes(),
+        skipped_directories=[SkippedDirectory("venv2", "virtual-environment")],
     )
     report.sort()
     return report

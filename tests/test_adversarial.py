@@ -262,7 +262,7 @@ def test_a_50_mb_file_is_too_large_and_names_the_limit(tmp_path: Path) -> None:
     [diagnostic] = run.diagnostics("huge.py")
     assert diagnostic["code"] == "too-large"
     assert "limits.max_file_bytes" in diagnostic["message"]
-    assert "huge.py" in run.report["files_skipped"]
+    assert "huge.py" in run.report["files_not_checked"]
     assert run.findings("ok.py") == [("TL403", 2)]
 
 
@@ -283,7 +283,8 @@ def test_one_10_mb_line_under_a_raised_limit_finishes(tmp_path: Path, name: str)
     (tmp_path / "tunelint.yaml").write_text("version: 1\nlimits:\n  max_file_bytes: 20000000\n")
     (tmp_path / name).write_text(ONE_LINE[name]("x" * TEN_MB))
     run = check(tmp_path, seconds=90, megabytes=600)
-    assert name in run.report["files_checked"]
+    read_in = "files_partly_checked" if run.diagnostics(name) else "files_checked"
+    assert name in run.report[read_in]
     assert all(d["code"] == "limit" for d in run.diagnostics(name)), run.diagnostics(name)
     if name in {"line.py", "line.ipynb"}:
         assert [rule for rule, _ in run.findings(name)] == ["TL403"]
@@ -346,7 +347,7 @@ def test_a_notebook_with_valid_json_but_broken_cells(tmp_path: Path) -> None:
     for name, document in shapes.items():
         (tmp_path / name).write_text(json.dumps(document))
     run = check(tmp_path, seconds=30, megabytes=300)
-    assert "cells.ipynb" in run.report["files_checked"]
+    assert "cells.ipynb" in run.report["files_partly_checked"]
     assert run.codes("cells.ipynb") and set(run.codes("cells.ipynb")) == {"bad-notebook"}
     assert run.findings("cells.ipynb") == [("TL403", 2)]
     for name in ("list.ipynb", "str.ipynb"):
@@ -383,6 +384,12 @@ def test_symlink_loops_are_reported(tmp_path: Path) -> None:
     run = check(tmp_path, seconds=30, megabytes=300)
     assert run.codes("self.py") == ["symlink-loop"]
     assert run.codes("a.py") == ["symlink-loop"] and run.codes("b.py") == ["symlink-loop"]
+    # Directory symlinks are not followed unless asked: skipped, and said so.
+    skipped = {(d["path"], d["reason"]) for d in run.report["skipped_directories"]}
+    assert skipped == {("loop", "symlink"), ("sub/up", "symlink")}
+    assert run.findings("ok.py") == [("TL403", 2)]
+    assert run.report["files_checked"] == ["ok.py"]
+    run = check(tmp_path, ".", "--follow-symlinks", seconds=30, megabytes=300)
     loops = {d["path"] for d in run.report["diagnostics"] if d["code"] == "symlink-loop"}
     assert {"loop", "sub/up"} <= loops
     assert run.findings("ok.py") == [("TL403", 2)]
@@ -401,6 +408,9 @@ def test_a_symlink_out_of_the_tree_is_not_followed(tmp_path: Path) -> None:
     (tree / "elsewhere").symlink_to(outside, target_is_directory=True)
     run = check(tree, seconds=30, megabytes=300)
     assert run.codes("leak.py") == ["outside-root"]
+    assert run.report["skipped_directories"] == [{"path": "elsewhere", "reason": "symlink"}]
+    assert run.report["findings"] == []
+    run = check(tree, ".", "--follow-symlinks", seconds=30, megabytes=300)
     assert run.codes("elsewhere") == ["outside-root"]
     assert run.report["findings"] == []
     assert run.report["files_checked"] == ["ok.py", "tunelint.yaml"]
@@ -462,7 +472,8 @@ def test_a_file_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.Monkey
     with bounded(seconds=20, megabytes=100):
         report = run_lint(tmp_path)
     assert diagnostics_of(report, "locked.py") == [("unreadable", "Permission denied")]
-    assert report.files_skipped == ["locked.py"]
+    assert report.tally().not_checked == ["locked.py"]
+    assert report.files_skipped == []
     assert [f.rule_id for f in report.findings if f.span.path == "ok.py"] == ["TL403"]
 
 

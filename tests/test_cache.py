@@ -52,6 +52,8 @@ def _own_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("TUNELINT_CACHE_KEY_FILE", str(key))
     monkeypatch.delenv("TUNELINT_NO_CACHE", raising=False)
     monkeypatch.delenv("TUNELINT_CACHE_DIR", raising=False)
+    # the user's cache directory, here one per test
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
     # one generation for the whole test, whatever else changes in the checkout meanwhile
     monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "c" * 64)
     CALLS.clear()
@@ -200,7 +202,8 @@ def test_second_run_hits_and_reports_the_same(tmp_path: Path) -> None:
     project = _project(tmp_path)
     options = Options(cwd=project, jobs=1)
     first = render(lint(["."], options), "json")
-    base = project / CACHE_DIR
+    base = cache_dir(project)
+    assert base is not None
     assert (base / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (base / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172")
     found = discover(["."], root=project, cwd=project)
@@ -212,20 +215,43 @@ def test_second_run_hits_and_reports_the_same(tmp_path: Path) -> None:
 
 def test_no_cache_bypasses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = _project(tmp_path)
+    base = cache_dir(project)
+    assert base is not None
     lint(["."], Options(cwd=project, jobs=1, use_cache=False))
-    assert not (project / CACHE_DIR).exists()
+    assert not base.exists()
     monkeypatch.chdir(project)
     assert main(["check", "--no-cache", "--exit-zero", "."]) == 0
-    assert not (project / CACHE_DIR).exists()
+    assert not base.exists()
     monkeypatch.setenv("TUNELINT_NO_CACHE", "1")
     assert cache_dir(project) is None
     lint(["."], Options(cwd=project, jobs=1))
-    assert not (project / CACHE_DIR).exists()
+    assert not base.exists()
+
+
+def test_the_cache_lives_in_the_user_cache_directory_one_per_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_cache = tmp_path / "user-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
+    one, other = _project(tmp_path / "one"), _project(tmp_path / "other")
+    lint(["."], Options(cwd=one, jobs=1))
+    base = cache_dir(one)
+    assert base is not None and base.is_relative_to(user_cache / "tunelint")
+    assert entries_under(base) and not (one / CACHE_DIR).exists()
+    assert cache_dir(other) != base
+    # the same project reached through another spelling of its path shares the cache
+    assert cache_dir(one / "." / ".." / "one") == base
+
+
+def entries_under(base: Path) -> list[Path]:
+    return [path for path in base.rglob("*") if path.is_file() and len(path.name) == 64]
 
 
 def test_cache_dir_can_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUNELINT_CACHE_DIR", "build/facts")
     assert cache_dir(tmp_path) == tmp_path / "build" / "facts"
+    monkeypatch.setenv("TUNELINT_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert cache_dir(tmp_path / "project") == tmp_path / "elsewhere"
 
 
 def test_a_changed_file_misses_and_the_rest_hit(tmp_path: Path) -> None:

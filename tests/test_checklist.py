@@ -375,8 +375,11 @@ def test_remote_code_and_diagnostics() -> None:
     remote = section(text, "What runs remote code")
     assert "- **TL401** (high) `notebooks/explore.ipynb[cell 3]:2`" in remote
     assert "Not checked: TL403 not enabled by the policy." in remote
-    assert "2 files could not be checked" in text
-    assert "- `src/broken.py:3` (parse-error): invalid syntax" in section(text, "Not checked")
+    assert "3 files could not be checked in full" in text
+    assert "- [ ] **TL101** model-exceeds-vram **not evaluated**: no GPU budget" in text
+    assert "- `src/broken.py:3` (parse-error, error): invalid syntax" in section(
+        text, "Not checked"
+    )
 
 
 def test_markdown_stays_intact_with_pipes_backticks_and_newlines() -> None:

@@ -32,7 +32,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Files of every kind; small, so the parallel path is forced on for it."""
     monkeypatch.setenv("TUNELINT_CACHE_KEY_FILE", str(tmp_path / "cache-key"))
     monkeypatch.delenv("TUNELINT_NO_CACHE", raising=False)
-    monkeypatch.delenv("TUNELINT_CACHE_DIR", raising=False)
+    # next to the project, where these tests look at its entries (the child processes too)
+    monkeypatch.setenv("TUNELINT_CACHE_DIR", CACHE_DIR)
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
     root = tmp_path / "project"
     shutil.copytree(REPO / "tests" / "fixtures" / "sources", root / "sources")

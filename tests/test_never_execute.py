@@ -248,7 +248,7 @@ def test_custom_rules_are_data(watch: Watch, rule: str) -> None:
     result = drive(watch, *commands, cwd=rules)  # evilcheck.py importable from here
     assert result["codes"][2:] == [0, 0]
     report = lint(["."], Options(cwd=watch.tree, use_cache=False, jobs=1))
-    errors = [d for d in report.diagnostics if d.code == "rule-error"]
+    errors = [note for note in report.notes if note.code == "rule-error"]
     assert errors and "evilcheck" in errors[0].message
 
 
@@ -266,7 +266,7 @@ def test_a_check_name_never_imports_a_module(watch: Watch, name: str) -> None:
     (watch.tree / "tunelint.yaml").write_text("version: 1\nrules:\n  custom: [./rules]\n")
     watch.snapshot = snapshot(watch.tree)
     report = lint(["."], Options(cwd=watch.tree, use_cache=False, jobs=1, select=["EVIL"]))
-    [error] = [d for d in report.diagnostics if d.code == "rule-error"]
+    [error] = [note for note in report.notes if note.code == "rule-error"]
     assert "EVIL002" in error.message
     drive(watch, ["check", "--no-cache", "--select", "EVIL002", "."], cwd=rules)
 

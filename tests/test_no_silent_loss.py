@@ -117,17 +117,22 @@ def test_a_mixed_directory_loses_nothing(
         assert reasons.get(path) == reason, (path, report["diagnostics"])
         assert path not in report["files_checked"], path
     for path in ("bad/syntax.py", "bad/broken.json", "bad/binary.py", "bad/too_big.py"):
-        assert path in report["files_skipped"], path
+        assert path in report["files_not_checked"], path
+    assert report["files_skipped"] == []  # excluded/ was walked past, never named
     for name in GOOD:
         assert name in report["files_checked"], name
         assert name not in reasons, reasons[name]
-    # read in part: checked, and the part that could not be read is reported
-    for partial in ("bad/broken.yaml", "bad/cells.ipynb", "bad/unsplittable.sh"):
-        assert partial in reasons, partial
+    # read in part: counted as partly checked, and the part not read is reported
+    assert report["files_partly_checked"] == ["bad/cells.ipynb"]
+    assert reasons["bad/cells.ipynb"] == "bad-notebook"
+    # a parse error with nothing read before it: not checked
+    for broken in ("bad/broken.yaml", "bad/unsplittable.sh"):
+        assert reasons[broken] == "parse-error", broken
+        assert broken in report["files_not_checked"], broken
     too_big = next(d for d in report["diagnostics"] if d["path"] == "bad/too_big.py")
     assert "limits.max_file_bytes" in too_big["message"]
     # excluded on purpose, never reached, or not a kind tunelint reads: not reported
-    everything = set(report["files_checked"]) | set(reasons)
+    everything = {*report["files_checked"], *report["files_partly_checked"], *reasons}
     assert not {"excluded/vendored.py", "ignored.py", "notes.txt"} & everything
     # each good file's findings are there
     fired = {(f["path"], f["rule_id"]) for f in report["findings"]}
@@ -137,9 +142,17 @@ def test_a_mixed_directory_loses_nothing(
         ("good/lf.yaml", "TL401"),
     } <= fired
     summary = report["summary"]
-    assert summary["files_checked"] == len(report["files_checked"])
-    assert summary["files_skipped"] == len(report["files_skipped"])
-    assert summary["files_not_checked"] == len(reasons)
+    lists = ("files_checked", "files_partly_checked", "files_not_checked", "files_skipped")
+    for key in lists:
+        assert summary[key] == len(report[key]), key
+    counted = [path for key in lists for path in report[key]]
+    assert len(counted) == len(set(counted)), "a file is counted twice"
+    assert set(report["files_not_checked"]) == {
+        *expected,
+        "bad/broken.yaml",
+        "bad/unsplittable.sh",
+    }
+    assert set(reasons) == {*report["files_not_checked"], *report["files_partly_checked"]}
 
     code, text, _ = cli(root, "--format", "text", "--color", "never", capsys=capsys)
     assert code == 1
@@ -148,19 +161,31 @@ def test_a_mixed_directory_loses_nothing(
         assert f"{path}" in not_checked and reason in not_checked, path
     last = text.rstrip().splitlines()[-1]
     assert f"{summary['files_checked']} files checked" in last, last
-    assert f"{len(reasons)} files not checked" in last, last
+    assert f"{summary['files_partly_checked']} partly checked" in last, last
+    assert f"{summary['files_not_checked']} not checked" in last, last
 
     code, sarif, _ = cli(root, "--format", "sarif", capsys=capsys)
     assert code == 1
     assert_valid_sarif(sarif)
-    notes = json.loads(sarif)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    invocation = json.loads(sarif)["runs"][0]["invocations"][0]
+    notes = invocation["toolExecutionNotifications"]
     noted = {
         note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: note["descriptor"][
             "id"
         ]
         for note in notes
+        if "locations" in note  # the others are about rules, not files
     }
     assert {path: reasons[path] for path in noted} == reasons
+    counts = invocation["properties"]
+    assert (counts["filesChecked"], counts["filesPartlyChecked"]) == (
+        summary["files_checked"],
+        summary["files_partly_checked"],
+    )
+    assert (counts["filesNotChecked"], counts["filesSkipped"]) == (
+        summary["files_not_checked"],
+        summary["files_skipped"],
+    )
 
 
 def test_summary_when_nothing_could_be_read(
@@ -168,8 +193,8 @@ def test_summary_when_nothing_could_be_read(
 ) -> None:
     (tmp_path / "syntax.py").write_text(RISKY_PY + "def (:\n")
     code, out, err = cli(tmp_path, "--format", "text", "--color", "never", capsys=capsys)
-    assert code == 3, (out, err)  # nothing to check, not a clean pass
-    assert "0 files checked; 1 file not checked" in out
+    assert code == 1, (out, err)  # a file that does not parse is an error, not a clean pass
+    assert "0 files checked, 1 not checked; 1 error" in out
     assert "syntax.py" in out and "parse-error" in out
 
 

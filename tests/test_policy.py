@@ -146,7 +146,7 @@ def test_unknown_rule_ids_and_names_are_refused_with_a_suggestion(tmp_path: Path
     assert "rules.trust-remote-cod: no rule named 'trust-remote-cod'" in message
     assert "did you mean 'trust-remote-code'?" in message
     select = write(tmp_path / "s" / "tunelint.yaml", "rules:\n  select: [TL4, TL9]\n")
-    assert "rules.select: no rule named 'TL9'" in errors_of(select)
+    assert "rules.select: no rule matches 'TL9'" in errors_of(select)
 
 
 def test_unknown_preset_and_missing_parent(tmp_path: Path) -> None:
@@ -313,3 +313,21 @@ fail_on: medium
     assert policy.rule_setting("TL402", "unpinned-hub-revision") == {"enabled": False}
     assert policy.per_file_ignores == {"notebooks/**": ["TL104"]}
     assert yaml.safe_load(sketch)["rules"]["TL402"] is False  # why normalising matters
+
+
+def test_docs_url_is_a_web_link_with_the_rule_in_it(tmp_path: Path) -> None:
+    good = write(tmp_path / "tunelint.yaml", "docs_url: https://wiki.example.com/t/{id}.html\n")
+    assert load_policy(good, tmp_path).get("docs_url") == "https://wiki.example.com/t/{id}.html"
+    bad = write(tmp_path / "b" / "tunelint.yaml", "docs_url: https://wiki.example.com/t/\n")
+    message = errors_of(bad)
+    assert "docs_url" in message and "{id} or {name}" in message
+
+
+def test_hardware_names_and_sizes_are_checked_at_load(tmp_path: Path) -> None:
+    path = write(tmp_path / "tunelint.yaml", "hardware: {gpus: [h100, rtx-4090x]}\n")
+    assert "hardware.gpus: unknown GPU 'rtx-4090x' (did you mean 'rtx-4090'?)" in errors_of(path)
+    # the schema takes only sizes the budget reader can read: a unit is required
+    unitless = write(tmp_path / "u" / "tunelint.yaml", "hardware: {vram: '24'}\n")
+    assert "hardware.vram" in errors_of(unitless)
+    sized = write(tmp_path / "s" / "tunelint.yaml", "hardware: {vram: 24G}\n")
+    assert load_policy(sized, sized.parent).get("hardware.vram") == "24G"

@@ -8,19 +8,20 @@ import pytest
 from report_samples import sample_report
 
 from tunelint.report import formats, render, renderer
-from tunelint.report.text import render_text
+from tunelint.report.text import render_concise, render_text
 
 
 def test_formats() -> None:
-    assert formats() == ("checklist", "github", "json", "sarif", "text")
-    assert renderer("text") is render_text
+    assert formats() == ("checklist", "concise", "full", "github", "json", "sarif", "text")
+    assert renderer("text") is render_text is renderer("full")
+    assert renderer("concise") is render_concise
     assert renderer(" JSON ") is renderer("json")
 
 
 def test_render_dispatches_with_options() -> None:
     report = sample_report()
     assert render(report, "text", color=False) == render_text(report, color=False)
-    assert json.loads(render(report, "json"))["version"] == 1
+    assert json.loads(render(report, "json"))["version"] == 2
     sarif = json.loads(render(report, "sarif", category="nightly"))
     assert sarif["runs"][0]["automationDetails"]["id"] == "nightly/"
     assert render(report, "github").startswith("::")
@@ -28,7 +29,7 @@ def test_render_dispatches_with_options() -> None:
 
 def test_unknown_format() -> None:
     with pytest.raises(
-        ValueError, match="unknown format 'xml'; expected one of: checklist, github, json"
+        ValueError, match="unknown format 'xml'; expected one of: checklist, concise, full, github"
     ):
         render(sample_report(), "xml")
 

@@ -15,13 +15,17 @@ def lines(report: Report | None = None) -> list[str]:
 
 def test_one_line_per_active_finding_then_diagnostics() -> None:
     out = lines()
-    assert len(out) == 7 + 2
+    assert len(out) == 7 + 3 + 1
     assert not any("mock hub" in line or "org/base" in line for line in out)
-    assert out[-2:] == [
+    assert out[-4:] == [
+        "::warning file=configs/train.yaml,line=40,title=tunelint%3A partly checked (limit)::"
+        "stopped reading: more than 10 aliases",
         "::warning file=data/blob.bin,title=tunelint%3A not checked (binary)::"
         "binary file, not read",
-        "::warning file=src/broken.py,line=3,title=tunelint%3A not checked (parse-error)::"
+        "::error file=src/broken.py,line=3,title=tunelint%3A not checked (parse-error)::"
         "invalid syntax: unexpected indent",
+        "::notice title=tunelint%3A TL101 not evaluated::"
+        "TL101 model-exceeds-vram not evaluated: no GPU budget: pass --gpu",
     ]
 
 
@@ -73,7 +77,7 @@ def test_escaping() -> None:
     assert lines(report) == [
         "::warning file=dir%2Cwith%3Aodd%25name.py,line=2,col=1,endLine=2,endColumn=3,"
         "title=TL201 unencrypted-offload::bad: 100%25%0Asecond line, here",
-        "::warning file=x%2Cy.py,title=tunelint%3A not checked (parse-error)::line 1%0Aline 2",
+        "::error file=x%2Cy.py,title=tunelint%3A not checked (parse-error)::line 1%0Aline 2",
     ]
 
 
@@ -88,3 +92,12 @@ def test_every_line_is_a_single_workflow_command() -> None:
 def test_empty_report_renders_nothing() -> None:
     assert render_github(Report(findings=[], diagnostics=[], files_checked=[], root=ROOT)) == ""
     assert findings()  # the samples stay importable
+
+
+def test_files_are_relative_to_the_repository_root() -> None:
+    """GitHub maps annotations from the repository root, wherever tunelint ran."""
+    finding = findings()[0]
+    report = Report(
+        findings=[finding], diagnostics=[], files_checked=[], root=ROOT, cwd=ROOT + "/ml"
+    )
+    assert lines(report)[0].startswith(f"::error file=ml/{finding.span.path},")

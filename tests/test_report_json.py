@@ -51,13 +51,36 @@ def test_top_level_shape() -> None:
         "summary",
         "findings",
         "diagnostics",
+        "notes",
         "files_checked",
+        "files_partly_checked",
+        "files_not_checked",
         "files_skipped",
+        "skipped_directories",
     }
-    assert doc["version"] == JSON_VERSION == 1
+    assert doc["version"] == JSON_VERSION == 2
     assert doc["tool"] == {"name": "tunelint", "version": tunelint.__version__}
     assert doc["files_skipped"] == ["third_party/vendored.py"]
     assert NOTEBOOK in doc["files_checked"]
+    assert doc["files_partly_checked"] == ["configs/train.yaml"]
+    assert doc["files_not_checked"] == ["data/blob.bin", "src/broken.py"]
+    assert doc["skipped_directories"] == [{"path": "venv2", "reason": "virtual-environment"}]
+    assert doc["notes"] == [
+        {
+            "rule_id": "TL101",
+            "name": "model-exceeds-vram",
+            "code": "not-evaluated",
+            "level": "warning",
+            "message": "TL101 model-exceeds-vram not evaluated: no GPU budget: pass --gpu",
+            "reason": "no GPU budget: pass --gpu",
+        }
+    ]
+    counted = [
+        path
+        for key in ("files_checked", "files_partly_checked", "files_not_checked", "files_skipped")
+        for path in doc[key]
+    ]
+    assert len(counted) == len(set(counted)) == 9  # each file once
 
 
 def test_summary_counts() -> None:
@@ -68,10 +91,13 @@ def test_summary_counts() -> None:
         "baselined": 1,
         "failing": 4,
         "fail_on": "medium",
-        "files_checked": 6,
+        "files_checked": 5,
+        "files_partly_checked": 1,
         "files_with_findings": 5,
         "files_not_checked": 2,
         "files_skipped": 1,
+        "errors": 1,
+        "rules_not_evaluated": 1,
     }
 
 
@@ -116,14 +142,23 @@ def test_notebook_positions_fix_and_related() -> None:
 def test_diagnostics() -> None:
     assert data()["diagnostics"] == [
         {
+            "path": "configs/train.yaml",
+            "code": "limit",
+            "level": "warning",
+            "message": "stopped reading: more than 10 aliases",
+            "line": 40,
+        },
+        {
             "path": "data/blob.bin",
             "code": "binary",
+            "level": "warning",
             "message": "binary file, not read",
             "line": None,
         },
         {
             "path": "src/broken.py",
             "code": "parse-error",
+            "level": "error",
             "message": "invalid syntax: unexpected indent",
             "line": 3,
         },
@@ -147,6 +182,7 @@ def test_every_field_is_documented() -> None:
     doc = data()
     fields = set(doc) | set(doc["tool"]) | set(doc["summary"]) | FINDING_KEYS
     related = next(f["related"][0] for f in doc["findings"] if f["related"])
-    fields |= set(doc["diagnostics"][0]) | set(related)
+    fields |= set(doc["diagnostics"][0]) | set(related) | set(doc["notes"][0])
+    fields |= set(doc["skipped_directories"][0])
     fields |= {"description", "edits", "replacement"}
     assert fields - documented == set()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from report_samples import ROOT, findings, sample_report
 
 from tunelint.facts import Diagnostic, Span
 from tunelint.findings import Finding, Report, Severity
-from tunelint.report.text import render_text, summary_line
+from tunelint.report.text import render_concise, render_text, summary_line
 
 
 def plain(
@@ -83,7 +85,9 @@ def test_related_fix_and_docs_are_shown() -> None:
     output = plain()
     assert "    related: configs/ds_config.json:9:7: offload_param.device is set here" in output
     assert "    fix: move the offload directory under /mnt/secure" in output
-    assert "    docs: https://github.com/tunelint/tunelint/blob/main/docs/rules/TL201.md" in output
+    assert "    docs: tunelint explain TL201" in output
+    hosted = replace(sample_report(), docs_url="https://wiki.example.com/tunelint/{id}")
+    assert "    docs: https://wiki.example.com/tunelint/TL201" in plain(hosted)
     assert "related: notebooks/my (copy) notebook.ipynb[cell 5]:4:1: used here" in output
 
 
@@ -97,19 +101,29 @@ def test_suppressed_findings_are_counted_not_shown_by_default() -> None:
 
 def test_diagnostics_are_listed_under_not_checked() -> None:
     output = plain()
-    section = output[output.index("Not checked\n") :]
-    assert "  src/broken.py:3: parse-error: invalid syntax: unexpected indent" in section
-    assert "  data/blob.bin: binary: binary file, not read" in section
+    section = output[output.index("Not checked\n") : output.index("Partly checked\n")]
+    assert "  src/broken.py:3: parse-error [error]: invalid syntax: unexpected indent" in section
+    assert "  data/blob.bin: binary [warning]: binary file, not read" in section
+    partly = output[output.index("Partly checked\n") : output.index("Rules not evaluated\n")]
+    assert "  configs/train.yaml:40: limit [warning]: stopped reading" in partly
+    notes = output[output.index("Rules not evaluated\n") :]
+    assert "  TL101 model-exceeds-vram not evaluated: no GPU budget" in notes
 
 
 def test_summary_line() -> None:
     report = sample_report()
     expected = (
-        "Found 7 findings (1 critical, 2 high, 1 medium, 2 low, 1 info) in 5 of 6 files "
-        "checked; 2 suppressed (1 by baseline); 2 files not checked"
+        "Found 7 findings (1 critical, 2 high, 1 medium, 2 low, 1 info) in 5 files; 5 files "
+        "checked, 1 partly checked, 2 not checked, 1 skipped; 2 suppressed (1 by baseline); "
+        "1 rule not evaluated; 1 error"
     )
     assert summary_line(report) == expected
-    assert plain(report).rstrip("\n").splitlines()[-1] == expected
+    lines = plain(report).rstrip("\n").splitlines()
+    assert lines[-3] == expected
+    assert " ".join(lines[-2:]) == (
+        "Skipped 1 virtual environment (venv2/): to check them, name one on the command line "
+        "or pass --no-default-excludes"
+    )
 
 
 def test_summary_matches_the_documented_example() -> None:
@@ -123,8 +137,8 @@ def test_summary_matches_the_documented_example() -> None:
         root=ROOT,
     )
     assert summary_line(report) == (
-        "Found 3 findings (2 high, 1 medium) in 2 of 5 files checked; 1 suppressed; "
-        "1 file not checked"
+        "Found 3 findings (2 high, 1 medium) in 2 files; 5 files checked, 1 not checked; "
+        "1 suppressed; 1 error"
     )
 
 
@@ -147,3 +161,36 @@ def test_no_trailing_whitespace_and_ends_with_newline() -> None:
     output = plain()
     assert output.endswith("\n")
     assert all(line == line.rstrip() for line in output.splitlines())
+
+
+def test_concise_is_one_line_per_finding_then_diagnostics_and_notes() -> None:
+    lines = render_concise(sample_report()).splitlines()
+    assert (
+        "src/train.py:14:71: TL201 [high] offload_folder '/tmp/offload' is not under an "
+        "encrypted path"
+    ) in lines
+    active = [f for f in sample_report().findings if not f.suppressed]
+    assert len([line for line in lines if ": TL" in line and " [" in line]) == len(active)
+    assert "src/broken.py:3: parse-error [error]: invalid syntax: unexpected indent" in lines
+    assert "warning: TL101 model-exceeds-vram not evaluated: no GPU budget: pass --gpu" in lines
+    assert lines[-3].startswith("Found 7 findings")
+    assert not any(" | " in line for line in lines)  # no source unless asked
+    framed = render_concise(sample_report(), show_source=True)
+    assert "14 |" in framed
+
+
+def test_full_without_source_keeps_everything_but_the_frames() -> None:
+    bare = render_text(sample_report(), show_source=False)
+    assert " | " not in bare and "^" not in bare
+    assert "fix: move the offload directory under /mnt/secure" in bare
+
+
+def test_quiet_prints_findings_and_errors_only() -> None:
+    quiet = render_concise(sample_report(), quiet=True).splitlines()
+    active = [f for f in sample_report().findings if not f.suppressed]
+    assert len(quiet) == len(active) + 1
+    assert quiet[-1] == "src/broken.py:3: parse-error [error]: invalid syntax: unexpected indent"
+    assert not any(line.startswith(("Found", "Skipped", "warning:")) for line in quiet)
+    clean = Report(findings=[], diagnostics=[], files_checked=["a.py"], root=ROOT)
+    assert render_text(clean, quiet=True) == ""
+    assert render_concise(clean, quiet=True) == ""

@@ -39,7 +39,7 @@ def test_rule_fires_exactly_where_expected(directory: Path) -> None:
         use_cache=False,
     )
     report = lint(["."], options)
-    assert not [d for d in report.diagnostics if d.code == "rule-error"], report.diagnostics
+    assert not [note for note in report.notes if note.code == "rule-error"], report.notes
     found = {
         (f.span.path, f.span.cell, f.span.line, f.rule_id)
         for f in report.active

@@ -31,9 +31,11 @@ GITHUB_MAX_GZIP_BYTES = 10 * 1024 * 1024
 
 @pytest.fixture
 def examples(tmp_path: Path) -> Path:
-    """A copy of examples/ (policy included), so runs and edits never touch the repo."""
+    """A copy of examples/ (policy included) in a repository of its own (SARIF paths are
+    relative to its root), so runs and edits never touch this repository."""
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns(".tunelint_cache"))
+    (tmp_path / ".git").mkdir()
     return target
 
 
@@ -71,7 +73,7 @@ def assert_github_constraints(text: str) -> None:
         assert isinstance(props["security-severity"], str)
         assert 0.0 <= float(props["security-severity"]) <= 10.0
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
-        assert rule["helpUri"].startswith("https://")
+        assert rule.get("helpUri", "https://").startswith("https://")
     fingerprints = set()
     for result in run["results"]:
         rule = rules[result["ruleIndex"]]

@@ -191,6 +191,20 @@ def test_unknown_codes_and_empty_lists_are_reported() -> None:
     assert "names no rule" in meta[1].message
 
 
+def test_an_unknown_code_names_the_rule_meant() -> None:
+    """A typo in a suppression stays a TL002 finding (not a usage error), with a hint."""
+    meta = apply_inline(
+        [],
+        {"src/train.py": [suppression(("TL2O1", "trust-remote-cod"), 4)]},
+        KNOWN,
+        require_reason=False,
+    )
+    fixes = [m.fix.description for m in meta if m.fix is not None]
+    assert [m.rule_id for m in meta] == ["TL002", "TL002"]
+    assert fixes[0].startswith("did you mean 'TL201'?")
+    assert fixes[1].startswith("did you mean 'trust-remote-code'?")
+
+
 def test_partially_used_suppression_reports_only_the_unused_code() -> None:
     target = finding(4, rule="TL201")
     meta = apply_inline(

@@ -5,12 +5,13 @@ files -> sources -> facts -> jobs -> rules -> findings -> suppressions/baseline 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tunelint.discover import SourceFile, discover
+from tunelint.discover import SourceFile, Walk, discover
 from tunelint.facts import FileFacts
 from tunelint.findings import Finding, Report, Severity
 from tunelint.policy import Policy, load_policy
@@ -40,25 +41,12 @@ class Options:
     use_cache: bool = True
     cwd: Path = field(default_factory=Path.cwd)
     max_file_bytes: int | None = None
+    default_excludes: bool = True  # False: walk into virtual environments, build folders
+    follow_symlinks: bool = False  # True: enter directory symlinks that stay in the root
 
 
 class ConfigurationError(ValueError):
     """Policy, rules, baseline or options are invalid: exit code 2, never a partial run."""
-
-
-def selected(rule: RuleMeta, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    """ruff-style selection: by id, id prefix (``TL2``), name, or ``ALL``."""
-
-    def hit(codes: Sequence[str]) -> bool:
-        for code in codes:
-            upper = code.strip().upper()
-            if upper == "ALL" or rule.id.startswith(upper) or rule.name == code.strip():
-                return True
-        return False
-
-    if select and not hit(select):
-        return False
-    return not (ignore and hit(ignore))
 
 
 def extract_all(
@@ -74,12 +62,10 @@ def extract_all(
 
     Files that cannot hold anything ``rules`` read are not parsed (without ``rules``, every
     file is; ``TUNELINT_PREFILTER=0`` turns the prefilter off). Facts are cached in
-    ``root``/.tunelint_cache unless ``options.use_cache`` is off or ``TUNELINT_NO_CACHE`` is
-    set (``TUNELINT_CACHE_DIR`` moves it), and files are parsed on ``options.jobs``
-    processes (0: every core).
+    the user's cache directory, keyed by ``root``, unless ``options.use_cache`` is off or
+    ``TUNELINT_NO_CACHE`` is set (``TUNELINT_CACHE_DIR`` moves it), and files are parsed on
+    ``options.jobs`` processes (0: every core).
     """
-    import os
-
     from tunelint.extract.cache import cache_dir
     from tunelint.extract.parallel import extract_files
     from tunelint.extract.prefilter import PASS_ALL
@@ -113,17 +99,26 @@ def config_limits(policy: Policy, max_bytes: int) -> ConfigLimits:
 
 
 def active_rules(policy: Policy, options: Options) -> list[RuleMeta]:
+    """The rules this run evaluates; a selector on the command line that names no rule is a
+    configuration error (a typo would otherwise check nothing and pass)."""
+    from tunelint.rules.select import picks, selected, unknown
+
     try:
         rules = load_rules(policy.custom_rule_paths)
     except RuleError as error:
         raise ConfigurationError(str(error)) from None
+    pairs = [(rule.id, rule.name) for rule in rules]
+    problems = unknown(options.select, pairs, "--select")
+    problems += unknown(options.ignore, pairs, "--ignore")
+    if problems:
+        raise ConfigurationError("\n".join(problems))
     enabled = []
     select = [*(policy.get("rules.select", []) or []), *options.select]
     ignore = [*(policy.get("rules.ignore", []) or []), *options.ignore]
     for rule in rules:
         is_on, effective = effective_rule(rule, policy)
-        explicitly = bool(options.select) and selected(rule, options.select, ())
-        if (is_on or explicitly) and selected(effective, select, ignore):
+        explicitly = bool(options.select) and picks(rule.id, rule.name, options.select)
+        if (is_on or explicitly) and selected(effective.id, effective.name, select, ignore):
             enabled.append(effective)
     return enabled
 
@@ -137,8 +132,10 @@ def _per_file_filter(
         return lambda finding: False
     import pathspec
 
+    from tunelint.rules.select import picks
+
     specs = [
-        (pathspec.GitIgnoreSpec.from_lines([glob]), {code.strip() for code in codes})
+        (pathspec.GitIgnoreSpec.from_lines([glob]), [str(code) for code in codes or []])
         for glob, codes in patterns.items()
     ]
     resolved_root = root.resolve()
@@ -150,9 +147,7 @@ def _per_file_filter(
         except ValueError:
             relative = finding.span.path
         for spec, codes in specs:
-            if not spec.match_file(relative):
-                continue
-            if finding.rule_id in {c.upper() for c in codes} or finding.rule_name in codes:
+            if spec.match_file(relative) and picks(finding.rule_id, finding.rule_name, codes):
                 return True
         return False
 
@@ -171,14 +166,16 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
         policy = load_policy(options.policy_path, (options.cwd / given[0]))
     except PolicyError as error:
         raise ConfigurationError(str(error)) from None
-    _check_budget_names(policy, options)
+    _check_budget_options(options)
     rules = active_rules(policy, options)
+    walk = Walk(default_excludes=options.default_excludes, follow_symlinks=options.follow_symlinks)
     found = discover(
         given,
         root=policy.root,
         cwd=options.cwd,
         excludes=policy.excludes,
         respect_gitignore=policy.respect_gitignore,
+        walk=walk,
     )
     max_bytes = options.max_file_bytes or int(
         policy.get("limits.max_file_bytes", DEFAULT_MAX_FILE_BYTES)
@@ -189,7 +186,7 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     )
     index = ProjectIndex(files, found.repositories)
     budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
-    findings, rule_diagnostics = run_rules(rules, index, policy, budget=budget)
+    findings, notes = run_rules(rules, index, policy, budget=budget)
     ignored = _per_file_filter(policy.per_file_ignores, policy.root, options.cwd)
     findings = [finding for finding in findings if not ignored(finding)]
     every_rule = load_rules(policy.custom_rule_paths)
@@ -212,18 +209,19 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
             raise ConfigurationError(str(error)) from None
     diagnostics = [d for facts in files.values() for d in facts.diagnostics]
     diagnostics.extend(found.diagnostics)
-    diagnostics.extend(rule_diagnostics)
-    checked = [path for path, facts in files.items() if not _unread(facts)]
-    skipped = sorted({d.path for d in diagnostics if d.path not in checked} | set(found.excluded))
     report = Report(
         findings=findings,
         diagnostics=diagnostics,
-        files_checked=checked,
-        files_skipped=[s for s in skipped if s in {d.path for d in diagnostics}],
+        files_checked=[path for path, facts in files.items() if not _unread(facts)],
+        files_skipped=list(found.excluded),
         jobs=list(index.jobs),
         rules=list(rules),
         fail_on=options.fail_on or policy.fail_on,
-        root=str(options.cwd.resolve()),  # what the shown paths are relative to (SARIF's SRCROOT)
+        root=str(repository_root(given, options.cwd, policy)),
+        cwd=os.path.abspath(options.cwd),
+        notes=notes,
+        skipped_directories=list(found.skipped_directories),
+        docs_url=str(policy.get("docs_url", "") or ""),
         paths=list(given),
         destinations=index.all_destinations(),
         policy=dict(policy.data),
@@ -232,26 +230,34 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     return report
 
 
-def _check_budget_names(policy: Policy, options: Options) -> None:
-    """A typo in --vram, --gpu or hardware.gpus is a configuration error, not a silent skip."""
-    named = (options.vram, options.gpu, policy.get("hardware.vram"), policy.get("hardware.gpus"))
-    if not any(named):
-        return
-    from tunelint.memory.gpus import PROFILES, find_profile, parse_size
+def repository_root(given: Sequence[str], cwd: Path, policy: Policy) -> Path:
+    """What SARIF paths are relative to (``%SRCROOT%``), wherever tunelint runs: the nearest
+    directory holding ``.git`` above the checked paths, else the policy file's directory,
+    else the working directory."""
+    paths = [os.path.abspath(cwd / path) for path in given]
+    try:
+        common = Path(os.path.commonpath(paths))
+    except ValueError:  # paths on different drives
+        common = Path(os.path.abspath(cwd))
+    start = common if common.is_dir() else common.parent
+    for directory in (start, *start.parents):
+        if os.path.lexists(directory / ".git"):
+            return directory
+    if policy.path is not None:
+        return Path(os.path.abspath(policy.path)).parent
+    return Path(os.path.abspath(cwd))
 
-    for size, where in ((options.vram, "--vram"), (policy.get("hardware.vram"), "hardware.vram")):
-        if size is None:
-            continue
-        try:
-            parse_size(size)
-        except ValueError as error:
-            raise ConfigurationError(f"{where}: {error}") from None
-    names = [(options.gpu, "--gpu")] if options.gpu else []
-    names += [(name, "hardware.gpus") for name in policy.get("hardware.gpus", []) or []]
-    for name, where in names:
-        if find_profile(str(name)) is None:
-            known = ", ".join(profile.key for profile in PROFILES)
-            raise ConfigurationError(f"{where}: unknown GPU {name!r}; known profiles: {known}")
+
+def _check_budget_options(options: Options) -> None:
+    """A typo in --vram or --gpu is a configuration error, not a silent skip (the policy's
+    hardware is checked with the same function when the policy is loaded)."""
+    if options.vram is None and options.gpu is None:
+        return
+    from tunelint.memory.gpus import budget_problems
+
+    problems = budget_problems([(options.vram, "--vram")], [(options.gpu, "--gpu")])
+    if problems:
+        raise ConfigurationError("\n".join(problems))
 
 
 def _unread(facts: FileFacts) -> bool:

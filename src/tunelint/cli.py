@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tunelint import __version__
 from tunelint.commands import EXIT_OK, EXIT_USAGE
@@ -20,6 +21,20 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         sys.stderr.write(f"tunelint: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """A value outside the choices names the closest one: ``--fail-on hgh``."""
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        from tunelint.hints import did_you_mean
+
+        names = [str(choice) for choice in choices]
+        message = (
+            f"invalid choice: {value!r}{did_you_mean(str(value), names)}; "
+            f"choose from {', '.join(names)}"
+        )
+        raise argparse.ArgumentError(action, message)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

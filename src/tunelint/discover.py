@@ -3,6 +3,12 @@
 Honours .gitignore (at every level, through pathspec) and the policy's excludes, also for
 files named on the command line: pre-commit passes names, and excludes must still hold.
 Every file passed by name that is not checked gets a reason; nothing is skipped silently.
+
+Like ruff, a walk never enters virtual environments (any directory holding ``pyvenv.cfg`` or
+``conda-meta``), dependency, build and cache folders (``DEFAULT_EXCLUDES``), and never
+follows a directory symlink unless asked. A path named on the command line is always entered,
+whatever its name; below it the defaults hold again. What was left out and could hold code
+is recorded (``Discovery.skipped_directories``) so the report can say how to include it.
 """
 
 from __future__ import annotations
@@ -28,20 +34,43 @@ SUFFIX_KINDS = {
     ".slurm": FileKind.SHELL,
     ".sbatch": FileKind.SHELL,
 }
-ALWAYS_SKIPPED_DIRS = {
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    "node_modules",
-    "__pycache__",
-    ".tunelint_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".tox",
-    ".ipynb_checkpoints",
+# Never entered unless named on the command line, and why. Reasons in QUIET_REASONS
+# (version control, caches) never hold a project's code: always left out, never reported.
+# The others are reported with how to include them, and --no-default-excludes enters them.
+DEFAULT_EXCLUDES: dict[str, str] = {
+    ".git": "vcs",
+    ".hg": "vcs",
+    ".svn": "vcs",
+    ".bzr": "vcs",
+    ".venv": "virtual-environment",
+    "venv": "virtual-environment",
+    ".tox": "virtual-environment",
+    ".nox": "virtual-environment",
+    "__pypackages__": "dependencies",
+    "site-packages": "dependencies",
+    "node_modules": "dependencies",
+    ".eggs": "build",
+    "build": "build",
+    "dist": "build",
+    "_build": "build",
+    "buck-out": "build",
+    "__pycache__": "cache",
+    ".ipynb_checkpoints": "cache",
+    ".mypy_cache": "cache",
+    ".pytest_cache": "cache",
+    ".pytype": "cache",
+    ".ruff_cache": "cache",
+    ".tunelint_cache": "cache",
+    ".direnv": "cache",
+}
+QUIET_REASONS = frozenset({"vcs", "cache"})
+# Words for each reported reason, singular and plural, for the report's summary.
+SKIP_REASONS: dict[str, tuple[str, str]] = {
+    "virtual-environment": ("virtual environment", "virtual environments"),
+    "conda-environment": ("conda environment", "conda environments"),
+    "dependencies": ("dependency folder", "dependency folders"),
+    "build": ("build folder", "build folders"),
+    "symlink": ("directory symlink", "directory symlinks"),
 }
 REPOSITORY_MARKERS = frozenset({".git", "pyproject.toml", "setup.py", "setup.cfg"})
 SHEBANG_KINDS = (("python", FileKind.PYTHON), ("bash", FileKind.SHELL), ("sh", FileKind.SHELL))
@@ -54,6 +83,15 @@ class SourceFile:
     absolute: str = field(compare=False)
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class SkippedDirectory:
+    """A directory the walk did not enter though it may hold code: ``reason`` is a key of
+    ``SKIP_REASONS``. ``path`` is as displayed (relative to the working directory)."""
+
+    path: str
+    reason: str
+
+
 @dataclass(slots=True)
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
@@ -63,6 +101,31 @@ class Discovery:
     # ``setup.py``, ``setup.cfg``), as displayed: the project index never resolves a path
     # across them.
     repositories: set[str] = field(default_factory=set)
+    skipped_directories: list[SkippedDirectory] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """How to walk directories: ``default_excludes`` off enters virtual environments,
+    dependency and build folders too; ``follow_symlinks`` enters directory symlinks (those
+    leading out of the root are still refused, with a diagnostic)."""
+
+    default_excludes: bool = True
+    follow_symlinks: bool = False
+
+
+def default_exclude(directory: Path, name: str) -> str | None:
+    """Why the walk leaves ``directory`` out by default, or None to enter it."""
+    reason = DEFAULT_EXCLUDES.get(name)
+    if reason is not None:
+        return reason
+    if name.endswith(".egg-info"):
+        return "build"
+    if os.path.isfile(directory / "pyvenv.cfg"):
+        return "virtual-environment"
+    if os.path.isdir(directory / "conda-meta"):
+        return "conda-environment"
+    return None
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -153,9 +216,11 @@ def discover(
     cwd: Path | None = None,
     excludes: Sequence[str] = (),
     respect_gitignore: bool = True,
+    walk: Walk | None = None,
 ) -> Discovery:
     """Walk ``paths`` (files or directories) under ``root``; classify what is found."""
     cwd = cwd or Path.cwd()
+    walk = walk or Walk()
     result = Discovery()
     ignores = _Ignores(root, excludes, respect_gitignore)
     seen: set[str] = set()
@@ -167,7 +232,7 @@ def discover(
             result.diagnostics.append(Diagnostic(shown, "not-found", "no such file or directory"))
             continue
         if absolute.is_dir():
-            _walk(absolute, root, cwd, ignores, result, seen)
+            _walk(absolute, root, cwd, ignores, result, seen, walk)
             continue
         if ignores.ignored(absolute.absolute(), is_dir=False):
             result.excluded.append(shown)
@@ -175,6 +240,7 @@ def discover(
         _add_file(absolute, shown, result, seen, explicit=True)
     result.files.sort()
     result.diagnostics.sort()
+    result.skipped_directories.sort()
     return result
 
 
@@ -185,6 +251,7 @@ def _walk(
     ignores: _Ignores,
     result: Discovery,
     seen: set[str],
+    walk: Walk,
 ) -> None:
     visited: set[str] = set()
     stack = [directory]
@@ -218,7 +285,16 @@ def _walk(
             except OSError:  # a symlink loop: not a directory; _add_file reports it
                 is_dir = False
             if is_dir:
-                if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(path, is_dir=True):
+                if ignores.ignored(path, is_dir=True):
+                    continue
+                reason = default_exclude(path, entry.name)
+                if reason not in QUIET_REASONS and not walk.default_excludes:
+                    reason = None
+                if reason is None and is_link and not walk.follow_symlinks:
+                    reason = "symlink"
+                if reason is not None:
+                    if reason not in QUIET_REASONS:
+                        result.skipped_directories.append(SkippedDirectory(shown, reason))
                     continue
                 if is_link and not _inside(path, root):
                     result.diagnostics.append(

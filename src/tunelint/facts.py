@@ -260,7 +260,19 @@ class Diagnostic:
     line: int | None = None
 
     # codes: parse-error, decode-error, binary, too-large, too-deep, unreadable, not-a-file,
-    # symlink-loop, outside-root, bad-notebook, limit, internal-error
+    # symlink-loop, outside-root, bad-notebook, limit, internal-error, not-found, unsupported
+
+    @property
+    def level(self) -> str:
+        """``error`` when the file should have been read and could not be (it fails the run,
+        as a syntax error does in ruff); ``warning`` for a limit or a file out of scope."""
+        return "error" if self.code in ERROR_CODES else "warning"
+
+
+# A file that does not parse, is not valid text, cannot be read, or was lost to a crash.
+ERROR_CODES: Final = frozenset(
+    {"parse-error", "bad-notebook", "decode-error", "unreadable", "not-found", "internal-error"}
+)
 
 
 @dataclass(slots=True)

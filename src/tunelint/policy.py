@@ -13,7 +13,6 @@ decided each effective value.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from tunelint.findings import Severity
+from tunelint.hints import did_you_mean
 
 if TYPE_CHECKING:
     from tunelint.rules.model import RuleMeta
@@ -123,7 +123,11 @@ class Policy:
         """Messages for ``rules:`` entries and selectors that name no rule (typos).
 
         ``known`` holds ``(id, name)`` pairs of every loaded rule, custom ones included.
+        Selectors (``rules.select``, ``rules.ignore``, the codes of ``paths.per_file_ignores``)
+        are read as ``--select`` reads them (``tunelint.rules.select``).
         """
+        from tunelint.rules.select import unknown
+
         pairs = list(known)
         names = {rule_id for rule_id, _ in pairs} | {name for _, name in pairs}
         problems = []
@@ -131,25 +135,29 @@ class Policy:
             if key not in names:
                 problems.append(self._unknown(f"rules.{key}", key, names))
         for listed in ("select", "ignore"):
-            for code in self.get(f"rules.{listed}", []) or []:
-                upper = str(code).strip().upper()
-                if upper == "ALL" or any(rule_id.startswith(upper) for rule_id, _ in pairs):
-                    continue
-                if str(code).strip() in names:
-                    continue
-                problems.append(self._unknown(f"rules.{listed}", str(code), names))
+            codes = [str(code) for code in self.get(f"rules.{listed}", []) or []]
+            problems.extend(unknown(codes, pairs, self._where(f"rules.{listed}")))
+        for glob, codes in self.per_file_ignores.items():
+            where = self._where(dotted_key(["paths", "per_file_ignores", glob]))
+            problems.extend(unknown([str(code) for code in codes or []], pairs, where))
         return problems
 
-    def _unknown(self, key: str, code: str, names: set[str]) -> str:
+    def _origin(self, key: str) -> str:
+        """The layer (preset or file) that set ``key`` or anything under it."""
         origin = self.origins.get(key) or self.origins.get(key.rsplit(".", 1)[0], "")
         for dotted, where in self.origins.items():
             if dotted.startswith(key + "."):
                 origin = where
                 break
-        close = difflib.get_close_matches(code, sorted(names), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        where = f"{origin}: " if origin else ""
-        return f"{where}{key}: no rule named {code!r}{hint}; see `tunelint rules`"
+        return _shown_origin(origin)
+
+    def _where(self, key: str) -> str:
+        origin = self._origin(key)
+        return f"{origin}: {key}" if origin else key
+
+    def _unknown(self, key: str, code: str, names: set[str]) -> str:
+        hint = did_you_mean(code, sorted(names))
+        return f"{self._where(key)}: no rule named {code!r}{hint}; see `tunelint rules`"
 
 
 # --- reading and validating one file ----------------------------------------------------
@@ -347,16 +355,14 @@ def _explain(error: Any, extra: str | None = None) -> str:
     validator = error.validator
     if extra is not None:
         allowed = sorted(error.schema.get("properties", {}))
-        close = difflib.get_close_matches(extra, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(extra, allowed)
         expected = ", ".join(allowed)
         if error.schema.get("patternProperties") and "custom" in allowed:
             expected += ", or a rule id or name"
         return f"unknown key {extra!r}{hint}; expected one of: {expected}"
     if validator == "enum":
         options = [_yaml_word(option) for option in error.validator_value]
-        close = difflib.get_close_matches(str(error.instance), options, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(str(error.instance), options)
         return f"{error.instance!r} is not allowed{hint}; expected one of: {', '.join(options)}"
     if validator == "type":
         wanted = error.validator_value
@@ -542,7 +548,8 @@ def load_policy(explicit: Path | None, start: Path) -> Policy:
 
 
 def check_rule_references(policy: Policy) -> None:
-    """Custom rules load, and every rule the policy configures or selects exists."""
+    """Custom rules load, every rule the policy configures or selects exists, and the
+    hardware it names is known: everything ``check`` would refuse, refused at load."""
     from tunelint.rules.loader import RuleError, load_rules
 
     try:
@@ -552,8 +559,18 @@ def check_rule_references(policy: Policy) -> None:
         where = f"{origin}: rules.custom: " if origin else ""
         raise PolicyError(f"{where}{error}") from None
     problems = policy.unknown_rules((rule.id, rule.name) for rule in rules)
+    problems += hardware_problems(policy)
     if problems:
         raise PolicyError("\n".join(problems))
+
+
+def hardware_problems(policy: Policy) -> list[str]:
+    """GPU names and memory sizes of ``hardware:``, read as the memory rule reads them."""
+    from tunelint.memory.gpus import budget_problems
+
+    gpus = policy.get("hardware.gpus", []) or []
+    sizes = [(policy.get("hardware.vram"), policy._where("hardware.vram"))]
+    return budget_problems(sizes, [(name, policy._where("hardware.gpus")) for name in gpus])
 
 
 def rules_for_policy(policy_path: Path | None, start: Path) -> list[RuleMeta]:
@@ -600,8 +617,7 @@ def _is_path(name: str) -> bool:
 def _parent_layers(name: str, child: Path, seen: tuple[Path, ...], where: str) -> list[Layer]:
     if not _is_path(name):
         if name not in PRESETS:
-            close = difflib.get_close_matches(name, PRESETS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, PRESETS)
             raise PolicyError(
                 f"{where}: extends: unknown preset {name!r}{hint}; presets: "
                 f"{', '.join(PRESETS)}; a policy file is named by a path ending in .yaml"

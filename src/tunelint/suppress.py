@@ -15,6 +15,7 @@ from pathlib import Path
 from tunelint.facts import Suppression
 from tunelint.findings import Finding, Fix, Severity
 from tunelint.fingerprints import assign_fingerprints, normalise_path
+from tunelint.hints import closest
 
 BASELINE_VERSION = 1
 
@@ -118,13 +119,19 @@ def _apply_one(
     for code in suppression.codes:
         rule_id = lookup.get(code.casefold())
         if rule_id is None:
+            # ids as written (the values), and names (keys that are not an id folded)
+            names = {*lookup.values(), *(k for k, v in lookup.items() if k != v.casefold())}
+            close = closest(code, names)
+            fix = "fix the spelling or remove the code (`tunelint rules` lists them)"
+            if close is not None:
+                fix = f"did you mean {close!r}? Else remove the code (`tunelint rules` lists them)"
             meta.append(
                 _meta(
                     UNKNOWN_RULE_IN_SUPPRESSION,
                     suppression,
                     f"unknown rule {code!r} in suppression on {where}: no rule has that id or name",
                     f"ignore:{code}",
-                    "fix the spelling or remove the code (`tunelint rules` lists them)",
+                    fix,
                 )
             )
         else:

@@ -11,7 +11,10 @@ from typing import Any
 from tunelint.commands import EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK, EXIT_USAGE
 from tunelint.findings import Severity
 
-FORMATS = ("text", "json", "sarif", "github", "checklist")
+# ruff's naming: every format is a value of --output-format; full and concise are the two
+# styles of the text report. --format is the same option (text means full).
+FORMATS = ("full", "concise", "json", "sarif", "github", "checklist", "text")
+TEXT_STYLES = ("full", "concise", "text")
 
 
 def _codes(raw: list[str] | None) -> list[str]:
@@ -20,35 +23,125 @@ def _codes(raw: list[str] | None) -> list[str]:
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "check", help="check files and directories (default: .)", description=__doc__
+        "check",
+        help="check files and directories (default: .)",
+        description="Check training scripts, notebooks, configs and launch scripts against "
+        "the policy, and report what would go wrong.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
-    parser.add_argument("--output", "-o", type=Path, help="write the report to this file")
-    parser.add_argument("--select", action="append", help="only these rule ids, prefixes or names")
-    parser.add_argument("--ignore", action="append", help="skip these rule ids, prefixes or names")
     parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories to check (default: .); a directory named here is "
+        "checked even when a default exclude would skip it",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--output-format",
+        "--format",
+        dest="output_format",
+        choices=FORMATS,
+        default="full",
+        metavar="FORMAT",
+        help="full (default: each finding with its source), concise (one line per finding), "
+        "json, sarif, github (workflow annotations) or checklist (Markdown review); "
+        "text is full",
+    )
+    output.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    output.add_argument(
+        "--show-source",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the source lines under each finding (default: in the full format only)",
+    )
+    output.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print findings and errors only: no summary, nothing at all on a clean run",
+    )
+    output.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report: auto (on a terminal, unless NO_COLOR is set), always "
+        "or never",
+    )
+    output.add_argument(
+        "--statistics", action="store_true", help="print how many findings each rule has"
+    )
+    output.add_argument(
+        "--show-suppressed", action="store_true", help="also list suppressed findings"
+    )
+    output.add_argument(
+        "--category",
+        help="SARIF automationDetails category, one per workflow uploading to code scanning",
+    )
+    rules = parser.add_argument_group("rules and exit code")
+    rules.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="only these rules: ids (TL201), prefixes (TL2), names or ALL, comma-separated; "
+        "one that matches no rule is an error",
+    )
+    rules.add_argument(
+        "--ignore",
+        action="append",
+        metavar="RULES",
+        help="skip these rules: ids, prefixes or names, comma-separated",
+    )
+    rules.add_argument(
         "--fail-on",
         choices=[s.label for s in Severity],
-        help="lowest severity that makes the exit code 1 (default: policy, else medium)",
+        metavar="SEVERITY",
+        help="lowest severity that makes the exit code 1: info, low, medium, high or critical "
+        "(default: the policy's fail_on, else medium)",
     )
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    parser.add_argument(
+    rules.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even with findings or files that do not parse",
+    )
+    rules.add_argument(
         "--allow-empty",
         action="store_true",
         help="exit 0, not 3, when nothing is left to check (pre-commit on excluded files)",
     )
-    parser.add_argument("--policy", type=Path, help="policy file (default: nearest tunelint.yaml)")
-    parser.add_argument("--vram", help="GPU memory budget per device, e.g. 24GiB")
-    parser.add_argument("--gpu", help="GPU profile for the budget, e.g. rtx-4090")
-    parser.add_argument("--baseline", type=Path, help="hide findings recorded in this baseline")
-    parser.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
-    parser.add_argument("--category", help="SARIF automationDetails category (one per workflow)")
-    parser.add_argument("--statistics", action="store_true", help="count findings per rule")
-    parser.add_argument("--show-suppressed", action="store_true", help="list suppressed findings")
-    parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (0: all cores)")
-    parser.add_argument("--no-cache", action="store_true", help="ignore .tunelint_cache")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    rules.add_argument(
+        "--policy", type=Path, help="policy file (default: the nearest tunelint.yaml)"
+    )
+    rules.add_argument("--vram", help="GPU memory budget per device for TL101, e.g. 24GiB")
+    rules.add_argument("--gpu", help="GPU profile for the TL101 budget, e.g. rtx-4090")
+    rules.add_argument(
+        "--baseline", type=Path, help="hide the findings recorded in this baseline file"
+    )
+    rules.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record the current findings in FILE and exit 0",
+    )
+    files = parser.add_argument_group("files")
+    files.add_argument(
+        "--no-default-excludes",
+        dest="default_excludes",
+        action="store_false",
+        help="also walk into virtual environments, dependency and build folders",
+    )
+    files.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="enter directory symlinks (those leading out of the project stay refused)",
+    )
+    files.add_argument(
+        "--jobs", "-j", type=int, default=0, help="worker processes (default 0: every core)"
+    )
+    files.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the facts cache (in the user cache directory)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -82,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         jobs=args.jobs,
         use_cache=not args.no_cache,
+        default_excludes=args.default_excludes,
+        follow_symlinks=args.follow_symlinks,
     )
     try:
         report = lint(args.paths or ["."], options)
@@ -92,32 +187,42 @@ def run(args: argparse.Namespace) -> int:
         from tunelint.suppress import write_baseline
 
         write_baseline(args.write_baseline, report.active)
-        sys.stderr.write(
-            f"tunelint: wrote {len(report.active)} findings to baseline {args.write_baseline}\n"
-        )
+        if not args.quiet:
+            count = len(report.active)
+            sys.stderr.write(
+                f"tunelint: wrote {count} finding{'' if count == 1 else 's'} "
+                f"to baseline {args.write_baseline}\n"
+            )
         return EXIT_OK
-    from tunelint.report import render
-
     stream = sys.stdout
-    render_options: dict[str, object] = {}
-    if args.format == "text":
-        render_options = {
-            "color": args.output is None and _use_color(args.color, stream),
-            "show_suppressed": args.show_suppressed,
-        }
-    elif args.format == "sarif" and args.category:
-        render_options = {"category": args.category}
-    text = _statistics(report) if args.statistics else render(report, args.format, **render_options)
+    text = _statistics(report) if args.statistics else _render(report, args, stream)
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
     else:
         stream.write(text)
         stream.flush()
-    if not report.files_checked and not args.allow_empty:
-        if args.format == "text" or args.output is not None:
+    if (report.failing() or report.errors()) and not args.exit_zero:
+        return EXIT_FINDINGS
+    if not report.files_checked and not report.errors() and not args.allow_empty:
+        if args.output_format in TEXT_STYLES or args.output is not None:
             sys.stderr.write("tunelint: nothing to check\n")
         return EXIT_NOTHING
-    if report.failing() and not args.exit_zero:
-        return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _render(report: Any, args: argparse.Namespace, stream: Any) -> str:
+    from tunelint.report import render
+
+    fmt = args.output_format
+    options: dict[str, object] = {}
+    if fmt in TEXT_STYLES:
+        options = {
+            "color": args.output is None and _use_color(args.color, stream),
+            "show_suppressed": args.show_suppressed,
+            "show_source": args.show_source,
+            "quiet": args.quiet,
+        }
+    elif fmt == "sarif" and args.category:
+        options = {"category": args.category}
+    return render(report, fmt, **options)

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tunelint.commands import EXIT_OK, EXIT_USAGE
+
 GiB = float(1 << 30)
 FALLBACK_GPU = "rtx-4090"
 
@@ -22,10 +24,19 @@ _PRECISION: dict[str, dict[str, object]] = {
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "estimate", help="estimate peak training memory per GPU", description=__doc__
+        "estimate",
+        help="estimate peak training memory per GPU",
+        description="Estimate peak training memory per GPU for a model and training setup: "
+        "each term of the estimate, a verdict against the GPU budget, and what would make "
+        "it fit.",
     )
     p.add_argument("model", help="hub id (org/name), bare name, or a local model directory")
-    p.add_argument("--method", choices=("full", "lora", "qlora"), default="full")
+    p.add_argument(
+        "--method",
+        choices=("full", "lora", "qlora"),
+        default="full",
+        help="full fine-tune, LoRA adapters, or QLoRA (LoRA on a 4-bit base) (default: full)",
+    )
     p.add_argument(
         "--precision",
         choices=tuple(_PRECISION),
@@ -35,9 +46,15 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--optimizer", default="adamw_torch", help="HF optim name (adamw_bnb_8bit, ...)")
     p.add_argument("--batch", type=int, default=None, help="micro-batch per GPU (default 1)")
     p.add_argument("--seq", type=int, default=None, help="sequence length (default 1024)")
-    p.add_argument("--grad-accum", type=int, default=1)
-    p.add_argument("--grad-checkpointing", action="store_true")
-    p.add_argument("--lora-r", type=int, default=None)
+    p.add_argument(
+        "--grad-accum", type=int, default=1, help="gradient accumulation steps (default 1)"
+    )
+    p.add_argument(
+        "--grad-checkpointing",
+        action="store_true",
+        help="activation (gradient) checkpointing is on",
+    )
+    p.add_argument("--lora-r", type=int, default=None, help="LoRA rank (default 8)")
     p.add_argument("--lora-targets", default=None, help="e.g. q_proj,v_proj or all-linear")
     p.add_argument("--gpus", type=int, default=1, help="number of GPUs")
     p.add_argument("--zero", type=int, choices=(0, 1, 2, 3), default=0, help="DeepSpeed ZeRO")
@@ -47,8 +64,16 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--vram", default=None, help="budget per GPU, e.g. 24GiB or 24GB")
     p.add_argument("--gpu", default=None, help="GPU profile, e.g. rtx-4090, a100-80gb")
-    p.add_argument("--detect", choices=("auto", "on", "off"), default="auto")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--detect",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="read the local GPUs through NVML for the budget: auto (when a driver is "
+        "present; else an illustrative RTX 4090), on (no GPU found is an error), off",
+    )
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     add_memory_flags(p)
     _add_cost_arguments(p)
     p.set_defaults(func=run)
@@ -154,8 +179,18 @@ def run(args: argparse.Namespace) -> int:
         )
     except (UnknownModelError, ValueError) as exc:
         sys.stderr.write(f"tunelint: error: {exc}\n")
-        return 2
+        return EXIT_USAGE
     budget_bytes, budget_label, budget_source = budget.bytes_per_device, budget.label, budget.source
+    if budget_bytes is None and args.detect == "on":
+        from tunelint.memory.gpus import detect_gpus
+
+        state = detect_gpus(getattr(args, "nvml", None))
+        sys.stderr.write(
+            f"tunelint: error: --detect on: {state.message or 'no GPU found'}; name the GPU "
+            "with --gpu or the budget with --vram, or use --detect auto for an illustrative "
+            f"{FALLBACK_GPU}\n"
+        )
+        return EXIT_USAGE
     if budget_bytes is None:
         profile = find_profile(FALLBACK_GPU)
         assert profile is not None
@@ -207,13 +242,13 @@ def run(args: argparse.Namespace) -> int:
         if cost is not None:
             payload["cost"] = cost.as_json()
         sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        return 0
+        return EXIT_OK
     _print_text(est, budget_bytes, budget_label, result, alts, getattr(args, "quantity", "device"))
     if cost is not None:
         from tunelint.commands.estimate_cost import print_cost
 
         print_cost(cost)
-    return 0
+    return EXIT_OK
 
 
 def cost_estimate(args: argparse.Namespace, settings: dict[str, object], budget_source: str) -> Any:

@@ -11,9 +11,13 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "gpu", help="list local GPUs as NVML reports them", description=__doc__
+        "gpu",
+        help="list local GPUs as NVML reports them",
+        description="List the local NVIDIA GPUs (memory, temperature, power) through NVML.",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     p.set_defaults(func=run)
 
 

@@ -58,7 +58,12 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "guard",
         help="run a training command and stop it when a GPU runs too hot",
-        description=__doc__,
+        description="Run a training command in its own process group and read the "
+        "temperature of the GPUs it may use through NVML every --interval seconds. After "
+        "--consecutive readings above --max-temp (or with the clocks held down by hardware or "
+        "thermal slowdown), --on-limit stop sends --signal to the group and SIGKILL after "
+        "--grace seconds; warn only says so. Exit status: the command's own; 75 when the "
+        "guard stopped it; 2 when no GPU can be watched (unless --allow-no-gpu).",
         usage="tunelint guard [OPTIONS] -- COMMAND [ARGS...]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

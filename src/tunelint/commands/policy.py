@@ -61,12 +61,16 @@ extends: [{preset}]
 #   require_reason: true          # every `# tunelint: ignore[...]` needs `-- reason`
 
 # fail_on: medium                 # lowest severity that makes `tunelint check` exit 1
+
+# docs_url: https://wiki.example.com/tunelint/{{id}}  # where your team hosts the rule pages
 """
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "policy", help="validate, create, explain or show the policy", description=__doc__
+        "policy",
+        help="validate, create, explain or show the policy",
+        description="Validate, create, explain or show the organisation's policy file.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
 
@@ -75,8 +79,19 @@ def add_parser(subparsers: Any) -> None:
     validate.set_defaults(func=run_validate)
 
     init = actions.add_parser("init", help="write a commented starter tunelint.yaml")
-    init.add_argument("directory", nargs="?", type=Path, default=Path("."))
-    init.add_argument("--preset", choices=("recommended", "strict"), default="recommended")
+    init.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="where to write tunelint.yaml (default: .)",
+    )
+    init.add_argument(
+        "--preset",
+        choices=("recommended", "strict"),
+        default="recommended",
+        help="the preset the new policy extends (default: recommended)",
+    )
     init.set_defaults(func=run_init)
 
     schema = actions.add_parser("schema", help="print the policy JSON Schema")
@@ -115,7 +130,8 @@ def run_validate(args: argparse.Namespace) -> int:
     problems = validate_file(path)
     if problems:
         sys.stderr.write("".join(f"{problem}\n" for problem in problems))
-        sys.stderr.write(f"tunelint: {path}: invalid policy ({len(problems)} problems)\n")
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        sys.stderr.write(f"tunelint: {path}: invalid policy ({count})\n")
         return EXIT_USAGE
     sys.stdout.write(f"{path}: valid\n")
     return EXIT_OK
@@ -176,6 +192,7 @@ _TOP_ORDER = (
     "suppressions",
     "limits",
     "fail_on",
+    "docs_url",
 )
 
 

@@ -10,8 +10,14 @@ from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("rules", help="list the rules", description=__doc__)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser = subparsers.add_parser(
+        "rules",
+        help="list the rules",
+        description="List every rule with its id, name, severity and title.",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     parser.add_argument("--all", action="store_true", help="include retired rules")
     parser.add_argument("--policy", type=Path, help="policy whose custom rules to include")
     parser.set_defaults(func=run)
@@ -19,14 +25,17 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tunelint.commands import EXIT_USAGE
-    from tunelint.policy import PolicyError, rules_for_policy
+    from tunelint.policy import PolicyError, load_policy
+    from tunelint.rules.loader import RuleError, load_rules
 
     try:
-        loaded = rules_for_policy(args.policy, Path.cwd())
-    except PolicyError as error:
+        policy = load_policy(args.policy, Path.cwd())
+        loaded = load_rules(policy.custom_rule_paths)
+    except (PolicyError, RuleError) as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
     rules = [r for r in loaded if args.all or not r.retired]
+    docs_url = str(policy.get("docs_url", "") or "")
     if args.format == "json":
         rows = [
             {
@@ -36,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 "severity": r.severity.label,
                 "category": r.category,
                 "confidence": r.confidence,
-                "help_uri": r.help_uri,
+                "help_uri": r.docs_link(docs_url),  # "" when only `tunelint explain` has it
                 "origin": r.origin,
             }
             for r in rules

@@ -1,4 +1,4 @@
-"""Per-file cache of facts in ``.tunelint_cache/`` under the policy root.
+"""Per-file cache of facts, in the user's cache directory, one per project root.
 
 An entry holds the pickled FileFacts of one file and is found by a key over:
 
@@ -36,6 +36,8 @@ from tunelint.facts import FileFacts, FileKind
 if TYPE_CHECKING:
     import pickle
 
+# The name for a cache kept next to a project (TUNELINT_CACHE_DIR=.tunelint_cache); discovery
+# never enters a directory of that name.
 CACHE_DIR: Final = ".tunelint_cache"
 SCHEMA: Final = 1
 MAGIC: Final = b"TLFACTS1"
@@ -162,13 +164,23 @@ def loads(payload: bytes) -> FileFacts:
 def cache_dir(root: Path) -> Path | None:
     """Where the cache lives for a policy root; None when the environment turns it off.
 
-    ``TUNELINT_NO_CACHE`` (any value but 0/false) turns caching off, ``TUNELINT_CACHE_DIR``
-    moves the cache (relative paths are taken from the policy root), as ruff's variables do.
+    By default in the user's cache directory (``platformdirs``: ``~/.cache/tunelint`` on
+    Linux), under a name made from the resolved root, so nothing is written into the
+    checked project and two checkouts never share entries. ``TUNELINT_NO_CACHE`` (any value
+    but 0/false) turns caching off, ``TUNELINT_CACHE_DIR`` moves the cache (relative paths
+    are taken from the policy root), as ruff's variables do.
     """
     if os.environ.get("TUNELINT_NO_CACHE", "").strip().lower() not in {"", "0", "false", "no"}:
         return None
     moved = os.environ.get("TUNELINT_CACHE_DIR")
-    return root / moved if moved else root / CACHE_DIR
+    if moved:
+        return root / moved
+    import hashlib
+
+    import platformdirs
+
+    project = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:32]
+    return platformdirs.user_cache_path("tunelint", appauthor=False) / "projects" / project
 
 
 def code_fingerprint() -> str:

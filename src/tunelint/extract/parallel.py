@@ -93,6 +93,28 @@ def worker_count(jobs: int) -> int:
 # -- phase 1: read, decode, prefilter, cache ------------------------------------------------
 
 
+def _compiles(file: SourceFile, text: str) -> bool:
+    """Python's own parser accepts the file (anything else: True).
+
+    A file the prefilter would skip is still syntax-checked, far more cheaply than by the
+    full parse (docs/performance.md), so a syntax error anywhere fails the run as in ruff.
+    One that does not compile is parsed in full, and the full parse decides and reports.
+    Nothing is run: only the syntax tree is built.
+    """
+    if file.kind is not FileKind.PYTHON:
+        return True
+    import ast
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the checked file's SyntaxWarnings are not ours
+        try:
+            ast.parse(text, filename=file.path)
+        except Exception:  # SyntaxError, ValueError (NUL), RecursionError, MemoryError
+            return False
+    return True
+
+
 def _skipped(file: SourceFile, text: str) -> FileFacts:
     """Empty facts for a prefiltered file; line 1 kept for a rule that fires on absence."""
     lines = tuple(text.partition("\n")[0].splitlines()[:1]) if file.kind is FileKind.PYTHON else ()
@@ -296,7 +318,7 @@ def extract_files(
         if file.kind is not FileKind.PYTHON:
             launched |= prefilter.named_scripts(data)
         named = file.kind is FileKind.PYTHON and file.path.rsplit("/", 1)[-1] in launched
-        if not named and not prefilter.wanted(file.kind, data):
+        if not named and not prefilter.wanted(file.kind, data) and _compiles(file, text):
             found[file.path] = _skipped(file, text)
             stats.prefiltered += 1
             continue

@@ -224,6 +224,36 @@ def resolve_budget(
 def _profile_or_error(name: str) -> GpuProfile:
     profile = find_profile(name)
     if profile is None:
-        known = ", ".join(p.key for p in PROFILES)
-        raise ValueError(f"unknown GPU {name!r}; known profiles: {known}")
+        raise ValueError(unknown_gpu(name))
     return profile
+
+
+def unknown_gpu(name: str) -> str:
+    """Why ``name`` is not a GPU profile, with the closest one."""
+    from tunelint.hints import did_you_mean
+
+    names = [n for p in PROFILES for n in (p.key, *p.aliases)]
+    known = ", ".join(p.key for p in PROFILES)
+    return f"unknown GPU {name!r}{did_you_mean(name, names)}; known profiles: {known}"
+
+
+def budget_problems(
+    sizes: Sequence[tuple[object, str]], gpus: Sequence[tuple[object, str]]
+) -> list[str]:
+    """What is wrong with memory sizes and GPU names, each as ``(value, where)``.
+
+    The one check behind ``--vram``/``--gpu`` and the policy's ``hardware.vram`` and
+    ``hardware.gpus``, so ``policy validate`` refuses exactly what ``check`` would.
+    """
+    problems = []
+    for size, where in sizes:
+        if size is None:
+            continue
+        try:
+            parse_size(size if isinstance(size, int) and not isinstance(size, bool) else str(size))
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
+    for name, where in gpus:
+        if name is not None and find_profile(str(name)) is None:
+            problems.append(f"{where}: {unknown_gpu(str(name))}")
+    return problems

@@ -1,7 +1,8 @@
 """Reporters: one module per output format, chosen by name.
 
 Formats are looked up in a small table of ``module:function`` names and imported on
-first use, so ``--format json`` never pays for rich, and a new format is one line here.
+first use, so ``--output-format json`` never pays for rich, and a new format is one line
+here. ``full`` and ``concise`` are the two styles of the text report; ``text`` is ``full``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from tunelint.findings import Report
 Renderer = Callable[..., str]
 
 _RENDERERS: dict[str, str] = {
-    "text": "tunelint.report.text:render_text",
+    "full": "tunelint.report.text:render_text",
+    "concise": "tunelint.report.text:render_concise",
+    "text": "tunelint.report.text:render_text",  # the name ``full`` had before
     "json": "tunelint.report.json_report:render_json",
     "sarif": "tunelint.report.sarif:render_sarif",
     "github": "tunelint.report.github:render_github",
@@ -24,7 +27,7 @@ _RENDERERS: dict[str, str] = {
 
 
 def formats() -> tuple[str, ...]:
-    """Names ``render`` accepts, sorted (for ``--format`` choices)."""
+    """Names ``render`` accepts, sorted (for ``--output-format`` choices)."""
     return tuple(sorted(_RENDERERS))
 
 

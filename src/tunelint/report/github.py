@@ -7,8 +7,8 @@ properties ``:`` and ``,`` are too, so a path or title can never end a property 
 from __future__ import annotations
 
 from tunelint.facts import Diagnostic
-from tunelint.findings import Finding, Report, Severity
-from tunelint.report._common import sorted_findings
+from tunelint.findings import Finding, Note, Report, Severity
+from tunelint.report._common import repository_path, sorted_findings
 
 _LEVELS = {
     Severity.CRITICAL: "error",
@@ -32,11 +32,16 @@ def _command(level: str, properties: list[tuple[str, str | int]], message: str) 
     return f"::{level} {props}::{escape_data(message)}"
 
 
-def _finding(finding: Finding) -> str:
+def _file(report: Report, path: str) -> str:
+    """Relative to the repository root, as GitHub maps annotations; as shown when outside."""
+    return repository_path(report, path) or path
+
+
+def _finding(finding: Finding, report: Report) -> str:
     span = finding.span
     line = span.physical_line
     end_line = line + (span.end_line - span.line)
-    properties: list[tuple[str, str | int]] = [("file", span.path), ("line", line)]
+    properties: list[tuple[str, str | int]] = [("file", _file(report, span.path)), ("line", line)]
     # Columns inside a notebook cell do not match the raw .ipynb line, so leave them out.
     if span.cell is None:
         properties.append(("col", span.column))
@@ -52,16 +57,26 @@ def _finding(finding: Finding) -> str:
     return _command(_LEVELS[finding.severity], properties, message)
 
 
-def _diagnostic(diagnostic: Diagnostic) -> str:
-    properties: list[tuple[str, str | int]] = [("file", diagnostic.path)]
+def _diagnostic(diagnostic: Diagnostic, report: Report, partly: set[str]) -> str:
+    properties: list[tuple[str, str | int]] = [("file", _file(report, diagnostic.path))]
     if diagnostic.line is not None:
         properties.append(("line", diagnostic.line))
-    properties.append(("title", f"tunelint: not checked ({diagnostic.code})"))
-    return _command("warning", properties, diagnostic.message)
+    state = "partly checked" if diagnostic.path in partly else "not checked"
+    properties.append(("title", f"tunelint: {state} ({diagnostic.code})"))
+    return _command(diagnostic.level, properties, diagnostic.message)
+
+
+def _note(note: Note) -> str:
+    level = "error" if note.level == "error" else "notice"
+    title = f"tunelint: {note.rule_id} {note.code.replace('-', ' ')}"
+    return _command(level, [("title", title)], note.message)
 
 
 def render_github(report: Report) -> str:
-    """Annotations for active findings, then a warning per diagnostic."""
-    lines = [_finding(f) for f in sorted_findings(report) if not f.suppressed]
-    lines.extend(_diagnostic(d) for d in sorted(report.diagnostics))
+    """Annotations for active findings, then one per diagnostic (an error for a file that
+    does not parse, a warning for a limit) and per rule not evaluated."""
+    lines = [_finding(f, report) for f in sorted_findings(report) if not f.suppressed]
+    partly = set(report.tally().partly_checked)
+    lines.extend(_diagnostic(d, report, partly) for d in sorted(report.diagnostics))
+    lines.extend(_note(note) for note in sorted(report.notes))
     return "".join(line + "\n" for line in lines)

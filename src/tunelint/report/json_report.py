@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 from tunelint.facts import Diagnostic, Span
-from tunelint.findings import Finding, Fix, Related, Report
+from tunelint.findings import Finding, Fix, Note, Related, Report
 from tunelint.report._common import fingerprints, sorted_findings, summarise, tool_version
 
-JSON_VERSION = 1
+JSON_VERSION = 2
 
 
 def _position(span: Span) -> dict[str, Any]:
@@ -64,8 +64,20 @@ def _diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
     return {
         "path": diagnostic.path,
         "code": diagnostic.code,
+        "level": diagnostic.level,
         "message": diagnostic.message,
         "line": diagnostic.line,
+    }
+
+
+def _note(note: Note) -> dict[str, Any]:
+    return {
+        "rule_id": note.rule_id,
+        "name": note.rule_name,
+        "code": note.code,
+        "level": note.level,
+        "message": note.message,
+        "reason": note.reason,
     }
 
 
@@ -73,6 +85,7 @@ def report_data(report: Report) -> dict[str, Any]:
     """The report as plain JSON-ready data (also useful to tests and other reporters)."""
     findings = sorted_findings(report)
     summary = summarise(report)
+    tally = report.tally()
     return {
         "version": JSON_VERSION,
         "tool": {"name": "tunelint", "version": tool_version()},
@@ -84,17 +97,27 @@ def report_data(report: Report) -> dict[str, Any]:
             "failing": summary.failing,
             "fail_on": summary.fail_on,
             "files_checked": summary.files_checked,
+            "files_partly_checked": summary.files_partly_checked,
             "files_with_findings": summary.files_with_findings,
             "files_not_checked": summary.files_not_checked,
             "files_skipped": summary.files_skipped,
+            "errors": summary.errors,
+            "rules_not_evaluated": summary.rules_not_evaluated,
         },
         "findings": [
             _finding(finding, fp)
             for finding, fp in zip(findings, fingerprints(findings), strict=True)
         ],
         "diagnostics": [_diagnostic(d) for d in sorted(report.diagnostics)],
-        "files_checked": sorted(report.files_checked),
-        "files_skipped": sorted(report.files_skipped),
+        "notes": [_note(note) for note in sorted(report.notes)],
+        "files_checked": tally.checked,
+        "files_partly_checked": tally.partly_checked,
+        "files_not_checked": tally.not_checked,
+        "files_skipped": tally.skipped,
+        "skipped_directories": [
+            {"path": skipped.path, "reason": skipped.reason}
+            for skipped in sorted(report.skipped_directories)
+        ],
     }
 
 

@@ -2,8 +2,10 @@
 
 What GitHub needs to show alerts well: rule help and real severities on the driver rules
 (``security-severity``, ``tags``, ``precision``), stable ``partialFingerprints`` so alerts
-survive edits, repo-relative %-encoded URIs under ``%SRCROOT%``, 1-based regions, and
-suppressions kept (not dropped) so dismissed alerts stay dismissed.
+survive edits, %-encoded URIs relative to the repository root under ``%SRCROOT%`` (the same
+whatever directory tunelint ran in), 1-based regions, and suppressions kept (not dropped)
+so dismissed alerts stay dismissed. ``helpUri`` only where a page exists: the policy's
+``docs_url``, or a custom rule's own reference; the help itself is always inline.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ from typing import Any
 from urllib.parse import quote
 
 from tunelint.facts import Diagnostic, Span
-from tunelint.findings import Finding, Fix, Report, Severity
+from tunelint.findings import Finding, Fix, Note, Report, Severity
 from tunelint.fingerprints import FINGERPRINT_VERSION, normalise_path
 from tunelint.report._common import (
-    INFORMATION_URI,
     fingerprints,
     plural,
+    repository_path,
     rule_index,
+    rule_link,
     sorted_findings,
     tool_version,
 )
-from tunelint.rules.model import DOCS_BASE, RuleMeta
+from tunelint.rules.model import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -53,8 +56,14 @@ def artifact_uri(path: str) -> str:
     return quote(normalise_path(path), safe="/")
 
 
-def _artifact(path: str) -> dict[str, Any]:
-    return {"uri": artifact_uri(path), "uriBaseId": SRCROOT}
+def _artifact(path: str, report: Report) -> dict[str, Any]:
+    """Relative to ``%SRCROOT%`` (the repository root); an absolute file URI for a file
+    outside it, which no base could name."""
+    relative = repository_path(report, path)
+    if relative is not None:
+        return {"uri": artifact_uri(relative), "uriBaseId": SRCROOT}
+    base = report.cwd or report.root
+    return {"uri": Path(os.path.normpath(os.path.join(base, path))).as_uri()}
 
 
 def _root_uri(root: str) -> str:
@@ -81,7 +90,7 @@ def _what(rule: RuleMeta) -> str:
     return rule.title.strip().rstrip(".") + "."
 
 
-def _help_text(rule: RuleMeta) -> str:
+def _help_text(rule: RuleMeta, link: str) -> str:
     parts = [
         f"{rule.id} {rule.name}: {rule.title}",
         f"What it does: {_what(rule)} Severity {rule.severity.label}, confidence "
@@ -95,8 +104,8 @@ def _help_text(rule: RuleMeta) -> str:
     references = [*rule.controls, *rule.references]
     if references:
         parts.append("References:\n" + "\n".join(f"- {ref}" for ref in references))
-    if rule.help_uri:
-        parts.append(f"Docs: {rule.help_uri}")
+    if link:
+        parts.append(f"Docs: {link}")
     return "\n\n".join(parts) + "\n"
 
 
@@ -111,7 +120,7 @@ def _fence(code: str, language: str) -> str:
     return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
 
 
-def _help_markdown(rule: RuleMeta) -> str:
+def _help_markdown(rule: RuleMeta, link: str) -> str:
     parts = [
         f"**{rule.id} {rule.name}**: {rule.title}",
         f"## What it does\n\n{_what(rule)} Severity **{rule.severity.label}**, "
@@ -128,19 +137,18 @@ def _help_markdown(rule: RuleMeta) -> str:
     references = [*rule.controls, *(f"<{ref}>" for ref in rule.references)]
     if references:
         parts.append("## References\n\n" + "\n".join(f"- {ref}" for ref in references))
-    if rule.help_uri:
-        parts.append(f"[Rule documentation]({rule.help_uri})")
+    if link:
+        parts.append(f"[Rule documentation]({link})")
     return "\n\n".join(parts) + "\n"
 
 
-def _descriptor(rule: RuleMeta) -> dict[str, Any]:
+def _descriptor(rule: RuleMeta, link: str) -> dict[str, Any]:
     descriptor = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why.strip() or rule.title},
-        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
-        "helpUri": rule.help_uri,
+        "help": {"text": _help_text(rule, link), "markdown": _help_markdown(rule, link)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {
             "tags": _tags(rule),
@@ -148,20 +156,22 @@ def _descriptor(rule: RuleMeta) -> dict[str, Any]:
             "precision": PRECISION.get(rule.confidence.strip().lower(), "medium"),
         },
     }
-    if not rule.help_uri:
-        del descriptor["helpUri"]
+    if link:
+        descriptor["helpUri"] = link
     return descriptor
 
 
-def _fallback_descriptor(finding: Finding) -> dict[str, Any]:
+def _fallback_descriptor(finding: Finding, link: str) -> dict[str, Any]:
     """For findings of rules the run does not describe (meta rules, plugins)."""
-    return {
+    descriptor = {
         "id": finding.rule_id,
         "name": finding.rule_name,
         "shortDescription": {"text": finding.rule_name.replace("-", " ")},
-        "helpUri": f"{DOCS_BASE}/{finding.rule_id}.md",
         "defaultConfiguration": {"level": LEVELS[finding.severity]},
     }
+    if link:
+        descriptor["helpUri"] = link
+    return descriptor
 
 
 # --------------------------------------------------------------------------- locations
@@ -179,11 +189,11 @@ def _region_text(span: Span, snippet: str) -> str | None:
     return "\n".join([lines[0][span.column - 1 :], *middle, lines[count - 1][: span.end_column]])
 
 
-def _physical(span: Span, snippet: str = "") -> dict[str, Any]:
+def _physical(span: Span, report: Report, snippet: str = "") -> dict[str, Any]:
     start = span.physical_line
     region: dict[str, Any] = {"startLine": max(1, start)}
     region["endLine"] = max(1, start + span.end_line - span.line)
-    physical: dict[str, Any] = {"artifactLocation": _artifact(span.path), "region": region}
+    physical: dict[str, Any] = {"artifactLocation": _artifact(span.path, report), "region": region}
     if span.cell is not None:
         # Cell columns and text do not match the raw .ipynb line; point at the line only.
         return physical
@@ -203,8 +213,8 @@ def _physical(span: Span, snippet: str = "") -> dict[str, Any]:
     return physical
 
 
-def _location(span: Span, snippet: str = "") -> dict[str, Any]:
-    location: dict[str, Any] = {"physicalLocation": _physical(span, snippet)}
+def _location(span: Span, report: Report, snippet: str = "") -> dict[str, Any]:
+    location: dict[str, Any] = {"physicalLocation": _physical(span, report, snippet)}
     if span.cell is not None:
         location["properties"] = {"cell": span.cell, "cellLine": span.line}
         if span.column:
@@ -216,7 +226,7 @@ def _cell_prefix(span: Span, text: str) -> str:
     return f"cell {span.cell}: {text}" if span.cell is not None else text
 
 
-def _fixes(fix: Fix | None) -> list[dict[str, Any]]:
+def _fixes(fix: Fix | None, report: Report) -> list[dict[str, Any]]:
     """SARIF fixes for edits that map onto the raw file (not notebook cells)."""
     if fix is None:
         return []
@@ -237,31 +247,31 @@ def _fixes(fix: Fix | None) -> list[dict[str, Any]]:
     if not by_path:
         return []
     changes = [
-        {"artifactLocation": _artifact(path), "replacements": replacements}
+        {"artifactLocation": _artifact(path, report), "replacements": replacements}
         for path, replacements in sorted(by_path.items())
     ]
     return [{"description": {"text": fix.description}, "artifactChanges": changes}]
 
 
-def _result(finding: Finding, fp: str, rule_ids: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, fp: str, rule_ids: dict[str, int], report: Report) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_ids[finding.rule_id],
         "level": LEVELS[finding.severity],
         "message": {"text": _cell_prefix(finding.span, finding.message)},
-        "locations": [_location(finding.span, finding.snippet)],
+        "locations": [_location(finding.span, report, finding.snippet)],
         "partialFingerprints": {FINGERPRINT_VERSION: fp},
     }
     if finding.related:
         result["relatedLocations"] = [
             {
                 "id": number,
-                **_location(related.span),
+                **_location(related.span, report),
                 "message": {"text": _cell_prefix(related.span, related.message)},
             }
             for number, related in enumerate(finding.related, start=1)
         ]
-    fixes = _fixes(finding.fix)
+    fixes = _fixes(finding.fix, report)
     if fixes:
         result["fixes"] = fixes
     if finding.suppressed:
@@ -276,15 +286,43 @@ def _result(finding: Finding, fp: str, rule_ids: dict[str, int]) -> dict[str, An
 # --------------------------------------------------------------------------- run
 
 
-def _notification(diagnostic: Diagnostic) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": _artifact(diagnostic.path)}
+def _notification(diagnostic: Diagnostic, report: Report, partly: set[str]) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact(diagnostic.path, report)}
     if diagnostic.line is not None and diagnostic.line >= 1:
         physical["region"] = {"startLine": diagnostic.line}
+    state = "partly checked" if diagnostic.path in partly else "not checked"
     return {
-        "level": "warning",
-        "message": {"text": f"{diagnostic.path}: not checked: {diagnostic.message}"},
+        "level": diagnostic.level,
+        "message": {"text": f"{diagnostic.path}: {state}: {diagnostic.message}"},
         "locations": [{"physicalLocation": physical}],
         "descriptor": {"id": diagnostic.code},
+    }
+
+
+def _note(note: Note, rule_ids: dict[str, int]) -> dict[str, Any]:
+    rule: dict[str, Any] = {"id": note.rule_id}
+    if note.rule_id in rule_ids:
+        rule["index"] = rule_ids[note.rule_id]
+    return {
+        "level": note.level,
+        "message": {"text": note.message},
+        "descriptor": {"id": note.code},
+        "associatedRule": rule,
+    }
+
+
+def _counts(report: Report) -> dict[str, Any]:
+    """The run's file counts, as the text and JSON reports give them."""
+    tally = report.tally()
+    return {
+        "filesChecked": len(tally.checked),
+        "filesPartlyChecked": len(tally.partly_checked),
+        "filesNotChecked": len(tally.not_checked),
+        "filesSkipped": len(tally.skipped),
+        "skippedDirectories": [
+            {"path": skipped.path, "reason": skipped.reason}
+            for skipped in report.skipped_directories
+        ],
     }
 
 
@@ -303,19 +341,25 @@ def sarif_data(
     fps = dict(zip(map(id, findings), fingerprints(findings), strict=True))
 
     metas = rule_index(report)
-    descriptors = [_descriptor(metas[rule_id]) for rule_id in sorted(metas)]
+    descriptors = [
+        _descriptor(metas[rule_id], rule_link(report, rule_id, metas[rule_id].name))
+        for rule_id in sorted(metas)
+    ]
     extra: dict[str, dict[str, Any]] = {}
     for finding in findings:
         if finding.rule_id not in metas and finding.rule_id not in extra:
-            extra[finding.rule_id] = _fallback_descriptor(finding)
+            link = rule_link(report, finding.rule_id, finding.rule_name)
+            extra[finding.rule_id] = _fallback_descriptor(finding, link)
     descriptors.extend(extra[rule_id] for rule_id in sorted(extra))
     rule_ids = {descriptor["id"]: index for index, descriptor in enumerate(descriptors)}
 
     kept = sorted(findings, key=_priority)[:max_results]
     kept_ids = {id(finding) for finding in kept}
-    results = [_result(f, fps[id(f)], rule_ids) for f in findings if id(f) in kept_ids]
+    results = [_result(f, fps[id(f)], rule_ids, report) for f in findings if id(f) in kept_ids]
 
-    notifications = [_notification(d) for d in sorted(report.diagnostics)]
+    partly = set(report.tally().partly_checked)
+    notifications = [_notification(d, report, partly) for d in sorted(report.diagnostics)]
+    notifications.extend(_note(note, rule_ids) for note in sorted(report.notes))
     dropped = len(findings) - len(kept)
     if dropped:
         notifications.append(
@@ -335,11 +379,16 @@ def sarif_data(
                 "name": "tunelint",
                 "version": tool_version(),
                 "semanticVersion": tool_version(),
-                "informationUri": INFORMATION_URI,
                 "rules": descriptors,
             }
         },
-        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": notifications,
+                "properties": _counts(report),
+            }
+        ],
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(report.root)}},
         "columnKind": "unicodeCodePoints",
         "results": results,

@@ -1,4 +1,5 @@
-"""The human report: grouped by file, a code frame with carets under the exact span.
+"""The human report, in two styles as in ruff: ``full`` (grouped by file, a code frame with
+carets under the exact span) and ``concise`` (one line per finding).
 
 rich is imported lazily (only this format needs it). The console is built from explicit
 settings, never the environment, so the same report renders the same bytes anywhere;
@@ -13,15 +14,24 @@ from collections.abc import Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from tunelint.findings import Finding, Report, Severity
-from tunelint.report._common import plural, rule_index, sorted_findings, summarise
-from tunelint.rules.model import DOCS_BASE, RuleMeta
+from tunelint.facts import Diagnostic
+from tunelint.findings import Finding, Note, Report, Severity
+from tunelint.report._common import (
+    plural,
+    rule_index,
+    rule_link,
+    skipped_directories_line,
+    sorted_findings,
+    summarise,
+)
+from tunelint.rules.model import RuleMeta
 
 if TYPE_CHECKING:
     from rich.text import Text
 
 DEFAULT_WIDTH = 100
 MAX_FRAME_LINES = 6
+STYLES = ("full", "concise")
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
@@ -86,8 +96,21 @@ def _frame(finding: Finding, indent: str) -> list[Line]:
     return out
 
 
+def docs_hint(report: Report, finding: Finding) -> str:
+    """The rule's page when the policy or the rule names one, else the command that shows it."""
+    return rule_link(report, finding.rule_id, finding.rule_name) or (
+        f"tunelint explain {finding.rule_id}"
+    )
+
+
 def _finding_lines(
-    finding: Finding, meta: RuleMeta | None, width: int, show_suppressed: bool
+    finding: Finding,
+    meta: RuleMeta | None,
+    width: int,
+    *,
+    show_suppressed: bool,
+    show_source: bool,
+    docs: str,
 ) -> list[Line]:
     style = SEVERITY_STYLES[finding.severity]
     head: Line = [
@@ -102,11 +125,11 @@ def _finding_lines(
     if meta is not None and meta.title:
         head.append((f"  {meta.title}", "bold"))
     if show_suppressed and finding.suppressed:
-        why = finding.suppression_reason or "no reason given"
-        head.append((f"  (suppressed: {why})", "dim"))
+        head.append((_suppressed(finding), "dim"))
     out: list[Line] = [head]
     out.extend([(text, "")] for text in _wrap(finding.message, width, "    "))
-    out.extend(_frame(finding, "    "))
+    if show_source:
+        out.extend(_frame(finding, "    "))
     for related in finding.related:
         text = f"{related.span.where()}: {related.message}"
         out.extend([(line, "dim")] for line in _wrap(text, width, "    ", "related: "))
@@ -114,59 +137,209 @@ def _finding_lines(
         out.extend(
             [(line, "green")] for line in _wrap(finding.fix.description, width, "    ", "fix: ")
         )
-    uri = meta.help_uri if meta is not None else f"{DOCS_BASE}/{finding.rule_id}.md"
-    if uri:
-        out.append([(f"    docs: {uri}", "dim")])
+    out.append([(f"    docs: {docs}", "dim")])
     return out
 
 
+def _suppressed(finding: Finding) -> str:
+    return f"  (suppressed: {finding.suppression_reason or 'no reason given'})"
+
+
+def concise_line(finding: Finding, show_suppressed: bool = False) -> Line:
+    """``path:line:col: TL402 [medium] message``: ruff's concise form, one line."""
+    style = SEVERITY_STYLES[finding.severity]
+    line: Line = [
+        (finding.span.where(), "bold"),
+        (": ", ""),
+        (finding.rule_id, "bold " + style),
+        (f" [{finding.severity.label}]", style),
+        (" " + " ".join(finding.message.split()), ""),
+    ]
+    if show_suppressed and finding.suppressed:
+        line.append((_suppressed(finding), "dim"))
+    return line
+
+
+def diagnostic_line(diagnostic: Diagnostic) -> str:
+    """``path:line: parse-error [error]: message``."""
+    where = diagnostic.path + (f":{diagnostic.line}" if diagnostic.line else "")
+    return f"{where}: {diagnostic.code} [{diagnostic.level}]: {diagnostic.message}"
+
+
+def _level_style(level: str) -> str:
+    return "red" if level == "error" else "yellow"
+
+
 def summary_line(report: Report) -> str:
-    """``Found 3 findings (2 high, 1 medium) in 2 of 5 files checked; 1 suppressed; ...``."""
+    """``Found 3 findings (2 high, 1 medium) in 2 files; 5 files checked, 1 partly checked,
+    1 not checked; 1 suppressed; 1 rule not evaluated; 1 error``: every file counted once."""
     summary = summarise(report)
-    checked = plural(summary.files_checked, "file")
     if summary.findings:
         counts = ", ".join(f"{n} {label}" for label, n in summary.by_severity.items() if n)
         text = (
             f"Found {plural(summary.findings, 'finding')} ({counts}) in "
-            f"{summary.files_with_findings} of {checked} checked"
+            f"{plural(summary.files_with_findings, 'file')}; "
         )
     else:
-        text = f"No findings in {checked} checked"
+        text = "No findings in "
+    files = [f"{plural(summary.files_checked, 'file')} checked"]
+    if summary.files_partly_checked:
+        files.append(f"{summary.files_partly_checked} partly checked")
+    if summary.files_not_checked:
+        files.append(f"{summary.files_not_checked} not checked")
+    if summary.files_skipped:
+        files.append(f"{summary.files_skipped} skipped")
+    text += ", ".join(files)
     if summary.suppressed:
         text += f"; {summary.suppressed} suppressed"
         if summary.baselined:
             text += f" ({summary.baselined} by baseline)"
-    if summary.files_not_checked:
-        text += f"; {plural(summary.files_not_checked, 'file')} not checked"
+    if summary.rules_not_evaluated:
+        text += f"; {plural(summary.rules_not_evaluated, 'rule')} not evaluated"
+    if summary.errors:
+        text += f"; {plural(summary.errors, 'error')}"
     return text
 
 
-def _lines(report: Report, width: int, show_suppressed: bool) -> list[Line]:
+def _diagnostic_sections(report: Report, width: int) -> list[Line]:
+    tally = report.tally()
+    out: list[Line] = []
+    for title, paths in (
+        ("Not checked", tally.not_checked),
+        ("Partly checked", tally.partly_checked),
+    ):
+        wanted = set(paths)
+        shown = [d for d in sorted(report.diagnostics) if d.path in wanted]
+        if not shown:
+            continue
+        out.append([(title, "bold underline")])
+        for diagnostic in shown:
+            style = _level_style(diagnostic.level)
+            out.extend([(line, style)] for line in _wrap(diagnostic_line(diagnostic), width, "  "))
+        out.append([])
+    return out
+
+
+def _note_lines(notes: list[Note], width: int) -> list[Line]:
+    if not notes:
+        return []
+    out: list[Line] = [[("Rules not evaluated", "bold underline")]]
+    for note in notes:
+        out.extend([(line, _level_style(note.level))] for line in _wrap(note.message, width, "  "))
+    out.append([])
+    return out
+
+
+def _full(report: Report, width: int, show_suppressed: bool, show_source: bool) -> list[Line]:
     rules = rule_index(report)
     shown = [f for f in sorted_findings(report) if show_suppressed or not f.suppressed]
     out: list[Line] = []
     for path, group in groupby(shown, key=lambda f: f.span.path):
         out.append([(path, "bold underline")])
         for finding in group:
-            out.extend(_finding_lines(finding, rules.get(finding.rule_id), width, show_suppressed))
+            out.extend(
+                _finding_lines(
+                    finding,
+                    rules.get(finding.rule_id),
+                    width,
+                    show_suppressed=show_suppressed,
+                    show_source=show_source,
+                    docs=docs_hint(report, finding),
+                )
+            )
             out.append([])
-    if report.diagnostics:
-        out.append([("Not checked", "bold underline")])
-        for diagnostic in sorted(report.diagnostics):
-            where = diagnostic.path + (f":{diagnostic.line}" if diagnostic.line else "")
-            text = f"{where}: {diagnostic.code}: {diagnostic.message}"
-            out.extend([(line, "yellow")] for line in _wrap(text, width, "  "))
-        out.append([])
+    out.extend(_diagnostic_sections(report, width))
+    out.extend(_note_lines(report.notes, width))
+    return out
+
+
+def _concise(report: Report, show_suppressed: bool, show_source: bool) -> list[Line]:
+    """Findings and file problems in path order, as ruff lists syntax errors among
+    diagnostics; then the rules not evaluated."""
+    rows: list[tuple[tuple[str, int, int], list[Line]]] = []
+    for finding in sorted_findings(report):
+        if show_suppressed or not finding.suppressed:
+            lines = [concise_line(finding, show_suppressed)]
+            if show_source:
+                lines.extend(_frame(finding, "  "))
+            rows.append(((finding.span.path, 1, len(rows)), lines))
+    for diagnostic in sorted(report.diagnostics):
+        line = [(diagnostic_line(diagnostic), _level_style(diagnostic.level))]
+        rows.append(((diagnostic.path, 0, len(rows)), [line]))
+    out: list[Line] = [line for _, lines in sorted(rows, key=lambda row: row[0]) for line in lines]
+    for note in report.notes:
+        out.append([(f"{note.level}: {note.message}", _level_style(note.level))])
+    return out
+
+
+def _quiet(report: Report, style: str, width: int, show_source: bool) -> list[Line]:
+    """Findings and the errors that fail the run; nothing else, nothing at all on success."""
+    rules = rule_index(report)
+    out: list[Line] = []
+    for finding in sorted_findings(report):
+        if finding.suppressed:
+            continue
+        if style == "concise":
+            out.append(concise_line(finding))
+            if show_source:
+                out.extend(_frame(finding, "  "))
+            continue
+        lines = _finding_lines(
+            finding,
+            rules.get(finding.rule_id),
+            width,
+            show_suppressed=False,
+            show_source=show_source,
+            docs=docs_hint(report, finding),
+        )
+        out.extend([*lines, []])
+    for problem in report.errors():
+        text = diagnostic_line(problem) if isinstance(problem, Diagnostic) else problem.message
+        out.append([(text, "red")])
+    return out
+
+
+def _lines(
+    report: Report,
+    width: int,
+    *,
+    style: str,
+    show_suppressed: bool,
+    show_source: bool | None,
+    quiet: bool,
+) -> list[Line]:
+    if style not in STYLES:
+        raise ValueError(f"unknown text style {style!r}; expected one of: {', '.join(STYLES)}")
+    source = show_source if show_source is not None else style == "full"
+    if quiet:
+        return _quiet(report, style, width, source)
+    if style == "concise":
+        out = _concise(report, show_suppressed, source)
+    else:
+        out = _full(report, width, show_suppressed, source)
     out.append([(summary_line(report), "bold")])
+    skipped = skipped_directories_line(report)
+    if skipped:
+        out.extend([(line, "dim")] for line in _wrap(skipped, width, ""))
     return out
 
 
 def render_text(
-    report: Report, *, color: bool, width: int | None = None, show_suppressed: bool = False
+    report: Report,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    show_suppressed: bool = False,
+    style: str = "full",
+    show_source: bool | None = None,
+    quiet: bool = False,
 ) -> str:
     """Render for people. Plain text (no escape codes) when ``color`` is False.
 
-    Suppressed findings are only counted unless ``show_suppressed``.
+    ``style``: ``full`` or ``concise``. ``show_source``: code frames under findings
+    (default: in ``full`` only). ``quiet``: findings and errors only, no summary, so a
+    clean run prints nothing. Suppressed findings are only counted unless
+    ``show_suppressed``.
     """
     from rich.console import Console
     from rich.text import Text
@@ -186,10 +359,39 @@ def render_text(
         soft_wrap=True,
         _environ={},
     )
-    for pieces in _lines(report, width, show_suppressed):
+    lines = _lines(
+        report,
+        width,
+        style=style,
+        show_suppressed=show_suppressed,
+        show_source=show_source,
+        quiet=quiet,
+    )
+    for pieces in lines:
         line: Text = Text()
-        for text, style in pieces:
-            line.append(text, style=style or None)
+        for text, piece_style in pieces:
+            line.append(text, style=piece_style or None)
         line.rstrip()
         console.print(line)
     return buffer.getvalue()
+
+
+def render_concise(
+    report: Report,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    show_suppressed: bool = False,
+    show_source: bool | None = None,
+    quiet: bool = False,
+) -> str:
+    """``--output-format concise``: the text report, one line per finding."""
+    return render_text(
+        report,
+        color=color,
+        width=width,
+        show_suppressed=show_suppressed,
+        style="concise",
+        show_source=show_source,
+        quiet=quiet,
+    )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from tunelint.facts import Diagnostic, Span
-from tunelint.findings import Finding
+from tunelint.facts import Span
+from tunelint.findings import Finding, Note
 from tunelint.policy import Policy
 from tunelint.project.index import Lookups, ProjectIndex
 from tunelint.redact import scrub
 from tunelint.rules.checks import Check, CheckContext, get_check
 from tunelint.rules.match import Hit, Matcher
-from tunelint.rules.model import RuleMeta
+from tunelint.rules.model import NotEvaluated, RuleMeta
 
 
 def effective_rule(rule: RuleMeta, policy: Policy) -> tuple[bool, RuleMeta]:
@@ -36,12 +36,13 @@ def run_rules(
     policy: Policy,
     *,
     budget: Any = None,
-) -> tuple[list[Finding], list[Diagnostic]]:
-    """Every enabled rule over every file (and every job, for job checks), in that order."""
+) -> tuple[list[Finding], list[Note]]:
+    """Findings of every rule (every file, then every job for job checks), and a note for each
+    rule that could not be evaluated (its input is missing) or failed: never a silent pass."""
     matcher = Matcher(policy=policy.get, training_files=index.training_files())
     lookups = Lookups(index)
     findings: list[Finding] = []
-    diagnostics: list[Diagnostic] = []
+    notes: list[Note] = []
     secrets: dict[tuple[str, int | None, int], set[str]] = {}
     for rule in rules:
         hits: list[Hit] = []
@@ -54,9 +55,12 @@ def run_rules(
             elif rule.check is not None:
                 context = CheckContext(rule, lookups, matcher, dict(rule.options), budget)
                 hits.extend(_check_hits(get_check(rule.check), context, index))
+        except NotEvaluated as why:
+            notes.append(Note(rule.id, rule.name, "not-evaluated", str(why)))
+            continue
         except Exception as error:  # a broken rule must not sink the other rules
-            message = f"rule {rule.id} failed: {type(error).__name__}: {error}"
-            diagnostics.append(Diagnostic(rule.origin, "rule-error", message))
+            reason = f"{type(error).__name__}: {error}"
+            notes.append(Note(rule.id, rule.name, "rule-error", reason))
             continue
         if rule.accelerators or rule.runtimes:
             hits = [hit for hit in hits if _applies(rule, index, hit)]
@@ -65,7 +69,7 @@ def run_rules(
             if hit.redact:
                 secrets.setdefault(_line_key(hit.span), set()).update(hit.redact)
     _redact_lines(findings, secrets)
-    return findings, diagnostics
+    return findings, notes
 
 
 def _check_hits(check: Check, context: CheckContext, index: ProjectIndex) -> Iterator[Hit]:

@@ -7,7 +7,10 @@ from typing import Any
 
 from tunelint.findings import Severity
 
-DOCS_BASE = "https://github.com/tunelint/tunelint/blob/main/docs/rules"
+
+class NotEvaluated(Exception):
+    """Raised by a check that cannot judge this run because an input is missing (a GPU
+    budget): the report says so once, and the rule is never shown as passed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +52,17 @@ class RuleMeta:
 
     @property
     def help_uri(self) -> str:
-        """The rule's page: tunelint's docs for built-in rules; for a policy's own rules the
-        first web reference it lists, else nothing (their docs live with the policy)."""
+        """The rule's own web page: for a policy's own rules the first web reference it
+        lists; nothing for built-in rules, whose pages ship with tunelint (``tunelint
+        explain``) or are hosted where the policy's ``docs_url`` says."""
         if self.origin == "builtin":
-            return f"{DOCS_BASE}/{self.id}.md"
+            return ""
         return next((ref for ref in self.references if ref.startswith("https://")), "")
+
+    def docs_link(self, docs_url: str = "") -> str:
+        """Where people read about the rule: ``docs_url`` filled in when the policy sets
+        one, else the rule's own page, else "" (then ``tunelint explain`` says it)."""
+        return docs_link(self.id, self.name, docs_url) or self.help_uri
 
     def format_message(self, **values: object) -> str:
         """Fill ``{placeholders}``; a missing one stays visible rather than raising."""
@@ -63,3 +72,10 @@ class RuleMeta:
                 return "{" + key + "}"
 
         return self.message.format_map(_Keep(values))
+
+
+def docs_link(rule_id: str, rule_name: str, docs_url: str) -> str:
+    """The policy's ``docs_url`` template (``{id}``, ``{name}``) for one rule; "" for none."""
+    if not docs_url:
+        return ""
+    return docs_url.replace("{id}", rule_id).replace("{name}", rule_name)

@@ -16,6 +16,7 @@ from tunelint.findings import Related, Severity
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
+from tunelint.rules.model import NotEvaluated
 
 GIB = 1 << 30
 # Settings that shape the estimate, shown as related locations when a job sets them.
@@ -96,7 +97,10 @@ def check(job: Job, context: CheckContext) -> Iterator[Hit]:
         context.state["budget"] = _budget(context)
     budget = context.state["budget"]
     if budget.bytes_per_device is None:
-        return
+        raise NotEvaluated(
+            "no GPU budget: pass --gpu or --vram, set hardware.gpus or hardware.vram in the "
+            "policy, or run where NVML sees a GPU"
+        )
     from tunelint.memory import UnknownModelError, estimate_from_settings
 
     settings = _plain_settings(job, context)
