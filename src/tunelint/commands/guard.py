@@ -87,7 +87,12 @@ def add_parser(subparsers: Any) -> None:
         "--allow-no-gpu", action="store_true", help="without NVML or a GPU, run unguarded"
     )
     p.add_argument("--policy", type=Path, help="policy file (default: the nearest one)")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
+    p.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND [ARGS...]",
+        help="the training command to run, after --",
+    )
     p.set_defaults(func=run)
 
 

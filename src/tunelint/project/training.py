@@ -19,8 +19,11 @@ from tunelint.facts import Call, FileFacts
 
 # Configs that a training CLI runs (each is a whole job on its own).
 TRAINING_DIALECTS: Final = frozenset({"axolotl", "llamafactory", "torchtune", "litgpt"})
+# Launchers that start training (the launch-line reader only makes a Launch of a CLI's
+# training commands: ``trl sft``, ``litgpt finetune``, ``llamafactory-cli train``).
 TRAINING_LAUNCHERS: Final = frozenset(
-    {"torchrun", "accelerate", "deepspeed", "llamafactory-cli", "axolotl", "tune"}
+    {"torchrun", "accelerate", "deepspeed", "llamafactory-cli", "axolotl", "tune", "trl"}
+    | {"litgpt"}
 )
 # Entry points of training CLIs written in Python.
 TRAINING_FUNCTIONS: Final = ("llamafactory.train.tuner.run_exp", "axolotl.train.train")

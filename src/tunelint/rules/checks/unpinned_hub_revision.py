@@ -13,12 +13,13 @@ by the value the launch line passes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from tunelint.facts import Call, FileFacts, Setting, Value
+from tunelint.facts import Call, FileFacts, Span, Value
+from tunelint.findings import Related
 from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
@@ -100,17 +101,6 @@ def _loader(call: Call, notebook: bool) -> Loader | None:
     return None
 
 
-def _overridden(value: Value, name: str, jobs: list[Job]) -> Value:
-    """A default the job's launch line or config replaces: the value the run really gets."""
-    if value.origin not in DEFAULT_ORIGINS:
-        return value
-    for job in jobs:
-        found = job.settings.get(name)
-        if found is not None and found.value.origin not in DEFAULT_ORIGINS and found.value.known:
-            return found.value
-    return value
-
-
 def _revision_ok(revision: Value | None) -> bool:
     """Pinned, or not knowable (never a finding)."""
     if revision is None or revision.raw is None:
@@ -121,28 +111,32 @@ def _revision_ok(revision: Value | None) -> bool:
     return text is not None and pinned(text)
 
 
-def _detail(what: str, name: str, revision: Value | None) -> str:
-    if revision is None or revision.raw is None:
-        problem = "without `revision`"
-    else:
-        problem = f"with `revision={revision.text or revision.raw}`, a branch or tag"
-    return (
-        f"hub {what} `{name}` is loaded {problem}: whatever is pushed to the repository next "
-        "is what the job trains on; pin a 40-hex commit id"
-    )
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One place a hub repository is named to be downloaded."""
+
+    repo: str
+    what: str  # model | dataset
+    span: Span
+    revision: Value | None
+    rank: int  # which place decides: the job's own setting, then a model class, then others
+    anchor: str
+    scope: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.what, self.repo.strip().rstrip("/").lower())
 
 
-def _local(name: str, facts: FileFacts, project: Lookups) -> bool:
-    """Not a hub id: a path, a builder, a project folder, or a folder the project writes."""
-    return not hub_id(name, facts.path, project) or project.written_here(name)
+DECIDES, MODEL_CLASS, OTHER_LOADER, DATASET = 3, 2, 1, 0
+SIDE_LOADERS = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "ImageProcessor")
 
 
-def _call_hits(facts: FileFacts, jobs: list[Job], project: Lookups) -> Iterator[Hit]:
+def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
     for call in facts.calls:
         loader = _loader(call, facts.kind.value == "notebook")
         if loader is None:
             continue
-        value = None
         if loader.position >= 0:
             value = call.arg(loader.position, loader.keyword)
         else:
@@ -151,61 +145,47 @@ def _call_hits(facts: FileFacts, jobs: list[Job], project: Lookups) -> Iterator[
             value = value or call.kwarg(keyword)
         if value is None:
             continue
-        value = _overridden(value, loader.what, jobs)
+        if job is not None and value.origin in DEFAULT_ORIGINS:
+            decided = job.value(loader.what)
+            if decided is not None and decided.known and decided.origin not in DEFAULT_ORIGINS:
+                continue  # the job's launch line or config passes its own id: judged there
         name = value.as_str()
         if name is None or _local(name, facts, project):
             continue
         revision = call.kwarg("revision")
-        if revision is not None:
-            revision = _overridden(revision, "revision", jobs)
         if revision is None and call.star_args:
-            continue
-        if _revision_ok(revision):
-            continue
-        detail = _detail(loader.what, name, revision)
-        yield Hit(call.span, {"detail": detail}, anchor=f"{call.name}:{name}", scope=call.scope)
+            continue  # ``**kwargs`` may carry the revision
+        side = any(word in call.name.rsplit(".", 2)[-2:][0] for word in SIDE_LOADERS)
+        rank = DATASET if loader.what == "dataset" else OTHER_LOADER if side else MODEL_CLASS
+        yield Load(name, loader.what, call.span, revision, rank, f"{call.name}:{name}", call.scope)
 
 
-def _revision_of(facts: FileFacts, jobs: list[Job]) -> Value | None:
-    for job in jobs:
-        found = job.settings.get("revision")
-        if found is not None:
-            return found.value
-    own = facts.setting("revision")
-    return own.value if own is not None else None
-
-
-def _model_setting_hits(facts: FileFacts, jobs: list[Job], project: Lookups) -> Iterator[Hit]:
+def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
+    """Model ids in configs and launch lines, and axolotl datasets with their revisions."""
+    decided = job.settings.get("model") if job is not None else None
     for setting in facts.settings:
         if setting.name != "model" or setting.dialect in {"torchtune", "litgpt", "python"}:
             continue
+        if setting.dialect == "hf-loader":
+            continue  # read from the loader call itself
+        if decided is not None and setting is not decided:
+            continue  # overridden in this job: the run never loads it
         name = setting.value.as_str()
         if name is None or _local(name, facts, project):
             continue
-        if facts.kind.value == "shell" and not _cli_launch(setting, facts, jobs):
-            continue
-        revision = _revision_of(facts, jobs)
-        if _revision_ok(revision):
-            continue
-        detail = _detail("model", name, revision)
-        yield Hit(setting.span, {"detail": detail}, anchor=f"{setting.key}:{name}")
+        revision = job.value("revision") if job is not None else _own(facts, "revision")
+        yield Load(name, "model", setting.span, revision, DECIDES, f"{setting.key}:{name}")
+    if "axolotl" in facts.dialects:
+        yield from _axolotl_datasets(facts, project)
 
 
-def _cli_launch(setting: Setting, facts: FileFacts, jobs: list[Job]) -> bool:
-    """A launch line whose job has no Python member: the flag is the only loader."""
-    for job in jobs:
-        launch = job.launch
-        if launch is None or job.entry != facts.path:
-            continue
-        if launch.span.line <= setting.span.line <= launch.span.end_line:
-            return not any(member.endswith(".py") for member in job.members)
-    return False
+def _own(facts: FileFacts, name: str) -> Value | None:
+    found = facts.setting(name)
+    return found.value if found is not None else None
 
 
-def _dataset_hits(facts: FileFacts, project: Lookups) -> Iterator[Hit]:
-    """axolotl ``datasets[i].path`` without a pinned ``datasets[i].revision``."""
-    if "axolotl" not in facts.dialects:
-        return
+def _axolotl_datasets(facts: FileFacts, project: Lookups) -> Iterator[Load]:
+    """axolotl ``datasets[i].path`` with its ``datasets[i].revision``."""
     keys = {assignment.target: assignment.value for assignment in facts.assignments}
     for setting in facts.settings:
         if setting.name != "dataset" or not setting.key.endswith(".path"):
@@ -216,10 +196,55 @@ def _dataset_hits(facts: FileFacts, project: Lookups) -> Iterator[Hit]:
         if name is None or local is not None or not hub_id(name, facts.path, project):
             continue
         revision = keys.get(f"{prefix}.revision")
-        if _revision_ok(revision):
+        yield Load(name, "dataset", setting.span, revision, DATASET, f"{setting.key}:{name}")
+
+
+def _report(loads: Iterable[Load], trained: str | None, job_id: str) -> Iterator[Hit]:
+    """One finding per repository: at the place that decides it, the others related."""
+    groups: dict[tuple[str, str], list[Load]] = {}
+    for load in loads:
+        groups.setdefault(load.key, []).append(load)
+    for (what, repo), group in groups.items():
+        unpinned = [load for load in group if not _revision_ok(load.revision)]
+        if not unpinned:
             continue
-        detail = _detail("dataset", name, revision)
-        yield Hit(setting.span, {"detail": detail}, anchor=f"{setting.key}:{name}")
+        first = sorted(unpinned, key=lambda load: (-load.rank, load.span))[0]
+        related = tuple(
+            Related(load.span, f"`{load.repo}` is also loaded here")
+            for load in sorted(group, key=lambda load: load.span)
+            if load is not first
+        )
+        role = "trains" if trained is not None and repo == trained else "loads"
+        detail = _detail(what, first.repo, first.revision, role)
+        yield Hit(
+            first.span,
+            {"detail": detail},
+            anchor=first.anchor,
+            scope=first.scope,
+            related=related,
+            properties={"repository": first.repo, "job": job_id} if job_id else {},
+        )
+
+
+def _detail(what: str, name: str, revision: Value | None, role: str) -> str:
+    if revision is None or revision.raw is None:
+        problem = "without `revision`"
+    else:
+        problem = f"with `revision={revision.text or revision.raw}`, a branch or tag"
+    consequence = (
+        "is what the job trains on"
+        if role == "trains" or what == "dataset"
+        else "is what runs here"
+    )
+    return (
+        f"hub {what} `{name}` is loaded {problem}: whatever is pushed to the repository next "
+        f"{consequence}; pin a 40-hex commit id"
+    )
+
+
+def _local(name: str, facts: FileFacts, project: Lookups) -> bool:
+    """Not a hub id: a path, a builder, a project folder, or a folder the project writes."""
+    return not hub_id(name, facts.path, project) or project.written_here(name)
 
 
 def needles(options: dict[str, Any]) -> dict[str, Any]:
@@ -227,11 +252,33 @@ def needles(options: dict[str, Any]) -> dict[str, Any]:
     return {"call": [loader.pattern for loader in LOADERS]}
 
 
-@register("unpinned-hub-revision", needles=needles)
-def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
-    jobs = [job for job in context.project.jobs_of(facts.path) if facts.path in job.members]
-    if facts.kind.value in {"python", "notebook"}:
-        yield from _call_hits(facts, jobs, context.project)
+@register("unpinned-hub-revision", per="job", needles=needles)
+def check_job(job: Job, context: CheckContext) -> Iterator[Hit]:
+    """A training job: each repository it downloads, once, where the job decides it."""
+    if not job.trains:
         return
-    yield from _model_setting_hits(facts, jobs, context.project)
-    yield from _dataset_hits(facts, context.project)
+    project = context.project
+    loads: list[Load] = []
+    for facts in project.member_facts(job):
+        if facts.kind.value in {"python", "notebook"}:
+            loads.extend(_call_loads(facts, job, project))
+        loads.extend(_setting_loads(facts, job, project))
+    trained = job.value("model")
+    name = trained.as_str() if trained is not None else None
+    key = name.strip().rstrip("/").lower() if name else None
+    yield from _report(loads, key, job.id)
+
+
+@register("unpinned-hub-revision", per="file")
+def check_file(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
+    """A file no training job takes in (an inference notebook, a config nothing launches):
+    each repository it downloads, once."""
+    project = context.project
+    if any(job.trains and facts.path in job.members for job in project.jobs_of(facts.path)):
+        return
+    loads: list[Load] = []
+    if facts.kind.value in {"python", "notebook"}:
+        loads.extend(_call_loads(facts, None, project))
+    elif facts.kind.value != "shell":  # a launch line is judged with the job it starts
+        loads.extend(_setting_loads(facts, None, project))
+    yield from _report(loads, None, "")
