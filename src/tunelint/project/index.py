@@ -79,6 +79,7 @@ class ProjectIndex:
                 self._jobs_of.setdefault(member, []).append(job)
         self._destinations: dict[str, list[Destination]] | None = None
         self._written: frozenset[str] | None = None
+        self._training_scope: frozenset[str] | None = None
 
     # -- files --------------------------------------------------------------------------
     @property
@@ -248,6 +249,17 @@ class ProjectIndex:
                 runtime = HOSTED
         return accelerator, runtime
 
+    def in_training_job(self, path: str) -> bool:
+        """Is ``path`` a member of a training job, or a project module one imports?"""
+        if self._training_scope is None:
+            found: set[str] = set()
+            for job in self.jobs:
+                if job.trains:
+                    for member in job.members:
+                        found |= self.import_closure(member)
+            self._training_scope = frozenset(found)
+        return path in self._training_scope
+
     def training_files(self) -> frozenset[str]:
         """Files that are members of a job that trains (the entry, its configs and scripts)."""
         return frozenset(path for job in self.jobs if job.trains for path in job.members)
@@ -331,6 +343,9 @@ class Lookups:
 
     def scope(self, job: Job) -> tuple[str, ...]:
         return self._index.scope(job)
+
+    def in_training_job(self, path: str) -> bool:
+        return self._index.in_training_job(path)
 
     def runs_on(self, job: Job) -> tuple[str, str]:
         return self._index.runs_on(job)

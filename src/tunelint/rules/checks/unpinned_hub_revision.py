@@ -122,6 +122,8 @@ class Load:
     rank: int  # which place decides: the job's own setting, then a model class, then others
     anchor: str
     scope: str = ""
+    # where the id was written when the load names it through a variable
+    origins: tuple[Related, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -157,7 +159,16 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             continue  # ``**kwargs`` may carry the revision
         side = any(word in call.name.rsplit(".", 2)[-2:][0] for word in SIDE_LOADERS)
         rank = DATASET if loader.what == "dataset" else OTHER_LOADER if side else MODEL_CLASS
-        yield Load(name, loader.what, call.span, revision, rank, f"{call.name}:{name}", call.scope)
+        yield Load(
+            name,
+            loader.what,
+            call.span,
+            revision,
+            rank,
+            f"{call.name}:{name}",
+            call.scope,
+            _written(facts, value),
+        )
 
 
 def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
@@ -174,9 +185,27 @@ def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Itera
         if name is None or _local(name, facts, project):
             continue
         revision = job.value("revision") if job is not None else _own(facts, "revision")
-        yield Load(name, "model", setting.span, revision, DECIDES, f"{setting.key}:{name}")
+        anchor = f"{setting.key}:{name}"
+        origins = _written(project.facts(setting.span.path) or facts, setting.value)
+        yield Load(name, "model", setting.span, revision, DECIDES, anchor, "", origins)
     if "axolotl" in facts.dialects:
         yield from _axolotl_datasets(facts, project)
+
+
+_NAMED = re.compile(r"\$?\{?([A-Za-z_]\w*)\}?")
+
+
+def _written(facts: FileFacts, value: Value) -> tuple[Related, ...]:
+    """Where a value passed through a variable was written: ``MODEL_ID = "org/x"`` above
+    ``from_pretrained(MODEL_ID)``, ``MODEL=org/x`` above ``--model_name_or_path $MODEL``."""
+    named = _NAMED.fullmatch(value.text.strip().strip("'\""))
+    if named is None or value.origin == "literal":
+        return ()
+    return tuple(
+        Related(assignment.value.span, f"`{assignment.target}` is set to `{value.raw}` here")
+        for assignment in facts.assignments
+        if assignment.target == named.group(1) and assignment.value.raw == value.raw
+    )
 
 
 def _own(facts: FileFacts, name: str) -> Value | None:
@@ -209,10 +238,11 @@ def _report(loads: Iterable[Load], trained: str | None, job_id: str) -> Iterator
         if not unpinned:
             continue
         first = sorted(unpinned, key=lambda load: (-load.rank, load.span))[0]
-        related = tuple(
-            Related(load.span, f"`{load.repo}` is also loaded here")
+        related = first.origins + tuple(
+            item
             for load in sorted(group, key=lambda load: load.span)
             if load is not first
+            for item in (Related(load.span, f"`{load.repo}` is also loaded here"), *load.origins)
         )
         role = "trains" if trained is not None and repo == trained else "loads"
         detail = _detail(what, first.repo, first.revision, role)
@@ -259,10 +289,15 @@ def check_job(job: Job, context: CheckContext) -> Iterator[Hit]:
         return
     project = context.project
     loads: list[Load] = []
-    for facts in project.member_facts(job):
+    members = set(job.members)
+    for path in project.scope(job):
+        facts = project.facts(path)
+        if facts is None or (path not in members and facts.kind.value == "shell"):
+            continue  # a launcher's own lines belong to the jobs it starts itself
         if facts.kind.value in {"python", "notebook"}:
             loads.extend(_call_loads(facts, job, project))
-        loads.extend(_setting_loads(facts, job, project))
+        if path in members:
+            loads.extend(_setting_loads(facts, job, project))
     trained = job.value("model")
     name = trained.as_str() if trained is not None else None
     key = name.strip().rstrip("/").lower() if name else None
@@ -274,7 +309,7 @@ def check_file(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     """A file no training job takes in (an inference notebook, a config nothing launches):
     each repository it downloads, once."""
     project = context.project
-    if any(job.trains and facts.path in job.members for job in project.jobs_of(facts.path)):
+    if project.in_training_job(facts.path):
         return
     loads: list[Load] = []
     if facts.kind.value in {"python", "notebook"}:
