@@ -147,6 +147,8 @@ class Call:
     scope: str = "<module>"
     star_args: bool = False
     text: str = ""
+    # The name the call's result is assigned to (``model = X.from_pretrained(...)``), if any.
+    bound_to: str = ""
 
     def kwarg(self, key: str) -> Value | None:
         for name, value in self.kwargs:

@@ -25,7 +25,7 @@ from tunelint.findings import Destination
 from tunelint.project.environment import CLUSTER, CUDA, HOSTED, LOCAL, environment_of
 from tunelint.project.jobs import Job, assemble, launch_starts
 from tunelint.project.modules import Modules, ancestors
-from tunelint.project.training import CallGraph, file_trains
+from tunelint.project.training import MODULE, CallGraph, file_trains, training_call
 
 T = TypeVar("T")
 _SCRIPT_MENTION = re.compile(r"(?<![\w.\-/])((?:[\w.\-]+/)*[\w\-]+\.(?:py|sh))\b")
@@ -223,6 +223,14 @@ class ProjectIndex:
             self._trains[path] = facts is not None and file_trains(facts, self.calls, launched)
         return self._trains[path]
 
+    def trains_in_process(self, path: str) -> bool:
+        """Does this file's own Python train (a training call in it, or reached from its
+        module-level code), rather than only launch training in another process?"""
+        facts = self._files.get(path)
+        if facts is None or facts.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
+            return False
+        return any(training_call(c) for c in facts.calls) or self.calls.reaches((path, MODULE))
+
     def jobs_of(self, path: str) -> tuple[Job, ...]:
         """The jobs ``path`` is a member or a launcher of."""
         return tuple(self._jobs_of.get(path, ()))
@@ -340,6 +348,9 @@ class Lookups:
 
     def jobs_of(self, path: str) -> tuple[Job, ...]:
         return self._index.jobs_of(path)
+
+    def trains_in_process(self, path: str) -> bool:
+        return self._index.trains_in_process(path)
 
     def scope(self, job: Job) -> tuple[str, ...]:
         return self._index.scope(job)

@@ -168,6 +168,8 @@ class _Emitter(cst.CSTVisitor):
         self.stack = [collector.stack[0]]
         self.scope_names: list[str] = []
         self.statements: list[tuple[int, int]] = []
+        # call node id -> the name its result is assigned to
+        self.bound: dict[int, str] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.stack.append(self.collector.scopes[node])
@@ -196,12 +198,23 @@ class _Emitter(cst.CSTVisitor):
             self.statements.append((start, max(start, header_end)))
         return super().on_visit(node)
 
+    def _bind(self, value: cst.BaseExpression, target: cst.BaseExpression) -> None:
+        """``name = f(...)``, ``name = f(...).to(...)``: the calls whose result ``name`` holds."""
+        name = dotted_name(target) or ""
+        while isinstance(value, cst.Call) and name:
+            self.bound[id(value)] = name
+            func = value.func
+            value = func.value if isinstance(func, cst.Attribute) else func
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._bind(node.value, node.targets[0].target)
         for target in node.targets:
             self._assignment(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
+            self._bind(node.value, node.target)
             self._assignment(node.target, node.value)
 
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
@@ -257,6 +270,7 @@ class _Emitter(cst.CSTVisitor):
             scope=".".join(self.scope_names) or "<module>",
             star_args=star,
             text=text,
+            bound_to=self.bound.pop(id(node), ""),
         )
         self.facts.calls.append(call)
         self._settings_from(call, node)

@@ -1,0 +1,135 @@
+"""TL102: a model this process trains, placed with a ``device_map`` that spills to CPU or disk.
+
+A load counts when its file trains in the same process: the file holds a training call, or
+its code reaches one through the functions it calls (``project.training``). A notebook that
+only launches training in a subprocess (``!torchrun finetune.py``) does not train its own
+loads. Left out, because the model they load is not the one being trained:
+
+* loads after the training call, in the same function or notebook (reloading the result to
+  merge, evaluate or chat with it);
+* frozen helpers: a load whose result is passed to a trainer as ``ref_model``,
+  ``reward_model``, ``teacher_model`` and the like, or bound to a name that says so
+  (``ref_model``, ``reward_model``, ``teacher``, ``embedder``, ``judge``).
+
+Configs and launch lines that set ``device_map`` are reported when their job trains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+from typing import Any
+
+from tunelint.facts import Call, FileFacts, FileKind, Value
+from tunelint.project.training import training_call
+from tunelint.rules.checks import CheckContext, register
+from tunelint.rules.match import Hit, render
+
+SPILLING_MAPS = frozenset({"auto", "balanced", "balanced_low_0", "sequential"})
+LOADERS = (
+    "transformers.*.from_pretrained",
+    "peft.*.from_pretrained",
+    "transformers.pipeline",
+    "accelerate.*dispatch*",
+    "unsloth.*.from_pretrained",
+)
+# Trainer keywords that take a model the trainer does not update.
+FROZEN_ROLES = frozenset(
+    {"ref_model", "reward_model", "teacher_model", "reward_funcs", "judge", "value_model"}
+)
+FROZEN_NAME = re.compile(
+    r"(?:^|[._])(ref|reference|reward|rm|teacher|judge|embed\w*|encoder_model)"
+)
+POSITION = tuple[int, int, int]
+
+
+def _spills(call: Call) -> tuple[str, Value] | None:
+    """The argument that lets layers leave the GPU, or None."""
+    device_map = call.kwarg("device_map")
+    if device_map is not None and device_map.known:
+        raw = device_map.raw
+        if isinstance(raw, str) and raw.strip().lower() in SPILLING_MAPS:
+            return "device_map", device_map
+        if _names_offload(raw):
+            return "device_map", device_map
+    max_memory = call.kwarg("max_memory")
+    if max_memory is not None and max_memory.known and _names_offload(max_memory.raw):
+        return "max_memory", max_memory
+    return None
+
+
+def _names_offload(raw: object) -> bool:
+    if isinstance(raw, str):
+        return raw.strip().lower() in {"cpu", "disk"}
+    if isinstance(raw, dict):
+        items = [*raw.keys(), *raw.values()]
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        return False
+    return any(isinstance(item, str) and item.strip().lower() in {"cpu", "disk"} for item in items)
+
+
+def _where(call: Call) -> POSITION:
+    span = call.span
+    return (span.cell or 0, span.line, span.column)
+
+
+def _frozen(call: Call, facts: FileFacts) -> bool:
+    """A helper model the trainer keeps frozen (see the module docstring)."""
+    name = call.bound_to
+    if not name:
+        return False
+    if FROZEN_NAME.search(name.lower()):
+        return True
+    return any(
+        key in FROZEN_ROLES and value.text.strip() == name
+        for other in facts.calls
+        if "Trainer" in other.name or other.name.startswith("trl.")
+        for key, value in other.kwargs
+    )
+
+
+def _after_training(call: Call, trainings: list[Call]) -> bool:
+    """Loaded after the training call of the same function (or notebook): a reload."""
+    same_scope = [t for t in trainings if t.scope == call.scope]
+    return bool(same_scope) and _where(call) > max(_where(t) for t in same_scope)
+
+
+def needles(options: dict[str, Any]) -> dict[str, Any]:
+    return {"call": list(LOADERS)}
+
+
+@register("device-map-offload-in-training", needles=needles)
+def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
+    if facts.kind in {FileKind.PYTHON, FileKind.NOTEBOOK}:
+        yield from _loads(facts, context)
+        return
+    if not context.trains(facts.path):
+        return
+    for setting in facts.settings:
+        raw = setting.value.raw
+        if setting.name != "device_map" or not isinstance(raw, str):
+            continue
+        if raw.strip().lower() in SPILLING_MAPS:
+            values: dict[str, object] = {
+                "key": setting.key,
+                "text": setting.value.text or render(raw),
+            }
+            yield Hit(setting.span, values, anchor=f"{setting.dialect}:{setting.key}")
+
+
+def _loads(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
+    if not context.project.trains_in_process(facts.path):
+        return  # nothing trains in this process (a subprocess may: it has its own loads)
+    trainings = [call for call in facts.calls if training_call(call)]
+    for call in facts.calls:
+        if not any(fnmatchcase(call.name, pattern) for pattern in LOADERS):
+            continue
+        found = _spills(call)
+        if found is None or _after_training(call, trainings) or _frozen(call, facts):
+            continue
+        key, value = found
+        values: dict[str, object] = {"key": key, "text": value.text or render(value.raw)}
+        yield Hit(value.span, values, anchor=f"{call.name}:{key}", scope=call.scope)
