@@ -65,6 +65,7 @@ _ALLOWED_GLOBALS: Final = {
             "Launch",
             "Reference",
             "Suppression",
+            "Requirement",
             "Diagnostic",
             "UNKNOWN",
             "_Unknown",
