@@ -1,4 +1,4 @@
-"""Which torch versions apply to a file, and how TL403 grades its findings.
+"""Which torch versions apply to a file, and how TL403 and TL404 grade their findings.
 
 The pins come from the nearest folder at or above a file whose pin files name torch, within
 its repository; TL403's ``torch.load`` finding says which range it holds for and drops to low
@@ -186,3 +186,33 @@ def test_requirement_fact_is_small_and_ordered() -> None:
     one = Requirement("torch", "==2.5.1", Span("requirements.txt", 1))
     assert one == Requirement("torch", "==2.5.1", Span("requirements.txt", 1))
     assert FileFacts("requirements.txt", FileKind.PINS, requirements=[one]).requirements == [one]
+
+
+@pytest.fixture(scope="module")
+def tl404() -> dict[str, list[Finding]]:
+    return findings(RULES / "TL404", "TL404")
+
+
+def test_torch_save_grades(tl404: dict[str, list[Finding]]) -> None:
+    graded = {(f.span.line, f.severity.label) for f in tl404["torch_save_risky.py"]}
+    assert graded == {
+        (12, "medium"),
+        (13, "medium"),
+        (14, "low"),
+        (15, "low"),
+        (16, "low"),
+        (18, "low"),
+        (26, "medium"),
+        (28, "medium"),
+        (30, "low"),
+    }
+    (final,) = [f for f in tl404["torch_save_risky.py"] if f.span.line == 14]
+    assert "`final.bin`" in final.message and "weights_only=True" in final.message
+    (module,) = [f for f in tl404["torch_save_risky.py"] if f.span.line == 12]
+    assert "weights_only=False" in module.message
+
+
+def test_settings_keep_their_message(tl404: dict[str, list[Finding]]) -> None:
+    (first, *_) = tl404["save_risky.py"]
+    assert first.message.startswith("`save_safetensors` is false")
+    assert first.severity.label == "medium"
