@@ -202,3 +202,13 @@ def test_any_text_gives_facts_or_diagnostics(text: str) -> None:
         assert facts.path == name
         assert all(r.span.line >= 1 and r.name for r in facts.requirements)
         assert all(d.code != "internal-error" for d in facts.diagnostics), facts.diagnostics
+
+
+def test_requirements_past_the_limit_are_a_diagnostic() -> None:
+    text = "".join(f"package-{n}==1.0\n" for n in range(1_005))
+    facts = pins_of(text)
+    assert len(facts.requirements) == 1_000
+    assert [d.code for d in facts.diagnostics] == ["limit"]
+    listed = ", ".join(f'"package-{n}==1.0"' for n in range(1_005))
+    facts = pins_of(f"[project]\ndependencies = [{listed}]\n", "pyproject.toml")
+    assert len(facts.requirements) == 1_000 and facts.requirements[-1].span.line == 2

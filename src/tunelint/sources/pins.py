@@ -30,6 +30,9 @@ REQUIREMENT: Final = re.compile(
 INCLUDE: Final = re.compile(r"(?:-r|--requirement|-c|--constraint)(?:\s+|=)(?P<path>\S+)")
 HASH_OPTION: Final = re.compile(r"\s--hash[=\s]\S+")
 MAX_LINE: Final = 2_000
+MAX_REQUIREMENTS: Final = 1_000
+QUOTED: Final = re.compile(r'"([^"\\]*)"|\'([^\']*)\'')
+TOML_KEY: Final = re.compile(r"\s*[\"']?([A-Za-z0-9._-]+)[\"']?\s*=")
 
 
 def is_pin_file(name: str, parent: str = "") -> bool:
@@ -109,40 +112,53 @@ def _requirements(text: str, facts: FileFacts) -> None:
         if line.startswith("-"):
             continue  # -e, --index-url, -f: no version of a named distribution
         parsed = parse_requirement(HASH_OPTION.sub("", " " + line).strip())
-        if parsed is not None:
-            facts.requirements.append(Requirement(parsed[0], parsed[1], span, parsed[2]))
+        if parsed is not None and not _append(facts, Requirement(*parsed[:2], span, parsed[2])):
+            return
 
 
 # -- pyproject.toml and setup.cfg ---------------------------------------------------------
 
 
-def _locate(lines: tuple[str, ...], needle: str) -> int:
-    """The 1-based line where ``needle`` first appears (1 if nowhere): TOML and INI parsers
-    give no positions, so each requirement is found again in the text."""
+def _line_index(lines: tuple[str, ...]) -> dict[str, int]:
+    """Where each requirement-like text first appears, built in one pass: TOML and INI
+    parsers give no positions. Keys are stripped lines, the text after a line's first ``=``
+    (``dev = pytest>=8``), quoted strings, and TOML keys (as ``key=``)."""
+    index: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
-        if needle in line:
-            return number
-    return 1
+        stripped = line.strip()
+        texts = [stripped, stripped.partition("=")[2].strip()]
+        texts += [a or b for a, b in QUOTED.findall(line)]
+        key = TOML_KEY.match(line)
+        if key is not None:
+            texts.append(key.group(1) + "=")
+        for text in texts:
+            index.setdefault(text, number)
+    return index
 
 
-def _locate_key(lines: tuple[str, ...], key: str) -> int:
-    """The line of a TOML key ``key = ...`` (quoted or bare), 1 if nowhere."""
-    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    for number, line in enumerate(lines, start=1):
-        if pattern.match(line):
-            return number
-    return 1
+def _append(facts: FileFacts, requirement: Requirement) -> bool:
+    """Add one requirement; False once the file holds ``MAX_REQUIREMENTS`` (a diagnostic)."""
+    if len(facts.requirements) >= MAX_REQUIREMENTS:
+        message = f"more than {MAX_REQUIREMENTS} requirements: the rest are not read"
+        facts.diagnostics.append(Diagnostic(facts.path, "limit", message))
+        return False
+    facts.requirements.append(requirement)
+    return True
 
 
-def _add(facts: FileFacts, texts: Iterable[object]) -> None:
+def _span(facts: FileFacts, line: int) -> Span:
+    return Span(facts.path, line, 1, line, len(facts.line_text(Span(facts.path, line))))
+
+
+def _add(facts: FileFacts, texts: Iterable[object], index: dict[str, int]) -> bool:
     for text in texts:
-        if not isinstance(text, str):
+        parsed = parse_requirement(text) if isinstance(text, str) else None
+        if parsed is None or not isinstance(text, str):
             continue
-        parsed = parse_requirement(text)
-        if parsed is not None:
-            line = _locate(facts.lines, text.strip())
-            span = Span(facts.path, line, 1, line, len(facts.line_text(Span(facts.path, line))))
-            facts.requirements.append(Requirement(parsed[0], parsed[1], span, parsed[2]))
+        span = _span(facts, index.get(text.strip(), 1))
+        if not _append(facts, Requirement(parsed[0], parsed[1], span, parsed[2])):
+            return False
+    return True
 
 
 def _table(data: object, *keys: str) -> Mapping[str, object]:
@@ -159,20 +175,23 @@ def _pyproject(text: str, facts: FileFacts) -> None:
     except tomllib.TOMLDecodeError as error:
         facts.diagnostics.append(Diagnostic(facts.path, "parse-error", f"invalid TOML: {error}"))
         return
+    index = _line_index(facts.lines)
     project = _table(data, "project")
-    dependencies = project.get("dependencies")
-    _add(facts, dependencies if isinstance(dependencies, list) else ())
-    for group in (_table(project, "optional-dependencies"), _table(data, "dependency-groups")):
-        for items in group.values():
-            _add(facts, items if isinstance(items, list) else ())
+    groups: list[object] = [project.get("dependencies")]
+    groups += [*_table(project, "optional-dependencies").values()]
+    groups += [*_table(data, "dependency-groups").values()]
+    for items in groups:
+        if not _add(facts, items if isinstance(items, list) else (), index):
+            return
     poetry = _table(data, "tool", "poetry")
     tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
     tables += [_table(g, "dependencies") for g in _table(poetry, "group").values()]
     for table in tables:
-        _poetry(facts, table)
+        if not _poetry(facts, table, index):
+            return
 
 
-def _poetry(facts: FileFacts, table: Mapping[str, object]) -> None:
+def _poetry(facts: FileFacts, table: Mapping[str, object], index: dict[str, int]) -> bool:
     """``torch = "^2.5"`` or ``torch = {version = ">=2.6", ...}``; a bare version is exact."""
     for name, spec in table.items():
         if isinstance(spec, Mapping):
@@ -184,9 +203,10 @@ def _poetry(facts: FileFacts, table: Mapping[str, object]) -> None:
             version = "==" + version
         if version == "*":
             version = ""
-        line = _locate_key(facts.lines, name)
-        span = Span(facts.path, line, 1, line, len(facts.line_text(Span(facts.path, line))))
-        facts.requirements.append(Requirement(normalise(name), version, span))
+        span = _span(facts, index.get(name + "=", 1))
+        if not _append(facts, Requirement(normalise(name), version, span)):
+            return False
+    return True
 
 
 def _setup_cfg(text: str, facts: FileFacts) -> None:
@@ -204,5 +224,7 @@ def _setup_cfg(text: str, facts: FileFacts) -> None:
         values.append(parser.get("options", "install_requires"))
     if parser.has_section("options.extras_require"):
         values.extend(value for _, value in parser.items("options.extras_require"))
+    index = _line_index(facts.lines)
     for value in values:
-        _add(facts, (line for line in value.splitlines() if line.strip()))
+        if not _add(facts, (line for line in value.splitlines() if line.strip()), index):
+            return
