@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis_profiles import PROFILE
 
 from tunelint.api import Options, lint
-from tunelint.discover import SUFFIX_KINDS, discover
+from tunelint.discover import discover, kind_of_name
 from tunelint.facts import FileFacts, FileKind, Span
 from tunelint.findings import Report
 from tunelint.report.json_report import render_json, report_data
@@ -40,6 +40,7 @@ from tunelint.report.sarif import render_sarif
 from tunelint.report.text import summary_line
 from tunelint.sources.config import extract_json, extract_yaml
 from tunelint.sources.notebook import extract_notebook
+from tunelint.sources.pins import extract_pins
 from tunelint.sources.python import extract_python
 from tunelint.sources.shell import extract_shell
 
@@ -52,6 +53,7 @@ EXTRACTORS: dict[FileKind, tuple[Extractor, str]] = {
     FileKind.YAML: (extract_yaml, "subject.yaml"),
     FileKind.JSON: (extract_json, "subject.json"),
     FileKind.SHELL: (extract_shell, "subject.sh"),
+    FileKind.PINS: (extract_pins, "requirements.txt"),
 }
 SUFFIX_OF = {
     FileKind.PYTHON: ".py",
@@ -59,6 +61,7 @@ SUFFIX_OF = {
     FileKind.YAML: ".yaml",
     FileKind.JSON: ".json",
     FileKind.SHELL: ".sh",
+    FileKind.PINS: "-requirements.txt",  # pin files are known by name
 }
 
 
@@ -66,7 +69,7 @@ def _seed_files() -> dict[FileKind, list[Path]]:
     found: dict[FileKind, list[Path]] = {kind: [] for kind in FileKind}
     for base in (REPO / "tests" / "fixtures", REPO / "examples"):
         for path in sorted(base.rglob("*")):
-            kind = SUFFIX_KINDS.get(path.suffix.lower())
+            kind = kind_of_name(path)
             if kind is not None and path.is_file() and path.stat().st_size < 100_000:
                 found[kind].append(path)
     return found
@@ -207,7 +210,9 @@ def mutated_file(draw: st.DrawFn, kind: FileKind | None = None) -> tuple[FileKin
     data = seed.read_bytes()
     for _ in range(draw(st.integers(0, 3))):
         data = draw(mutation(data))
-    return SUFFIX_KINDS[seed.suffix.lower()], data
+    kind = kind_of_name(seed)
+    assert kind is not None, seed
+    return kind, data
 
 
 def as_text(data: bytes) -> str:

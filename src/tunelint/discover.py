@@ -136,8 +136,8 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 def kind_of(path: Path) -> FileKind | None:
-    """By extension, else by shebang for files without one (``train``, ``launch``)."""
-    kind = SUFFIX_KINDS.get(path.suffix.lower())
+    """By name (pin files), by extension, else by shebang for files without one (``train``)."""
+    kind = kind_of_name(path)
     if kind is not None or path.suffix:
         return kind
     try:
@@ -317,6 +317,10 @@ def _walk(
 
 
 def kind_of_name(path: Path) -> FileKind | None:
+    from tunelint.sources.pins import is_pin_file
+
+    if is_pin_file(path.name, path.parent.name):
+        return FileKind.PINS
     return SUFFIX_KINDS.get(path.suffix.lower())
 
 

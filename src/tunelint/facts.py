@@ -19,6 +19,7 @@ class FileKind(StrEnum):
     YAML = "yaml"
     JSON = "json"
     SHELL = "shell"
+    PINS = "pins"  # requirements files, pyproject.toml, setup.cfg, conda environment files
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -229,12 +230,29 @@ class Reference:
     """A path one file names that may be another member of the same job.
 
     ``role``: ``config`` (deepspeed json, accelerate yaml, a CLI's yaml), ``script``,
-    ``data`` (a dataset file), ``other``.
+    ``data`` (a dataset file), ``requirements`` (a pin file another includes: ``-r``/``-c``),
+    ``other``.
     """
 
     target: Value
     role: str
     key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A dependency as a pin file declares it: ``torch>=2.6,<3`` in a requirements file,
+    ``pyproject.toml``, ``setup.cfg``, ``setup.py`` or a conda environment file.
+
+    ``name`` is normalised (lower case, ``_``/``.`` as ``-``); ``specifier`` is the version
+    part as written (``==2.5.1``, ``>=2.6,<3``, poetry's ``^2.5``, conda's ``=2.5``; empty
+    when unconstrained); ``marker`` the environment marker after ``;``, if any.
+    """
+
+    name: str
+    specifier: str
+    span: Span
+    marker: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +311,8 @@ class FileFacts:
     launches: list[Launch] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    # Dependencies a pin file declares (FileKind.PINS only).
+    requirements: list[Requirement] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # The file's text lines (notebooks: per cell), for code frames and fingerprints.
     lines: tuple[str, ...] = ()

@@ -67,6 +67,7 @@ _ALLOWED_GLOBALS: Final = {
             "Launch",
             "Reference",
             "Suppression",
+            "Requirement",
             "Diagnostic",
             "UNKNOWN",
             "_Unknown",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from tunelint.facts import FileFacts, FileKind
+from tunelint.facts import FileFacts, FileKind, Requirement
 from tunelint.findings import Destination
 from tunelint.project.environment import CLUSTER, CUDA, HOSTED, LOCAL, environment_of
 from tunelint.project.jobs import Job, assemble, launch_starts
@@ -331,6 +331,19 @@ class ProjectIndex:
                 return True
         return False
 
+    # -- dependency pins ------------------------------------------------------------------
+    def torch_versions(self, path: str) -> tuple[Requirement, ...]:
+        """The torch requirements that apply to ``path``: those of the nearest folder at or
+        above it, within its repository, whose pin files name torch (``project.pins``)."""
+        slot = ("torch-pins", "")
+        if slot not in self._memo:
+            from tunelint.project.pins import torch_pins
+
+            self._memo[slot] = torch_pins(self._files, self.resolve_path)
+        from tunelint.project.pins import nearest
+
+        return nearest(self._memo[slot], path, self.repositories)
+
 
 class Lookups:
     """What a rule may ask the index: about one file or one job, never the whole project."""
@@ -378,3 +391,7 @@ class Lookups:
 
     def resolve_module(self, module: str, importer: str) -> str | None:
         return self._index.resolve_module(module, importer)
+
+    def torch_versions(self, path: str) -> tuple[Requirement, ...]:
+        """The torch pins that apply to ``path`` (``ProjectIndex.torch_versions``)."""
+        return self._index.torch_versions(path)

@@ -36,6 +36,10 @@ def extractor(kind: FileKind, limits: ConfigLimits | None = None) -> Source:
         from tunelint.sources.config import extract_json
 
         return partial(extract_json, limits=limits)
+    if kind is FileKind.PINS:
+        from tunelint.sources.pins import extract_pins
+
+        return extract_pins
     from tunelint.sources.shell import extract_shell
 
     return extract_shell
