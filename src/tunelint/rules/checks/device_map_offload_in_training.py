@@ -9,7 +9,11 @@ loads. Left out, because the model they load is not the one being trained:
   merge, evaluate or chat with it);
 * frozen helpers: a load whose result is passed to a trainer as ``ref_model``,
   ``reward_model``, ``teacher_model`` and the like, or bound to a name that says so
-  (``ref_model``, ``reward_model``, ``teacher``, ``embedder``, ``judge``).
+  (``ref_model``, ``reward_model``, ``teacher``, ``embedder``, ``judge``);
+* where the file builds a trainer, loads whose result never reaches the trainer's ``model``
+  (models loaded for a side-by-side comparison, followed through ``get_peft_model`` and
+  other wrappers);
+* ``device_map="cpu"``: the whole model on the CPU on purpose, nothing spills silently.
 
 Configs and launch lines that set ``device_map`` are reported when their job trains.
 """
@@ -60,8 +64,10 @@ def _spills(call: Call) -> tuple[str, Value] | None:
 
 
 def _names_offload(raw: object) -> bool:
+    """A map or budget that sends part of the model to ``cpu`` or ``disk``. A plain
+    ``device_map="cpu"`` places the whole model there on purpose: nothing spills silently."""
     if isinstance(raw, str):
-        return raw.strip().lower() in {"cpu", "disk"}
+        return raw.strip().lower() == "disk"
     if isinstance(raw, dict):
         items = [*raw.keys(), *raw.values()]
     elif isinstance(raw, list | tuple):
@@ -89,6 +95,35 @@ def _frozen(call: Call, facts: FileFacts) -> bool:
         if "Trainer" in other.name or other.name.startswith("trl.")
         for key, value in other.kwargs
     )
+
+
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _trained_names(facts: FileFacts) -> set[str] | None:
+    """Names holding the model a trainer in this file is given (``Trainer(model=m)``),
+    followed back through wrappers (``m = get_peft_model(base, cfg)`` adds ``base``); None
+    when no trainer is built here (a hand-written loop: every load before training counts)."""
+    names: set[str] = set()
+    for call in facts.calls:
+        if "Trainer" in call.short_name and not training_call(call):
+            model = call.arg(0, "model")
+            if model is not None and _NAME.fullmatch(model.text.strip()):
+                names.add(model.text.strip())
+    if not names:
+        return None
+    grew = True
+    while grew:
+        grew = False
+        for call in facts.calls:
+            if call.bound_to not in names:
+                continue
+            for value in (*call.args[:1], *(v for k, v in call.kwargs if k == "model")):
+                text = value.text.strip()
+                if _NAME.fullmatch(text) and text not in names:
+                    names.add(text)
+                    grew = True
+    return names
 
 
 def _after_training(call: Call, trainings: list[Call]) -> bool:
@@ -124,12 +159,15 @@ def _loads(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     if not context.project.trains_in_process(facts.path):
         return  # nothing trains in this process (a subprocess may: it has its own loads)
     trainings = [call for call in facts.calls if training_call(call)]
+    trained = _trained_names(facts)
     for call in facts.calls:
         if not any(fnmatchcase(call.name, pattern) for pattern in LOADERS):
             continue
         found = _spills(call)
         if found is None or _after_training(call, trainings) or _frozen(call, facts):
             continue
+        if trained is not None and call.bound_to and call.bound_to not in trained:
+            continue  # loaded for something else: a comparison, an evaluation, a judge
         key, value = found
         values: dict[str, object] = {"key": key, "text": value.text or render(value.raw)}
         yield Hit(value.span, values, anchor=f"{call.name}:{key}", scope=call.scope)
