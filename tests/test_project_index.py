@@ -213,3 +213,15 @@ def test_a_path_with_folders_only_matches_a_file_under_those_folders(tmp_path: P
     assert index.resolve_path("tool/cli/sft.py", "examples/run.sh") is None
     assert index.resolve_path("sft.py", "examples/run_bare.sh") == "tool/pipelines/sft.py"
     assert index.resolve_path("pipelines/sft.py", "examples/run.sh") == "tool/pipelines/sft.py"
+
+
+def test_a_namespace_package_at_the_root_is_imported_from_a_subfolder(tmp_path: Path) -> None:
+    index = _index(
+        tmp_path,
+        {
+            "src/recipes_lib/utils/loop.py": "def run(m):\n    m(x).loss.backward()\n",
+            "examples/nb_train.py": "from recipes_lib.utils.loop import run\nrun(model)\n",
+        },
+    )
+    assert index.imports_of("examples/nb_train.py") == ("src/recipes_lib/utils/loop.py",)
+    assert index.trains_in_process("examples/nb_train.py")

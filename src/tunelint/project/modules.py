@@ -9,10 +9,10 @@ directory upwards, in each ancestor directory and its ``src/``; the nearest regu
 
 A directory without ``__init__.py`` is only a namespace portion: Python takes it when no
 regular package or module of that name exists anywhere on the path, installed ones included.
-Static reading cannot see what is installed, so a namespace portion is taken only in the
-importer's own directory, and never for a name that the standard library or a well-known
-distribution provides: a folder of example configs named ``accelerate/`` is not the
-``accelerate`` that ``from accelerate import Accelerator`` loads.
+Static reading cannot see what is installed, so a namespace portion is taken only after every
+regular package has been looked for, nearest directory first, and never for a name that the
+standard library or a well-known distribution provides: a folder of example configs named
+``accelerate/`` is not the ``accelerate`` that ``from accelerate import Accelerator`` loads.
 
 Relative imports resolve from the importer's package. Nothing here reads the disk: the index
 knows the discovered files, and directories are what those paths imply.
@@ -120,9 +120,16 @@ class Modules:
             for base in (root, _join(root, "src")):
                 if self._found_as_regular(base, parts[0]):
                     return self._in(base, parts, namespace_ok=False)
-        # a namespace portion, only beside the importer and only for a name nothing installs
-        if parts[0] not in INSTALLED:
-            return self._in(directory, parts, namespace_ok=True)
+        # a namespace portion, only for a name nothing installs: beside the importer first,
+        # then in a directory above it (a PEP 420 package at the repository root or in src/)
+        if parts[0] in INSTALLED:
+            return None
+        for root in ancestors(directory):
+            for base in (root, _join(root, "src")):
+                if _join(base, parts[0]) in self.directories:
+                    found = self._in(base, parts, namespace_ok=True)
+                    if found is not None:
+                        return found
         return None
 
     def _relative(self, module: str, importer: str) -> str | None:
