@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from tunelint.facts import FileFacts, FileKind, Requirement
+from tunelint.facts import Call, FileFacts, FileKind, Requirement
 from tunelint.findings import Destination
 from tunelint.project.environment import CLUSTER, CUDA, HOSTED, LOCAL, environment_of
 from tunelint.project.jobs import Job, assemble, launch_starts
@@ -361,6 +361,10 @@ class Lookups:
 
     def jobs_of(self, path: str) -> tuple[Job, ...]:
         return self._index.jobs_of(path)
+
+    def call_trains(self, facts: FileFacts, call: Call) -> bool:
+        """Does this call site run training, itself or through the functions it calls?"""
+        return self._index.calls.call_trains(facts, call)
 
     def trains_in_process(self, path: str) -> bool:
         return self._index.trains_in_process(path)

@@ -60,31 +60,46 @@ class CallGraph:
         self.edges: dict[Node, set[Node]] = {}
         self.training: set[Node] = set()
         self._memo: dict[Node, bool] = {}
+        self._resolve = resolve
         for path, facts in files.items():
-            self._add_file(path, facts, resolve)
+            self._add_file(path, facts)
 
-    def _add_file(self, path: str, facts: FileFacts, resolve: Resolver) -> None:
+    def _add_file(self, path: str, facts: FileFacts) -> None:
         scopes = {call.scope for call in facts.calls} | {MODULE}
         imported = _imported_names(facts.imports)
         for call in facts.calls:
             source = (path, call.scope)
             if training_call(call):
                 self.training.add(source)
-            targets: set[Node] = {
-                (path, scope)
-                for scope in _local_targets(call.name, call.scope, scopes, call.resolved)
-            }
-            if call.resolved:
-                targets.update(_module_targets(call.name, path, resolve))
-            for value in (*call.args, *(value for _, value in call.kwargs)):
-                text = value.text.strip()
-                if not _IDENTIFIER.fullmatch(text):
-                    continue
-                targets.update((path, scope) for scope in _local_targets(text, "", scopes, False))
-                if text in imported:
-                    targets.update(_module_targets(imported[text], path, resolve))
+            targets = self._targets(path, call, scopes, imported)
             if targets:
                 self.edges.setdefault(source, set()).update(targets)
+
+    def _targets(
+        self, path: str, call: Call, scopes: set[str], imported: Mapping[str, str]
+    ) -> set[Node]:
+        """The functions ``call`` runs: the callee, and functions passed to it by name."""
+        targets: set[Node] = {
+            (path, scope) for scope in _local_targets(call.name, call.scope, scopes, call.resolved)
+        }
+        if call.resolved:
+            targets.update(_module_targets(call.name, path, self._resolve))
+        for value in (*call.args, *(value for _, value in call.kwargs)):
+            text = value.text.strip()
+            if not _IDENTIFIER.fullmatch(text):
+                continue
+            targets.update((path, scope) for scope in _local_targets(text, "", scopes, False))
+            if text in imported:
+                targets.update(_module_targets(imported[text], path, self._resolve))
+        return targets
+
+    def call_trains(self, facts: FileFacts, call: Call) -> bool:
+        """Does this call site run training, itself or through what it calls?"""
+        if training_call(call):
+            return True
+        scopes = {other.scope for other in facts.calls} | {MODULE}
+        targets = self._targets(facts.path, call, scopes, _imported_names(facts.imports))
+        return any(self.reaches(target) for target in targets)
 
     def reaches(self, node: Node) -> bool:
         """Does ``node`` (or anything it calls, transitively) run a training call?"""

@@ -182,11 +182,11 @@ class Matcher:
         selector = str(node["arg"])
         value, name = _argument(call, selector)
         if "missing" in node:
-            absent = value is None and not call.star_args
-            if bool(node["missing"]) != absent:
+            if node["missing"]:  # absent for certain: no ``**kwargs`` that might carry it
+                absent = value is None and not call.star_args
+                return (True, None, name) if absent else (False, None, "")
+            if value is None:  # present: a ``**kwargs`` splat of unknown content is not
                 return False, None, ""
-            if value is None:
-                return True, None, name
         if value is None:
             return False, None, ""
         return self.value_ok(value, node), value, name

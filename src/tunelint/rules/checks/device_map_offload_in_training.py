@@ -26,6 +26,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, FileKind, Value
+from tunelint.project.index import Lookups
 from tunelint.project.training import training_call
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit, render
@@ -100,18 +101,27 @@ def _frozen(call: Call, facts: FileFacts) -> bool:
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 
 
-def _trained_names(facts: FileFacts) -> set[str] | None:
-    """Names holding the model a trainer in this file is given (``Trainer(model=m)``),
-    followed back through wrappers (``m = get_peft_model(base, cfg)`` adds ``base``); None
-    when no trainer is built here (a hand-written loop: every load before training counts)."""
+def _trained_names(facts: FileFacts, project: Lookups) -> set[str] | None:
+    """Names holding the model that is trained: given to a trainer built in this file
+    (``Trainer(model=m)``), or to a project function that trains (``train(model, loader)``);
+    followed back through wrappers (``m = get_peft_model(base, cfg)`` adds ``base``). None
+    for a hand-written loop in this file: every load before the training call counts."""
     names: set[str] = set()
     for call in facts.calls:
         if "Trainer" in call.short_name and not training_call(call):
             model = call.arg(0, "model")
             if model is not None and _NAME.fullmatch(model.text.strip()):
                 names.add(model.text.strip())
-    if not names:
+    if not names and any(training_call(call) for call in facts.calls):
         return None
+    if not names:
+        for call in facts.calls:
+            if project.call_trains(facts, call):
+                names.update(
+                    value.text.strip()
+                    for value in (*call.args, *(value for _, value in call.kwargs))
+                    if _NAME.fullmatch(value.text.strip())
+                )
     grew = True
     while grew:
         grew = False
@@ -159,7 +169,7 @@ def _loads(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     if not context.project.trains_in_process(facts.path):
         return  # nothing trains in this process (a subprocess may: it has its own loads)
     trainings = [call for call in facts.calls if training_call(call)]
-    trained = _trained_names(facts)
+    trained = _trained_names(facts, context.project)
     for call in facts.calls:
         if not any(fnmatchcase(call.name, pattern) for pattern in LOADERS):
             continue
