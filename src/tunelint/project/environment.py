@@ -3,9 +3,10 @@
 Rules about local hardware (memory, offload, temperature) only make sense for jobs that can
 run on a local NVIDIA GPU. A job says otherwise through what its files import (Gaudi's
 ``optimum.habana``, ``torch_xla`` for TPUs, Apple's ``mlx``, Ascend's ``torch_npu``), through
-a hosted notebook runtime (``google.colab``, Kaggle, a Colab badge), or through a cluster
-scheduler that launches it (``#SBATCH``, ``srun``, ``sbatch``, ``ray job submit``,
-``sky launch``, ``kubectl``). Without such evidence a job is taken to run on CUDA, locally.
+a hosted notebook runtime (``google.colab``, Kaggle, a Colab badge or a note to run it in
+Colab, a Databricks notebook), or through a cluster scheduler that launches it
+(``#SBATCH``, ``srun``, ``sbatch``, ``ray job submit``, ``sky launch``, ``kubectl``).
+Without such evidence a job is taken to run on CUDA, locally.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ ACCELERATOR_IMPORTS: Final = {
 HOSTED_IMPORTS: Final = ("google.colab", "kaggle_secrets", "kaggle_datasets")
 # What the notebook source records when a hosted runtime saved the notebook (its metadata).
 HOSTED_RUNTIMES: Final = frozenset({"colab", "kaggle"})
-HOSTED_TEXT: Final = re.compile(r"colab\.research\.google\.com|kaggle\.com/kernels|/kaggle/")
+HOSTED_TEXT: Final = re.compile(
+    r"colab\.research\.google\.com|google colab|kaggle\.com/kernels|/kaggle/", re.IGNORECASE
+)
+# A Databricks notebook exported as a Python file starts with this line.
+DATABRICKS: Final = "# Databricks notebook source"
 CLUSTER_DIRECTIVE: Final = re.compile(r"^\s*#(?:SBATCH|PBS|BSUB)\b|^\s*#\$\s")
 CLUSTER_COMMAND: Final = re.compile(
     r"(?:^|[\s;&|(`])(?:sbatch|srun|qsub|bsub)\s"
@@ -62,9 +67,9 @@ def accelerator_of(imports: tuple[str, ...]) -> str | None:
 def environment_of(facts: FileFacts) -> Environment:
     """The evidence in one file (computed once per file by the project index)."""
     accelerator = accelerator_of(facts.imports)
-    hosted = False
+    hosted = bool(facts.lines) and facts.lines[0].startswith(DATABRICKS)
     if facts.kind in {FileKind.NOTEBOOK, FileKind.PYTHON}:
-        hosted = any(
+        hosted = hosted or any(
             module == name or module.startswith(name + ".")
             for module in facts.imports
             for name in HOSTED_IMPORTS

@@ -29,6 +29,7 @@ from tunelint.project.training import MODULE, CallGraph, file_trains, training_c
 
 T = TypeVar("T")
 _SCRIPT_MENTION = re.compile(r"(?<![\w.\-/])((?:[\w.\-]+/)*[\w\-]+\.(?:py|sh))\b")
+_MODULE_MENTION = re.compile(r"(?:^|\s)(?:-m|--module)\s+([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)")
 _SHELL_RUNNERS = frozenset({"bash", "sh", "source", ".", "sbatch", "zsh"})
 _REMOTE = ("http://", "https://", "s3://", "gs://", "hf://")
 # Folders a project writes models to by a saver call or an output setting.
@@ -163,13 +164,15 @@ class ProjectIndex:
                 found = self.resolve_path(target, path)
                 if found is not None:
                     yield found
-        if facts.kind is FileKind.SHELL:
-            for line in facts.lines:
-                code = line.split("#", 1)[0] if not line.lstrip().startswith("#SBATCH") else ""
-                for match in _SCRIPT_MENTION.finditer(code):
-                    found = self.resolve_path(match.group(1), path)
-                    if found is not None:
-                        yield found
+        for code in _command_text(facts):
+            for match in _SCRIPT_MENTION.finditer(code):
+                found = self.resolve_path(match.group(1), path)
+                if found is not None:
+                    yield found
+            for match in _MODULE_MENTION.finditer(code):
+                found = self.modules.resolve(match.group(1), path)
+                if found is not None:
+                    yield found
 
     def imports_of(self, path: str) -> tuple[str, ...]:
         """Project files ``path`` imports (directly)."""
@@ -343,6 +346,31 @@ class ProjectIndex:
         from tunelint.project.pins import nearest
 
         return nearest(self._memo[slot], path, self.repositories)
+
+
+_DATABRICKS_SHELL = re.compile(r"^# MAGIC\s+(?:%sh\b|!)")
+
+
+def _command_text(facts: FileFacts) -> Iterator[str]:
+    """Lines that may name a script to run, comments cut off: a shell file's lines (also a
+    command kept in a variable, ``CMD="python train.py"``), and the ``!`` commands and
+    ``%sh`` cells of a Databricks notebook exported as a ``.py`` file, with their
+    continuation lines."""
+    if facts.kind is FileKind.SHELL:
+        for line in facts.lines:
+            yield line.split("#", 1)[0]
+        return
+    if facts.kind is not FileKind.PYTHON or not facts.lines:
+        return
+    if not facts.lines[0].startswith("# Databricks notebook source"):
+        return
+    continued = False
+    for line in facts.lines:
+        stripped = line.strip()
+        command = stripped.startswith("!") or _DATABRICKS_SHELL.match(stripped) is not None
+        if command or continued:
+            yield stripped
+        continued = (command or continued) and stripped.endswith("\\")
 
 
 class Lookups:
