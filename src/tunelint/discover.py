@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tunelint.facts import Diagnostic, FileKind
 
@@ -158,11 +159,13 @@ class _Ignores:
     """.gitignore files met while walking, plus the policy's exclude globs."""
 
     def __init__(self, root: Path, excludes: Sequence[str], use_gitignore: bool) -> None:
-        import pathspec
-
         self.root = root
         self.use_gitignore = use_gitignore
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(list(excludes))
+        self.exclude: Any = None
+        if excludes:  # pathspec is imported only when there is something to match
+            import pathspec
+
+            self.exclude = pathspec.GitIgnoreSpec.from_lines(list(excludes))
         self.gitignores: dict[Path, object] = {}
 
     def _gitignore(self, directory: Path) -> object | None:
@@ -187,7 +190,7 @@ class _Ignores:
         except ValueError:  # a path named outside the project: only excludes can apply
             relative, inside = path.as_posix(), False
         suffix = "/" if is_dir else ""
-        if self.exclude.match_file(relative + suffix):
+        if self.exclude is not None and self.exclude.match_file(relative + suffix):
             return True
         if not self.use_gitignore or not inside:
             return False

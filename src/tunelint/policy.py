@@ -261,6 +261,10 @@ def validate(data: Mapping[str, Any], path: Path, node: yaml.Node | None) -> Non
 
 
 def schema_problems(data: Mapping[str, Any], path: Path, node: yaml.Node | None) -> list[str]:
+    from tunelint.subset_schema import plainly_valid
+
+    if plainly_valid(data, policy_schema()):
+        return []  # the common case, without importing jsonschema
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(policy_schema())
@@ -566,9 +570,11 @@ def check_rule_references(policy: Policy) -> None:
 
 def hardware_problems(policy: Policy) -> list[str]:
     """GPU names and memory sizes of ``hardware:``, read as the memory rule reads them."""
+    gpus = policy.get("hardware.gpus", []) or []
+    if not gpus and policy.get("hardware.vram") is None:
+        return []
     from tunelint.memory.gpus import budget_problems
 
-    gpus = policy.get("hardware.gpus", []) or []
     sizes = [(policy.get("hardware.vram"), policy._where("hardware.vram"))]
     return budget_problems(sizes, [(name, policy._where("hardware.gpus")) for name in gpus])
 

@@ -15,6 +15,7 @@ from tunelint.findings import Severity
 from tunelint.rules.model import Example, RuleMeta
 
 MAX_RULE_BYTES = 200_000
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RuleError(ValueError):
@@ -84,7 +85,9 @@ def load_rule_file(path: Path, *, validate: bool = True, origin: str | None = No
     try:
         if path.stat().st_size > MAX_RULE_BYTES:
             raise RuleError(f"{shown}: rule file larger than {MAX_RULE_BYTES} bytes")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader where it is built in (a tenth of the time of the pure-Python
+        # one, paid on every run for the built-in rules); the same safe constructors either way
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, UnicodeDecodeError) as error:
         raise RuleError(f"{shown}: cannot read rule file: {error}") from None
     except yaml.YAMLError as error:

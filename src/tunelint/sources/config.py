@@ -41,16 +41,7 @@ from tunelint.facts import (
 )
 from tunelint.sources.comments import parse_ignore
 from tunelint.sources.dialects import canonical_settings, detect_dialects
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigLimits:
-    """Bounds per config file: bytes read, nesting depth, nodes walked (aliases included)."""
-
-    max_bytes: int = 5_000_000
-    max_depth: int = 100
-    max_nodes: int = 100_000
-
+from tunelint.sources.limits import ConfigLimits
 
 # Each bound and the policy key that sets it, so a diagnostic says which limit to raise.
 POLICY_KEYS = {
