@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # checkpoints activations unless `disable_gradient_checkpointing: true` (TL101 reads the same
 # default for memory).
 CHECKPOINTING_BY_DIALECT = {"llamafactory": True}
+METHOD_NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,10 @@ def run_size(settings: Mapping[str, Setting], cost_policy: Mapping[str, Any]) ->
         return RunSize(None, missing=source)
     if gpus is None:
         return RunSize(None, missing=gpus_missing)
-    formula = f"{_count(epochs)} epochs x {per_epoch:,} tokens per epoch ({source})"
+    formula = (
+        f"{_count(epochs)} epoch{'s' if epochs != 1 else ''} x {per_epoch:,} tokens per epoch "
+        f"({source})"
+    )
     factors = tuple(n for n in ("dataset", "num_gpus") if n in settings)
     return RunSize(
         max(1, round(epochs * per_epoch)),
@@ -278,8 +282,8 @@ def _inputs(
 
 def _method_notes(settings: Mapping[str, Setting], inputs: CostInputs) -> list[str]:
     notes = [
-        f"{inputs.method} fine-tuning"
-        + (", gradient checkpointing" if inputs.grad_checkpointing else "")
+        METHOD_NAMES.get(inputs.method, inputs.method)
+        + (" with gradient checkpointing" if inputs.grad_checkpointing else "")
         + f": {inputs.params / 1e9:.2f}B parameters in the FLOP count"
     ]
     if not {"adapter", "load_in_4bit", "load_in_8bit"} & set(settings):

@@ -10,6 +10,7 @@ figure with a budget.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tunelint.facts import Value
 from tunelint.findings import Finding, Report
@@ -20,6 +21,7 @@ from tunelint.report._markdown import table as _table
 from tunelint.rules.model import RuleMeta
 
 MEMORY_RULE = "TL101"
+COST_RULE = "TL106"
 GIB = 1 << 30
 
 
@@ -139,6 +141,144 @@ def _in_job(finding: Finding, job: Job) -> bool:
     return finding.span.path in job.members
 
 
+# --------------------------------------------------------------------------- run cost
+
+
+def _cost_policy(report: Report) -> dict[str, Any]:
+    section = report.policy.get("cost")
+    return dict(section) if isinstance(section, Mapping) else {}
+
+
+def _priced_on(report: Report, findings: Sequence[Finding]) -> tuple[str | None, str]:
+    """(GPU profile, label) to price jobs on: the one TL106 priced on when it reported a
+    job (it follows --gpu and NVML, which the report does not record), else the GPU TL101
+    budgets on in the policy; with none, why."""
+    from tunelint.memory.job_cost import policy_gpu
+
+    for finding in findings:
+        gpu, label = finding.properties.get("gpu"), finding.properties.get("gpu_label")
+        if finding.rule_id == COST_RULE and isinstance(gpu, str) and isinstance(label, str):
+            return gpu, label
+    hardware = report.policy.get("hardware")
+    names = hardware.get("gpus") if isinstance(hardware, Mapping) else None
+    profile = policy_gpu(names if isinstance(names, list | tuple) else [])
+    if profile is not None:
+        return profile.key, f"{profile.name} (policy)"
+    note = report.not_evaluated().get(COST_RULE)
+    return None, note.reason if note is not None else "no GPU named in the policy (hardware.gpus)"
+
+
+def _hours(value: float) -> str:
+    if value >= 1:
+        return f"{value:,.1f} h"
+    return f"{value * 60:,.0f} min" if value * 60 >= 1 else "<1 min"
+
+
+def _money(value: object, currency: object) -> str:
+    if not isinstance(value, int | float):
+        return "?"
+    return f"{value:,.2f} {currency}" if value >= 0.01 or value == 0 else f"<0.01 {currency}"
+
+
+def _kwh(value: float) -> str:
+    return f"{value:,.1f} kWh" if value >= 10 else f"{value:.2g} kWh"
+
+
+def _figures(props: Mapping[str, Any], label: str) -> str:
+    """Time, energy and money from a priced job's properties (``JobCost.properties``)."""
+    cost = props.get("cost")
+    if not isinstance(cost, Mapping):
+        return f"not estimated: {props.get('not_estimated') or 'no figures'}"
+    hours = _hours(float(cost["wall_hours"]))
+    text = f"{'' if hours.startswith('<') else '~'}{hours} on {props.get('gpus', 1)} x {label}"
+    if isinstance(cost.get("energy_kwh"), int | float):
+        text += f", {_kwh(float(cost['energy_kwh']))}"
+    run_cost = props.get("run_cost")
+    if isinstance(run_cost, int | float):
+        text += f", {_money(run_cost, cost['currency'])} local"
+    else:
+        text += ", local cost unknown (no electricity or purchase price)"
+    cheapest = props.get("cheapest_cloud")
+    if isinstance(cheapest, Mapping):
+        tier = "spot" if cheapest.get("tier") == "spot" else "on demand"
+        text += (
+            f"; cloud from {_money(cheapest.get('cost'), cheapest.get('currency'))} "
+            f"({cheapest.get('provider')} {tier})"
+        )
+    return text
+
+
+def _budget_state(report: Report, rules: Mapping[str, RuleMeta]) -> str:
+    """What TL106 said about a job it did not report, as the report records it."""
+    if COST_RULE not in rules:
+        return f"{COST_RULE} not enabled"
+    note = report.not_evaluated().get(COST_RULE)
+    if note is not None:
+        return f"{COST_RULE} **not evaluated**: {note.reason}"
+    budget = _cost_policy(report).get("max_run")
+    if budget is None:
+        return "no budget set (cost.max_run)"
+    currency = _cost_policy(report).get("currency", "USD")
+    return f"no {COST_RULE} finding (budget {_money(budget, currency)})"
+
+
+def _job_cost(
+    job: Job, findings: Sequence[Finding], report: Report, gpu: tuple[str | None, str]
+) -> tuple[dict[str, Any], str, Finding | None]:
+    """(the job's cost properties, the GPU's label, TL106's finding on it if any)."""
+    from tunelint.memory.job_cost import job_cost
+
+    for finding in findings:
+        if finding.rule_id == COST_RULE and _in_job(finding, job):
+            label = finding.properties.get("gpu_label")
+            return dict(finding.properties), str(label or gpu[1]), finding
+    priced = job_cost(job.settings, _cost_policy(report), gpu[0], no_gpu=gpu[1])
+    return priced.properties(), gpu[1], None
+
+
+def _cost_cell(
+    props: Mapping[str, Any],
+    label: str,
+    finding: Finding | None,
+    report: Report,
+    rules: Mapping[str, RuleMeta],
+) -> str:
+    text = _figures(props, label)
+    if finding is not None:
+        state = ", suppressed" if finding.suppressed else ""
+        budget = _money(props.get("budget"), props.get("currency"))
+        return (
+            f"**over budget**: {text}; budget {budget} "
+            f"({finding.rule_id} {finding.severity.label}{state})"
+        )
+    if "cost" not in props:
+        return text
+    return f"{text}; {_budget_state(report, rules)}"
+
+
+def _cost_notes(priced: Sequence[tuple[Job, Mapping[str, Any]]]) -> list[str]:
+    """Per priced job: its size, utilisation, prices' date and every assumption."""
+    lines = []
+    for job, props in priced:
+        cost = props.get("cost")
+        if not isinstance(cost, Mapping):
+            continue
+        parts = [f"{props['tokens']:,} tokens = {props.get('size', '')}"]
+        if isinstance(props.get("mfu"), int | float):
+            parts.append(f"MFU {props['mfu']:.0%}")
+        if cost.get("prices_as_of"):
+            parts.append(f"cloud prices as of {cost['prices_as_of']}")
+        parts.extend(str(note) for note in cost.get("assumptions", []))
+        lines.append(f"- {_code(job.id)}: " + "; ".join(parts))
+    if not lines:
+        return []
+    intro = (
+        "Run cost (docs/cost.md): local is electricity plus depreciation on the policy's "
+        "GPU; cloud is the cheapest offer for the same GPU in the shipped price table."
+    )
+    return ["", intro, "", *lines]
+
+
 def jobs_section(report: Report, findings: list[Finding]) -> list[str]:
     rules = rule_index(report)
     jobs = report_jobs(report)
@@ -146,7 +286,11 @@ def jobs_section(report: Report, findings: list[Finding]) -> list[str]:
     if not jobs:
         return [*lines, "No training job found in the checked files."]
     rows = []
+    gpu = _priced_on(report, findings)
+    priced: list[tuple[Job, dict[str, Any]]] = []
     for job in jobs:
+        props, label, over = _job_cost(job, findings, report, gpu)
+        priced.append((job, props))
         name = _code(job.id)
         others = [member for member in job.members if member != job.entry]
         if others:
@@ -160,7 +304,17 @@ def jobs_section(report: Report, findings: list[Finding]) -> list[str]:
                 _show(job.value("seq_len")),
                 _show(job.value("num_gpus")),
                 _memory(job, findings, rules, report),
+                _cost_cell(props, label, over, report, rules),
             )
         )
-    header = ("Job", "Model", "Method", "Batch per device", "Seq len", "GPUs", "Memory vs budget")
-    return [*lines, *_table(header, rows)]
+    header = (
+        "Job",
+        "Model",
+        "Method",
+        "Batch per device",
+        "Seq len",
+        "GPUs",
+        "Memory vs budget",
+        "Run cost",
+    )
+    return [*lines, *_table(header, rows), *_cost_notes(priced)]
