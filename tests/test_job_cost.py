@@ -360,3 +360,34 @@ def test_checklist_without_a_budget_or_the_rule(tmp_path: Path) -> None:
     )
     text = render_checklist(project(tmp_path, ignore=["TL106"]))
     assert cost_cell(text).endswith("; TL106 not enabled")
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@pytest.mark.parametrize(
+    ("cost", "problem"),
+    [
+        ({"dataset_tokens": "20M", "datasets": {"data/*.jsonl": "6.5M", "a/b": 10}}, None),
+        ({"dataset_tokens": "lots"}, "cost.dataset_tokens"),
+        ({"datasets": {"data/x.jsonl": 0}}, 'cost.datasets."data/x.jsonl"'),
+        ({"datasets": ["data/x.jsonl"]}, "cost.datasets"),
+    ],
+)
+def test_policy_schema_takes_token_counts(cost: dict[str, Any], problem: str | None) -> None:
+    from tunelint.policy import schema_problems
+
+    problems = schema_problems({"version": 1, "cost": cost}, Path("tunelint.yaml"), None)
+    if problem is None:
+        assert problems == []
+    else:
+        assert problems and all(f": {problem}: " in line for line in problems), problems
+
+
+def test_tl106_not_evaluated_on_a_gpu_without_a_peak(tmp_path: Path) -> None:
+    policy = 'version: 1\nhardware: {gpus: [t4], detect: "off"}\ncost: {max_run: 1}\n'
+    report = project(tmp_path, policy=policy)
+    reason = report.not_evaluated()["TL106"].reason
+    assert reason == (
+        "the GPU table has no dense BF16 peak for Tesla T4 (policy), so no run can be timed on it"
+    )

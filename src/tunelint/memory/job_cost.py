@@ -113,10 +113,10 @@ def _plain(settings: Mapping[str, Setting]) -> dict[str, object]:
     plain: dict[str, object] = {
         name: setting.value.raw for name, setting in settings.items() if setting.value.known
     }
-    for setting in settings.values():
-        default = CHECKPOINTING_BY_DIALECT.get(setting.dialect)
-        if default is not None and "grad_checkpointing" not in settings:
-            plain["grad_checkpointing"] = default
+    if "grad_checkpointing" not in settings:
+        for setting in settings.values():
+            if setting.dialect in CHECKPOINTING_BY_DIALECT:
+                plain["grad_checkpointing"] = CHECKPOINTING_BY_DIALECT[setting.dialect]
     return plain
 
 

@@ -73,7 +73,7 @@ def _detail(job: Job, priced: JobCost, label: str, budget: float) -> str:
     elif local["electricity"] is None:
         parts = "depreciation only: the policy gives no cost.electricity_per_kwh"
     else:
-        parts = "electricity only: no purchase price for depreciation"
+        parts = "electricity only: no purchase price in the policy (cost.purchase_price)"
     size = priced.size
     energy = f", {estimate.energy_kwh:,.1f} kWh" if estimate.energy_kwh is not None else ""
     text = (
@@ -115,7 +115,9 @@ def check(job: Job, context: CheckContext) -> Iterator[Hit]:
         raise NotEvaluated(label)
     spec = gpu_specs().get(gpu)
     if spec is None or not spec.bf16_tflops:
-        raise NotEvaluated(f"the GPU table has no dense BF16 peak for {label}: no run time")
+        raise NotEvaluated(
+            f"the GPU table has no dense BF16 peak for {label}, so no run can be timed on it"
+        )
     if priced.estimate is None:
         return  # the model cannot be sized offline (the checklist says so)
     if priced.run_cost is None:
