@@ -391,3 +391,29 @@ def test_tl106_not_evaluated_on_a_gpu_without_a_peak(tmp_path: Path) -> None:
     assert reason == (
         "the GPU table has no dense BF16 peak for Tesla T4 (policy), so no run can be timed on it"
     )
+
+
+def test_tl106_prices_on_the_gpu_nvml_sees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tunelint.memory import gpus
+
+    h200 = gpus.GpuDevice(0, "NVIDIA H200", 143771 << 20, 143771 << 20, 0)
+    monkeypatch.setattr(gpus, "detect_gpus", lambda nvml=None: gpus.NvmlState(True, (h200,)))
+    (tmp_path / "small.py").write_text(SCRIPT.format(model="gpt2", steps=10, seq=128))
+    policy = (
+        "version: 1\nhardware: {gpus: [rtx-4090]}\ncost: {electricity_per_kwh: 0.3, max_run: 0.1}\n"
+    )
+    report = project(tmp_path, policy=policy)
+    [finding] = cost_findings(report)
+    assert finding.span.path == "train.py"
+    assert (finding.properties["gpu"], finding.properties["gpu_label"]) == (
+        "h200",
+        "NVIDIA H200 (detected)",
+    )
+    # a job TL106 did not report is priced on the same GPU, not on the policy's
+    small = [
+        line for line in render_checklist(report).splitlines() if line.startswith("| `small.py`")
+    ]
+    assert len(small) == 1
+    assert " | ~<1 min on 1 x NVIDIA H200 (detected), " not in small[0]
+    assert "<1 min on 1 x NVIDIA H200 (detected), " in small[0]
+    assert small[0].endswith("; no TL106 finding (budget 0.10 USD) |")
