@@ -251,7 +251,9 @@ def estimate_cost(inputs: CostInputs) -> CostEstimate:
             "per GPU-hour"
         )
     else:
-        notes.append("no purchase price: pass --purchase-price for depreciation")
+        notes.append(
+            "no purchase price: set cost.purchase_price or pass --purchase-price for depreciation"
+        )
     parts = [value for value in (electricity, depreciation) if value is not None]
     local: dict[str, float | None] = {
         "electricity": electricity,

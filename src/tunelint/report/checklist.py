@@ -9,20 +9,23 @@ destinations, policy) and is sorted, so the same input gives the same bytes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from tunelint.facts import Setting, Span, Value
+from tunelint.facts import Setting, Span
 from tunelint.findings import Destination, Finding, Report
 from tunelint.project.jobs import Job
 from tunelint.report._common import plural, rule_index, sorted_findings, summarise, tool_version
+from tunelint.report._markdown import code as _code
+from tunelint.report._markdown import inline as _inline
+from tunelint.report._markdown import table as _table
+from tunelint.report._markdown import where as _where
+from tunelint.report.checklist_jobs import jobs_section, report_jobs
 from tunelint.rules.match import path_under
 from tunelint.rules.model import RuleMeta
 
-MEMORY_RULE = "TL101"
 DESTINATION_RULES = ("TL203", "TL205", "TL301", "TL302", "TL303")
 REMOTE_CODE_RULES = {"TL401": "`trust_remote_code`", "TL403": "unsafe deserialization"}
 REST_RULES = ("TL201", "TL202")
@@ -44,109 +47,13 @@ WHAT_LEAVES = {
     "region": "data stored through this client",
 }
 NONE = "—"
-GIB = 1 << 30
-_BACKTICKS = re.compile(r"`+")
 
 
-# --------------------------------------------------------------------------- markdown
-
-
-def _code(text: str) -> str:
-    """``text`` as an inline code span, whatever backticks it holds."""
-    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _inline(text: str) -> str:
-    """One line of Markdown: no line breaks, no stray table pipes."""
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines.extend("| " + " | ".join(_inline(cell) for cell in row) + " |" for row in rows)
-    return lines
-
-
-def _where(span: Span) -> str:
-    """``path:line``; a notebook cell as ``path[cell N]:line``."""
-    cell = f"[cell {span.cell}]" if span.cell is not None else ""
-    return f"{span.path}{cell}:{span.line}"
+# --------------------------------------------------------------------------- policy
 
 
 def _codes(items: Iterable[str]) -> str:
     return ", ".join(_code(item) for item in items) or "none declared"
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _show(value: Value | None) -> str:
-    """A setting's value as the reviewer should read it: never a guess."""
-    if value is None:
-        return "not set"
-    if not value.known:
-        return f"unknown ({_code(value.text)})" if value.text else "unknown"
-    raw = value.raw
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    if isinstance(raw, int | float):
-        return str(raw)
-    return _code(str(raw))
-
-
-def _flag(job: Job, name: str) -> bool:
-    value = job.value(name)
-    return bool(value is not None and value.known and value.as_bool())
-
-
-def _method(job: Job) -> str:
-    if not job.trains:
-        return "no training found"
-    adapter_value = job.value("adapter")
-    adapter = str(adapter_value.raw).lower() if adapter_value and adapter_value.known else ""
-    quantised = (
-        "4-bit" if _flag(job, "load_in_4bit") else "8-bit" if _flag(job, "load_in_8bit") else ""
-    )
-    if adapter_value is not None and not adapter_value.known:
-        method = "adapter unknown"
-    elif adapter in {"lora", "qlora"}:
-        rank = job.value("lora_r")
-        method = "QLoRA" if adapter == "qlora" or quantised == "4-bit" else "LoRA"
-        if rank is not None and rank.known:
-            method += f" r={_show(rank)}"
-        if quantised:
-            method += f" on a {quantised} base"
-    elif adapter and adapter not in {"none", "full"}:
-        method = f"adapter {_code(adapter)}"
-    else:
-        method = f"full fine-tune, {quantised} base" if quantised else "full fine-tune"
-    stage = job.value("zero_stage")
-    if stage is not None:
-        method += f", ZeRO stage {_show(stage)}"
-    for name, what in (
-        ("offload_optimizer_device", "optimizer"),
-        ("offload_param_device", "params"),
-    ):
-        device = job.value(name)
-        if device is not None and str(device.raw).lower() not in {"none", ""}:
-            method += f", {what} offload {_show(device)}"
-    return method
-
-
-def _batch(job: Job) -> str:
-    batch, accum = job.value("batch_size"), job.value("grad_accum")
-    text = _show(batch)
-    if accum is not None:
-        text += f", gradient accumulation {_show(accum)}"
-    return text
-
-
-# --------------------------------------------------------------------------- policy
 
 
 _MISSING = object()
@@ -244,10 +151,6 @@ def _labels(findings: Iterable[Finding]) -> str:
     return ", ".join(dict.fromkeys(labels)) or NONE
 
 
-def _jobs(report: Report) -> list[Job]:
-    return sorted((j for j in report.jobs if isinstance(j, Job)), key=lambda job: job.id)
-
-
 def _header(report: Report, findings: list[Finding]) -> list[str]:
     summary = summarise(report)
     paths = ", ".join(_code(path) for path in report.paths) or "the checked files"
@@ -293,7 +196,7 @@ def _header(report: Report, findings: list[Finding]) -> list[str]:
         f"- **Findings:** {summary.findings} active"
         + (f" ({severities})" if severities else "")
         + f"; {summary.suppressed} suppressed ({inline} inline, {summary.baselined} baseline)",
-        f"- **Jobs:** {len(_jobs(report))}",
+        f"- **Jobs:** {len(report_jobs(report))}",
         f"- **Policy:** {_policy_line(report)}",
         "",
         f"Generated by tunelint {tool_version()} with `tunelint check --format checklist`. A "
@@ -315,81 +218,6 @@ def _policy_line(report: Report) -> str:
     ):
         parts.append(f"{label} " + _codes(_policy(report, f"residency.{key}")))
     return "; ".join(parts)
-
-
-def _gib(size: object) -> str | None:
-    if isinstance(size, bool) or not isinstance(size, int | float):
-        return None
-    return f"{size / GIB:.1f} GiB"
-
-
-def _estimate(finding: Finding) -> str:
-    """TL101's figures when it gives them (bytes in its properties), else its message."""
-    props = finding.properties
-    estimate, budget = _gib(props.get("estimate_bytes")), _gib(props.get("budget_bytes"))
-    if estimate is None or budget is None:
-        return finding.message
-    text = f"~{estimate} per GPU"
-    low, high = _gib(props.get("optimistic_bytes")), _gib(props.get("conservative_bytes"))
-    if low is not None and high is not None:
-        text += f" ({low} to {high})"
-    text += f" vs {budget}"
-    if isinstance(props.get("budget"), str):
-        text += f" ({props['budget']})"
-    verdict = props.get("verdict")
-    return f"{verdict}: {text}" if isinstance(verdict, str) and verdict else text
-
-
-def _memory(
-    job: Job, findings: Sequence[Finding], rules: Mapping[str, RuleMeta], report: Report
-) -> str:
-    hits = [f for f in findings if f.rule_id == MEMORY_RULE and _in_job(f, job)]
-    if not hits:
-        if MEMORY_RULE not in rules:
-            return f"not estimated ({MEMORY_RULE} is not enabled)"
-        note = report.not_evaluated().get(MEMORY_RULE)
-        if note is not None:
-            return f"**not evaluated**: {note.reason}"
-        return f"no {MEMORY_RULE} finding: fits, or the model could not be sized"
-    texts = []
-    for finding in hits:
-        state = ", suppressed" if finding.suppressed else ""
-        texts.append(f"{_estimate(finding)} ({finding.rule_id} {finding.severity.label}{state})")
-    return "; ".join(texts)
-
-
-def _in_job(finding: Finding, job: Job) -> bool:
-    owner = finding.properties.get("job")
-    if isinstance(owner, str):
-        return owner == job.id
-    return finding.span.path in job.members
-
-
-def _jobs_section(report: Report, findings: list[Finding]) -> list[str]:
-    rules = rule_index(report)
-    jobs = _jobs(report)
-    lines = ["## Jobs", ""]
-    if not jobs:
-        return [*lines, "No training job found in the checked files."]
-    rows = []
-    for job in jobs:
-        name = _code(job.id)
-        others = [member for member in job.members if member != job.entry]
-        if others:
-            name += " with " + ", ".join(_code(member) for member in others)
-        rows.append(
-            (
-                name,
-                _show(job.value("model")),
-                _method(job),
-                _batch(job),
-                _show(job.value("seq_len")),
-                _show(job.value("num_gpus")),
-                _memory(job, findings, rules, report),
-            )
-        )
-    header = ("Job", "Model", "Method", "Batch per device", "Seq len", "GPUs", "Memory vs budget")
-    return [*lines, *_table(header, rows)]
 
 
 def _source_for(
@@ -443,7 +271,7 @@ def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
             _labels(here),
         )
         rows.append((_order(destination.span), row))
-    jobs = _jobs(report)
+    jobs = report_jobs(report)
     for finding in findings:
         if finding.rule_id not in DESTINATION_RULES or id(finding) in placed:
             continue
@@ -500,7 +328,7 @@ def _rest_places(report: Report) -> list[tuple[str, str, Span, bool]]:
     """(kind, directory, span, resolved) per job from its merged settings, and from the
     files that belong to no job."""
     places: dict[tuple[str, str, Span, bool], None] = {}
-    jobs = _jobs(report)
+    jobs = report_jobs(report)
     in_jobs = {member for job in jobs for member in job.members}
     for job in jobs:
         for name, kind in (("offload_dir", "offload"), ("output_dir", "output")):
@@ -640,7 +468,7 @@ def render_checklist(report: Report) -> str:
     findings = sorted_findings(report)
     sections = [
         _header(report, findings),
-        _jobs_section(report, findings),
+        jobs_section(report, findings),
         _goes_section(report, findings),
         _rests_section(report, findings),
         _remote_section(report, findings),
