@@ -37,7 +37,8 @@ def test_every_table_target_is_canonical() -> None:
 
 
 def test_canonical_set_matches_the_design() -> None:
-    assert len(CANONICAL) == 40
+    assert len(CANONICAL) == 41
+    assert "helper_model" in CANONICAL  # reward, reference and teacher models: not trained
     assert "hub_model_id" in CANONICAL and "save_safetensors" in CANONICAL
     # read by the memory estimate: sharding, attention kernel and DeepSpeed buckets
     assert {"fsdp", "attn_implementation", "stage3_prefetch_bucket_size"} <= CANONICAL
@@ -259,3 +260,58 @@ def test_dialect_names() -> None:
 )
 def test_detect_dialects(keys: list[str], path: str, expected: tuple[str, ...]) -> None:
     assert detect_dialects(keys, path) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my-bucket", "oci://my-bucket/ckpt", "<model-id>", "<sdk-token>", "<path>",
+        "<OPENRLHF_ROOT_PATH>", "{wandb_token}", "{ partition }", "REPLACE_ME", "REPLACEME",
+        "your-org/your-model", "YOUR_HF_TOKEN", "PATH/to/Model", "/path/to/data",
+        "path_to_data", "xxx.xxx.xxx.xxx", "output/vx-xxx/checkpoint-xxx", "...", "hf_xxx",
+        "${VAR}", "$HOME/x", "s3://<bucket>/runs", "yourname/model", "***",
+    ],
+)  # fmt: skip
+def test_placeholders(text: str) -> None:
+    from tunelint.placeholders import is_placeholder
+
+    assert is_placeholder(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", "Qwen/Qwen2.5-7B-Instruct", "<image>", "<|im_end|>", "<tool_call>", "<s>",
+        "<think>", "0.0.0.0", "mistralai/Mixtral-8x7B-v0.1", "/tmp/run", "gs://ai2-llm/ckpt",
+        "my-model", "my org/data", "swift-bot", "roberta-base", "http://127.0.0.1:8265",
+        "AI-ModelScope/alpaca-gpt4-data-zh#500", '{"answer": "solution"}', "xx-large",
+        "https://mlflow.vendor.example.com", "replacement-data/v2", "yourtts",
+    ],
+)  # fmt: skip
+def test_not_placeholders(text: str) -> None:
+    from tunelint.placeholders import is_placeholder
+
+    assert not is_placeholder(text)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "key", "raw"),
+    [
+        ("trainer", "model_name_or_path", "your-org/your-model"),
+        ("trainer", "output_dir", "<output-dir>"),
+        ("axolotl", "base_model", "PATH/to/Model"),
+        ("trainer", "hub_model_id", "REPLACE_ME/model"),
+        ("env", "MLFLOW_TRACKING_URI", "http://xxx.xxx.xxx.xxx:5000"),
+    ],
+)
+def test_placeholder_places_become_unknown_keeping_the_text(
+    dialect: str, key: str, raw: str
+) -> None:
+    (found,) = canonical_settings(dialect, key, Value(raw, SPAN, "config", raw), KEY_SPAN)
+    assert found.value.raw is UNKNOWN
+    assert found.value.text == raw
+
+
+def test_placeholders_only_touch_places() -> None:
+    # a logger name is no place: it stays as written
+    assert mapped("trainer", "report_to", "<none-here>") == {"report_to": "<none-here>"}

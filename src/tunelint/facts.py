@@ -87,12 +87,18 @@ class Value:
     ``dataclass-default``, ``env-default`` (os.getenv with a default), ``fstring``, ``join``
     (os.path.join / Path of literals), ``cli`` (a launch-line flag), ``config`` (a YAML/JSON
     value), ``env`` (a shell assignment). ``text`` is the source text as written.
+
+    A value written in one place and used in another (a config's ``${output_dir}``, a shell
+    ``$MODEL`` or array expansion, a heredoc spliced into a launch line) keeps the span of
+    where it is written, so that a problem is reported once, where a reviewer changes it;
+    ``via`` is then the place that used it (None when used where written).
     """
 
     raw: Raw
     span: Span
     origin: str = "literal"
     text: str = ""
+    via: Span | None = None
 
     @property
     def known(self) -> bool:

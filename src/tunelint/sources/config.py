@@ -40,7 +40,8 @@ from tunelint.facts import (
     Value,
 )
 from tunelint.sources.comments import parse_ignore
-from tunelint.sources.dialects import canonical_settings, detect_dialects
+from tunelint.sources.config_settings import document_settings
+from tunelint.sources.dialects import detect_dialects
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +92,8 @@ _SCALARS = {
 _COLLECTIONS = {f"{_Y}{name}" for name in ("map", "seq", "omap", "set", "pairs")}
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _INDEX = re.compile(r"\[\d+\]$")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
-_INTERPOLATING = frozenset({"torchtune"})  # configs read through OmegaConf
 CONFIG_KEYS = frozenset({"deepspeed", "deepspeed_config", "deepspeed_config_file", "fsdp_config"})
-CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".conf")
 DATA_KEYS = frozenset(
     {"path", "data_files", "train_file", "validation_file", "test_file", "dataset_path"}
     | {"data_path", "json_path", "train_data", "eval_data"}
@@ -274,38 +273,12 @@ def _merge_sources(node: Node) -> list[Node]:
     return []
 
 
-def _settings(facts: FileFacts, walker: _Walker, start: int) -> None:
+def _settings(facts: FileFacts, walker: _Walker, start: int, assigned: int) -> None:
     """Canonical settings of one document's entries, in the dialects its keys show."""
     entries = walker.entries[start:]
     dialects = detect_dialects((key for key, _, _ in entries), facts.path)
     facts.dialects = tuple(dict.fromkeys(facts.dialects + dialects))
-    scalars = {key: value.raw for key, value, _ in entries}
-    for key, value, key_span in entries:
-        for dialect in dialects:
-            if dialect in _INTERPOLATING:
-                value = _interpolate(value, scalars)
-            facts.settings.extend(canonical_settings(dialect, key, value, key_span))
-
-
-def _interpolate(value: Value, scalars: dict[str, object]) -> Value:
-    """OmegaConf ``${other.key}`` from the same document; anything else is Unknown."""
-    text = value.as_str()
-    if text is None or "${" not in text:
-        return value
-
-    def substitute(match: re.Match[str]) -> str:
-        found = scalars.get(match.group(1), UNKNOWN)
-        if found is UNKNOWN or isinstance(found, dict | list) or found is None:
-            raise LookupError(match.group(1))
-        return str(found)
-
-    try:
-        raw: object = _REFERENCE.sub(substitute, text)
-    except LookupError:
-        raw = UNKNOWN
-    if isinstance(raw, str) and "${" in raw:
-        raw = UNKNOWN
-    return Value(raw, value.span, value.origin, value.text)
+    facts.settings.extend(document_settings(dialects, entries, walker.assignments[assigned:]))
 
 
 def _too_large(text: str, path: str, limits: ConfigLimits) -> Diagnostic | None:
@@ -341,12 +314,12 @@ def extract_yaml(
     walker = _Walker(path, lines, limits, False, cell, line_map)
     try:
         for document in yaml.compose_all(text, Loader=_loader()):
-            start = len(walker.entries)
+            start, assigned = len(walker.entries), len(walker.assignments)
             if document is not None:
                 try:
                     walker.walk(document, "", 0)
                 finally:
-                    _settings(facts, walker, start)
+                    _settings(facts, walker, start, assigned)
     except _LimitReached as error:
         facts.diagnostics.append(_stopped(facts, walker, error))
     except RecursionError:
@@ -458,7 +431,7 @@ def extract_json(
             _Fallback(walker, text).walk(data, "", 0)
     except _LimitReached as error:
         facts.diagnostics.append(_stopped(facts, walker, error))
-    _settings(facts, walker, 0)
+    _settings(facts, walker, 0, 0)
     return _finish(facts, walker)
 
 
