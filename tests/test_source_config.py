@@ -658,3 +658,18 @@ def test_conf_file_holding_a_json_object_is_a_json_config(tmp_path: Path) -> Non
     facts = extract_json((tmp_path / "ds_offload_stage3.conf").read_text(), "ds.conf")
     assert values(facts)["offload_optimizer_device"] == "cpu"
     assert setting(facts, "offload_param_device").span.line == 6
+
+
+def test_swift_argument_file_is_not_a_trainer_config() -> None:
+    facts = load("swift_args.yaml")
+    assert facts.dialects == ("swift",)
+    assert [(s.name, s.value.raw) for s in facts.settings if s.name != "dataset"] == [
+        ("model", "Acme/Chat-7B"),
+        ("adapter", "lora"),
+        ("lora_r", 8),
+        ("batch_size", 1),
+        ("zero_stage", 2),
+        ("offload_optimizer_device", "none"),
+        ("offload_param_device", "none"),
+        ("output_dir", "output"),
+    ]  # model_name: acme-bot is a display name, not a model

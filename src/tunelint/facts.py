@@ -214,8 +214,10 @@ class Launch:
     """A shell line that starts a training program.
 
     ``launcher`` is ``python``, ``torchrun``, ``accelerate``, ``deepspeed``,
-    ``llamafactory-cli``, ``axolotl``, ``tune`` or ``litgpt``. ``script`` is the Python file
-    (or ``-m`` module) it starts; ``configs`` are files it names as configs.
+    ``llamafactory-cli``, ``axolotl``, ``tune``, ``litgpt``, ``trl`` or ``swift`` (ms-swift;
+    ``module`` is then the command's module, ``swift.cli.sft`` or ``swift.cli.infer``).
+    ``script`` is the Python file (or ``-m`` module) it starts; ``configs`` are files it
+    names as configs.
     """
 
     launcher: str
@@ -226,6 +228,10 @@ class Launch:
     args: tuple[tuple[str, Value], ...] = ()
     env: tuple[tuple[str, Value], ...] = ()
     text: str = ""
+    # The canonical settings the launch sets, also those whose flags or values are written
+    # elsewhere in the file (a variable, a bash array, a heredoc): their spans may lie outside
+    # ``span``. Every one of them is in the file's ``settings`` too.
+    settings: tuple[Setting, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
