@@ -673,3 +673,36 @@ def test_swift_argument_file_is_not_a_trainer_config() -> None:
         ("offload_param_device", "none"),
         ("output_dir", "output"),
     ]  # model_name: acme-bot is a display name, not a model
+
+
+def test_launch_lines_in_job_spec_strings_keep_yaml_positions() -> None:
+    facts = load("beaker_job.yaml")
+    accelerate, evaluation, torchrun = facts.launches
+    assert (accelerate.launcher, accelerate.span.line, accelerate.span.end_line) == (
+        "accelerate",
+        5,
+        12,
+    )
+    assert [c.raw for c in accelerate.configs] == ["configs/ds_stage3_offload.conf"]
+    assert [(s.name, s.value.raw, s.span.line, s.span.column) for s in accelerate.settings] == [
+        ("num_gpus", 4, 6, 23),
+        ("model", "/models/base", 9, 28),
+        ("output_dir", "/output/", 10, 20),
+    ]  # `--report_to wandb` under WANDB_DISABLED=true in the task's env: no tracker
+    assert [(name, value.raw) for name, value in accelerate.env][:2] == [
+        ("WANDB_DISABLED", True),
+        ("HF_HOME", "/tmp/hf"),
+    ]
+    assert [name for name, _ in evaluation.env] == ["WANDB_MODE"]  # its own task's env
+    assert (torchrun.span.line, [(s.name, s.value.raw) for s in torchrun.settings]) == (
+        26,
+        [("num_gpus", 2), ("report_to", "mlflow")],
+    )  # `run: |` is a script: one command per line
+    assert ("config", "configs/ds_stage3_offload.conf") in [
+        (ref.role, ref.target.raw) for ref in facts.references
+    ]
+
+
+def test_job_spec_lookalikes_launch_nothing() -> None:
+    facts = load("beaker_lookalike.yaml")
+    assert facts.launches == [] and facts.settings == [] and facts.diagnostics == []

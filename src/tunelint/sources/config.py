@@ -42,6 +42,15 @@ from tunelint.facts import (
 from tunelint.sources.comments import parse_ignore
 from tunelint.sources.config_settings import document_settings
 from tunelint.sources.dialects import detect_dialects
+from tunelint.sources.embedded import (
+    LAUNCH_HINT,
+    MAX_COMMANDS,
+    Command,
+    is_command_key,
+    merge_launches,
+    shell_text,
+    task_env,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +152,7 @@ class _Walker:
     references: list[Reference] = field(default_factory=list)
     ranges: dict[int, int] = field(default_factory=dict)
     protected: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
 
     def make_span(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span:
         file_line = None
@@ -221,7 +231,17 @@ class _Walker:
         if isinstance(node, ScalarNode) or raw is UNKNOWN:
             self.assignments.append(Assignment(key, value, "key", anchor))
             self._reference(key, value)
+        if self._command(node, key, raw):
+            self.commands.append(Command(key, node))  # type: ignore[arg-type]
         return raw
+
+    def _command(self, node: Node, key: str, raw: object) -> bool:
+        """A command string of a job spec that names a launcher (read as a launch line)."""
+        if not isinstance(raw, str) or self.json_mode or not isinstance(node, ScalarNode):
+            return False
+        if len(self.commands) >= MAX_COMMANDS or not is_command_key(key):
+            return False
+        return LAUNCH_HINT.search(raw) is not None
 
     def _scalar(self, node: ScalarNode) -> object:
         self._protect(node)
@@ -274,11 +294,20 @@ def _merge_sources(node: Node) -> list[Node]:
 
 
 def _settings(facts: FileFacts, walker: _Walker, start: int, assigned: int) -> None:
-    """Canonical settings of one document's entries, in the dialects its keys show."""
+    """Canonical settings of one document's entries, in the dialects its keys show, and
+    the launch lines its strings hold."""
     entries = walker.entries[start:]
     dialects = detect_dialects((key for key, _, _ in entries), facts.path)
     facts.dialects = tuple(dict.fromkeys(facts.dialects + dialects))
     facts.settings.extend(document_settings(dialects, entries, walker.assignments[assigned:]))
+    from tunelint.sources.shell import extract_shell  # the shell source reads configs too
+
+    for command in walker.commands:
+        env = task_env(command.key, walker.assignments[assigned:])
+        text = shell_text(command.node, walker.lines)
+        found = extract_shell(text, facts.path, cell=walker.cell, line_map=walker.line_map, env=env)
+        merge_launches(facts, found)
+    walker.commands.clear()
 
 
 def _too_large(text: str, path: str, limits: ConfigLimits) -> Diagnostic | None:
