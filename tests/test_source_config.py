@@ -706,3 +706,12 @@ def test_launch_lines_in_job_spec_strings_keep_yaml_positions() -> None:
 def test_job_spec_lookalikes_launch_nothing() -> None:
     facts = load("beaker_lookalike.yaml")
     assert facts.launches == [] and facts.settings == [] and facts.diagnostics == []
+
+
+def test_template_uris_are_unknown_wherever_read() -> None:
+    facts = yaml_of("save_folder: oci://my-bucket/ckpt\nbucket: s3://acme-ml/ckpt\n")
+    got = {a.target: (a.value.raw, a.value.text) for a in facts.assignments}
+    assert got == {
+        "save_folder": (UNKNOWN, "oci://my-bucket/ckpt"),
+        "bucket": ("s3://acme-ml/ckpt", "s3://acme-ml/ckpt"),
+    }

@@ -580,3 +580,11 @@ def test_swift_commands_that_do_not_train_keep_only_uploads() -> None:
         ("push_to_hub", True),
         ("hub_model_id", UNKNOWN),  # '<model-id>' is a placeholder
     ]
+
+
+def test_template_uris_on_a_launch_line_are_unknown() -> None:
+    launch = only_launch(shell_of("python t.py --a s3://<bucket>/x --b s3://acme/x\n"))
+    assert [(name, value.raw) for name, value in launch.args] == [
+        ("a", UNKNOWN),
+        ("b", "s3://acme/x"),
+    ]

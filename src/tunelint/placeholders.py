@@ -68,6 +68,12 @@ def is_placeholder(text: str) -> bool:
     return _segments_placeholder(core)
 
 
+def is_placeholder_uri(text: str) -> bool:
+    """A URI that is a template (``oci://my-bucket/ckpt``, ``http://xxx.xxx.xxx.xxx:5000``):
+    what sources turn into Unknown wherever they read it (config keys, launch words)."""
+    return "://" in text and is_placeholder(text)
+
+
 def _angle_placeholder(inner: str) -> bool:
     """``<model-id>``, ``<SDK_TOKEN>``, ``<path>`` but not ``<image>`` or ``<tool_call>``."""
     words = [word for word in re.split(r"[ _.\-]+", inner.lower()) if word]
@@ -99,4 +105,4 @@ def _segments_placeholder(core: str) -> bool:
     return _MY.search(core.lower()) is not None
 
 
-__all__ = ["is_placeholder"]
+__all__ = ["is_placeholder", "is_placeholder_uri"]

@@ -39,6 +39,7 @@ from tunelint.facts import (
     Suppression,
     Value,
 )
+from tunelint.placeholders import is_placeholder_uri
 from tunelint.sources.comments import parse_ignore
 from tunelint.sources.config_settings import document_settings
 from tunelint.sources.dialects import detect_dialects
@@ -245,6 +246,8 @@ class _Walker:
 
     def _scalar(self, node: ScalarNode) -> object:
         self._protect(node)
+        if node.tag == f"{_Y}str" and is_placeholder_uri(node.value):
+            return UNKNOWN  # `oci://my-bucket/ckpt` names no bucket
         if self.json_mode:
             if node.style in ('"', "'"):
                 return node.value

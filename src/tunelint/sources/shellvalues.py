@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from tunelint.facts import UNKNOWN, Span, Value
+from tunelint.placeholders import is_placeholder_uri
 from tunelint.sources.shellwords import LogicalLine, Word, skip_group
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -167,6 +168,8 @@ class WordReader:
         text = word.raw[offset:]
         self._used = []
         raw, origin = unquote(text, self.lookup)
+        if isinstance(raw, str) and is_placeholder_uri(raw):
+            raw = UNKNOWN  # `s3://my-bucket/runs` names no bucket
         here = self.word_span(word, offset)
         used = set(self._used)
         if raw is UNKNOWN or len(used) != 1 or not used <= self.written_here:
