@@ -715,3 +715,16 @@ def test_template_uris_are_unknown_wherever_read() -> None:
         "save_folder": (UNKNOWN, "oci://my-bucket/ckpt"),
         "bucket": ("s3://acme-ml/ckpt", "s3://acme-ml/ckpt"),
     }
+
+
+def test_interpolation_that_doubles_is_bounded() -> None:
+    def chain(seed: int) -> FileFacts:
+        lines = ["k0: " + "a" * seed] + [f"k{i}: ${{k{i - 1}}}${{k{i - 1}}}" for i in range(1, 7)]
+        lines += ["model:", "  _component_: torchtune.models.llama2.lora_llama2_7b"]
+        lines += ["checkpointer:", "  output_dir: ${k6}/x"]
+        return extract_yaml("\n".join(lines) + "\n", "big.yaml")
+
+    assert setting(chain(10), "output_dir").value.raw == "a" * 640 + "/x"
+    start = time.perf_counter()
+    assert setting(chain(2000), "output_dir").value.raw is UNKNOWN  # 128,000 characters
+    assert time.perf_counter() - start < 5

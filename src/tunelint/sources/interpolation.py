@@ -22,6 +22,8 @@ from dataclasses import replace
 from tunelint.facts import UNKNOWN, Value
 
 MAX_CHAIN = 8  # ``a: ${b}``, ``b: ${c}``...: deeper chains (or cycles) are Unknown
+# ``b: ${a}${a}``, ``c: ${b}${b}``... doubles at each step: longer values are Unknown.
+MAX_VALUE_CHARS = 100_000
 _ENV_RESOLVERS = ("oc.env:", "env:")
 
 
@@ -58,6 +60,7 @@ class Resolver:
 
     def __init__(self, values: Mapping[str, Value]) -> None:
         self.values = values
+        self._done: dict[str, Value | None] = {}  # each key is resolved once
 
     def resolve(self, value: Value, key: str) -> Value:
         """``value`` (written at ``key``) with its references filled in."""
@@ -81,7 +84,7 @@ class Resolver:
             return replace(found, via=value.via or value.span)
         parts: list[str] = []
         sources: list[Value] = []
-        cursor = 0
+        cursor = size = 0
         for start, end in spots:
             found = self._target(text[start + 2 : end - 1], value, key, depth)
             piece = _as_text(found.raw) if found is not None else None
@@ -91,6 +94,9 @@ class Resolver:
             parts.append(piece)
             sources.append(found)
             cursor = end
+            size += len(parts[-2]) + len(piece)
+            if size > MAX_VALUE_CHARS:
+                return replace(value, raw=UNKNOWN)
         parts.append(text[cursor:].replace("\\${", "${"))
         raw = "".join(parts)
         source = sources[0]
@@ -113,11 +119,16 @@ class Resolver:
         path = _absolute(inner, key)
         if path is None:
             return None
+        if path in self._done:
+            return self._done[path]
         found = self.values.get(path) or self.values.get(_indexed(path))
         if found is None:
             return None
+        self._done[path] = None  # a reference back to this key while resolving it: a cycle
         resolved = self._resolve(found, path, depth + 1)
-        return None if resolved.raw is UNKNOWN else resolved
+        result = None if resolved.raw is UNKNOWN else resolved
+        self._done[path] = result
+        return result
 
     def _default(self, text: str, at: Value, key: str, depth: int) -> Value | None:
         """An ``oc.env`` default as written (quoted or a reference), or None."""
