@@ -102,7 +102,7 @@ def _null_means_something(transform: v.Transform) -> bool:
 _INDEX = re.compile(r"\[\d+\]")
 
 
-def _lookup_key(key: str) -> str:
+def lookup_key(key: str) -> str:
     """``--per-device-train-batch-size`` / ``datasets[0].path`` -> the table's spelling."""
     key = _INDEX.sub("[]", key.lstrip("-"))
     return key if "." in key or key.isupper() else key.replace("-", "_")
@@ -118,7 +118,7 @@ def canonical_settings(dialect: str, key: str, value: Value, key_span: Span) -> 
     table = TABLES.get(dialect)
     if table is None:
         raise ValueError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
-    lookup = _lookup_key(key)
+    lookup = lookup_key(key)
     entry = table.get(lookup)
     if entry is None:
         head, _, rest = lookup.partition(".")
@@ -318,4 +318,5 @@ __all__ = [
     "canonical_settings",
     "detect_dialects",
     "linked_settings",
+    "lookup_key",
 ]
