@@ -37,7 +37,8 @@ def test_every_table_target_is_canonical() -> None:
 
 
 def test_canonical_set_matches_the_design() -> None:
-    assert len(CANONICAL) == 40
+    assert len(CANONICAL) == 41
+    assert "helper_model" in CANONICAL  # reward, reference and teacher models: not trained
     assert "hub_model_id" in CANONICAL and "save_safetensors" in CANONICAL
     # read by the memory estimate: sharding, attention kernel and DeepSpeed buckets
     assert {"fsdp", "attn_implementation", "stage3_prefetch_bucket_size"} <= CANONICAL
@@ -259,3 +260,189 @@ def test_dialect_names() -> None:
 )
 def test_detect_dialects(keys: list[str], path: str, expected: tuple[str, ...]) -> None:
     assert detect_dialects(keys, path) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my-bucket", "oci://my-bucket/ckpt", "<model-id>", "<sdk-token>", "<path>",
+        "<OPENRLHF_ROOT_PATH>", "{wandb_token}", "{ partition }", "REPLACE_ME", "REPLACEME",
+        "your-org/your-model", "YOUR_HF_TOKEN", "PATH/to/Model", "/path/to/data",
+        "path_to_data", "xxx.xxx.xxx.xxx", "output/vx-xxx/checkpoint-xxx", "...", "hf_xxx",
+        "${VAR}", "$HOME/x", "s3://<bucket>/runs", "yourname/model", "***",
+    ],
+)  # fmt: skip
+def test_placeholders(text: str) -> None:
+    from tunelint.placeholders import is_placeholder
+
+    assert is_placeholder(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", "Qwen/Qwen2.5-7B-Instruct", "<image>", "<|im_end|>", "<tool_call>", "<s>",
+        "<think>", "0.0.0.0", "mistralai/Mixtral-8x7B-v0.1", "/tmp/run", "gs://ai2-llm/ckpt",
+        "my-model", "my org/data", "swift-bot", "roberta-base", "http://127.0.0.1:8265",
+        "AI-ModelScope/alpaca-gpt4-data-zh#500", '{"answer": "solution"}', "xx-large",
+        "https://mlflow.vendor.example.com", "replacement-data/v2", "yourtts",
+    ],
+)  # fmt: skip
+def test_not_placeholders(text: str) -> None:
+    from tunelint.placeholders import is_placeholder
+
+    assert not is_placeholder(text)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "key", "raw"),
+    [
+        ("trainer", "model_name_or_path", "your-org/your-model"),
+        ("trainer", "output_dir", "<output-dir>"),
+        ("axolotl", "base_model", "PATH/to/Model"),
+        ("trainer", "hub_model_id", "REPLACE_ME/model"),
+        ("env", "MLFLOW_TRACKING_URI", "http://xxx.xxx.xxx.xxx:5000"),
+    ],
+)
+def test_placeholder_places_become_unknown_keeping_the_text(
+    dialect: str, key: str, raw: str
+) -> None:
+    (found,) = canonical_settings(dialect, key, Value(raw, SPAN, "config", raw), KEY_SPAN)
+    assert found.value.raw is UNKNOWN
+    assert found.value.text == raw
+
+
+def test_placeholders_only_touch_places() -> None:
+    # a logger name is no place: it stays as written
+    assert mapped("trainer", "report_to", "<none-here>") == {"report_to": "<none-here>"}
+
+
+PARAM_CPU = {"offload_param_device": "cpu"}
+OPTIMIZER_CPU_ONLY = {"offload_optimizer_device": "cpu", "offload_param_device": "none"}
+
+
+def config_rows(name: str) -> list[tuple[str, object, str, int]]:
+    from pathlib import Path
+
+    from tunelint.sources.config import extract_yaml
+
+    path = Path(__file__).parent / "fixtures" / "sources" / name
+    facts = extract_yaml(path.read_text(), name)
+    return [(s.name, s.value.raw, s.key, s.span.line) for s in facts.settings]
+
+
+def test_llm_foundry_yaml() -> None:
+    assert detect_dialects(["max_duration", "model", "loggers", "save_folder"], "x.yaml") == (
+        "llmfoundry",
+    )
+    assert config_rows("llmfoundry_finetune.yaml") == [
+        ("seq_len", 2048, "max_seq_len", 1),
+        ("model", "acme/base-7b", "model.pretrained_model_name_or_path", 6),
+        ("lora_r", 16, "model.peft_config.r", 10),
+        ("adapter", "lora", "model.peft_config.r", 10),
+        ("trust_remote_code", True, "tokenizer.kwargs.trust_remote_code", 15),
+        ("batch_size", 4, "device_train_microbatch_size", 18),
+        ("mixed_precision", "bf16", "precision", 20),
+        ("report_to", "wandb", "loggers.wandb", 23),  # `wandb: {}` turns the logger on
+        ("tracking_uri", "databricks", "loggers.mlflow.tracking_uri", 25),
+        ("report_to", "mlflow", "loggers.mlflow", 25),
+        ("output_dir", "/tmp/foundry-ckpt", "save_folder", 26),
+    ]
+
+
+def test_h2o_llmstudio_yaml() -> None:
+    assert config_rows("h2o_experiment.yaml") == [
+        ("model", "acme/base-7b", "llm_backbone", 2),
+        ("output_dir", "/tmp/h2o/output/acme-chat", "output_directory", 3),
+        ("load_in_4bit", True, "architecture.backbone_dtype", 5),  # int4
+        ("grad_checkpointing", True, "architecture.gradient_checkpointing", 6),
+        ("revision", "main", "environment.huggingface_branch", 8),
+        ("trust_remote_code", True, "environment.trust_remote_code", 9),
+        ("report_to", "neptune", "logging.logger", 11),
+        ("adapter", "lora", "training.lora", 13),
+        ("lora_r", 8, "training.lora_r", 14),
+        ("batch_size", 2, "training.batch_size", 15),
+        ("num_epochs", 1, "training.epochs", 16),
+        ("seq_len", 1024, "tokenizer.max_length", 18),
+    ]
+
+
+def test_trackio_space_and_swanlab_cloud_are_remote() -> None:
+    assert config_rows("trackers_linked.yaml")[2:] == [
+        ("report_to", "trackio", "report_to", 4),
+        ("report_to", "swanlab", "report_to", 5),  # swanlab_mode: cloud
+        (
+            "tracking_uri",
+            "https://huggingface.co/spaces/acme/training-dash",
+            "trackio_space_id",
+            6,
+        ),  # trackio publishes its dashboard to that Hugging Face Space
+    ]
+
+
+def test_trackio_without_space_and_local_swanlab_send_nothing() -> None:
+    assert config_rows("trackers_lookalike.yaml")[2:] == [
+        ("report_to", ["trackio"], "report_to", 3)  # trackio logs locally; swanlab local
+    ]  # with_tracking next to report_to adds nothing: report_to names the trackers
+
+
+@pytest.mark.parametrize(
+    ("dialect", "key", "raw", "expected"),
+    [
+        ("trainer", "data_output_path", "/tmp/data_files", {"output_dir": "/tmp/data_files"}),
+        ("trainer", "offload", True, {"offload_optimizer_device": "cpu", **PARAM_CPU}),
+        ("trainer", "zero_stage", "3", {"zero_stage": 3}),
+        ("trainer", "--ds.adam_offload", True, {"offload_optimizer_device": "cpu"}),
+        ("trainer", "--ds.zero_stage", "2", {"zero_stage": 2}),
+        ("trainer", "--logger.wandb.key", "{wandb_token}", {"report_to": "wandb"}),
+        ("trainer", "--actor.model_name_or_path", "acme/p", {"model": "acme/p"}),
+        ("trainer", "--critic.model_name_or_path", "acme/c", {"model": "acme/c"}),
+        ("trainer", "--reward.model_name_or_path", "acme/r", {"helper_model": "acme/r"}),
+        ("trainer", "checkpoint_dir", "/tmp/ck", {"output_dir": "/tmp/ck"}),
+        ("trainer", "ckpt_dir", "/tmp/ck", {"output_dir": "/tmp/ck"}),
+        ("trainer", "save_dir", "/tmp/ck", {"output_dir": "/tmp/ck"}),
+        ("trainer", "use_wandb", "false", {}),
+        ("trainer", "use_wandb", "abc123key", {"report_to": "wandb"}),
+        ("trainer", "lora_dim", 0, {"lora_r": 0}),
+        ("trainer", "lora_dim", 8, {"lora_r": 8, "adapter": "lora"}),
+        ("openrlhf", "pretrain", "acme/sft", {"model": "acme/sft"}),
+        ("openrlhf", "reward_pretrain", "acme/rm", {"helper_model": "acme/rm"}),
+        ("openrlhf", "save_path", "/tmp/rl", {"output_dir": "/tmp/rl"}),
+        ("openrlhf", "adam_offload", True, {"offload_optimizer_device": "cpu"}),
+        ("swift", "model_name", "acme-bot", {}),  # a display name, not a model
+        ("swift", "model_author", "acme", {}),
+        ("swift", "deepspeed", "zero2_offload", {"zero_stage": 2, **OPTIMIZER_CPU_ONLY}),
+        ("swift", "deepspeed", "ds_config.json", {}),  # a file: read as a config of its own
+        ("swift", "train_type", "full", {"adapter": "none"}),
+        ("olmo-core", "model_name", "olmo3-7b", {}),  # a preset of the training script
+        ("olmo-core", "--trainer.callbacks.wandb.enabled", "True", {"report_to": "wandb"}),
+        ("llmfoundry", "loggers.wandb", None, {"report_to": "wandb"}),  # `wandb:` alone
+        ("llmfoundry", "loggers.wandb", False, {}),
+        ("h2o-llmstudio", "logging.logger", "W&B", {"report_to": "wandb"}),
+        ("h2o-llmstudio", "logging.logger", "None", {"report_to": "none"}),
+        ("env", "TRACKIO_SPACE_ID", "acme/dash", {"tracking_uri": "https://huggingface.co/spaces/acme/dash"}),
+    ],
+)  # fmt: skip
+def test_stack_keys(dialect: str, key: str, raw: object, expected: dict[str, object]) -> None:
+    assert mapped(dialect, key, raw) == expected
+
+
+def test_linked_settings_wandb_off_by_environment() -> None:
+    from tunelint.facts import Setting
+    from tunelint.sources.dialects import linked_settings
+
+    report = Setting(
+        "report_to", Value(["wandb", "tensorboard"], SPAN), "report_to", "trainer", KEY_SPAN
+    )
+    offline = {"WANDB_MODE": (Value("offline", SPAN), SPAN)}
+    disabled = {"WANDB_DISABLED": (Value("true", SPAN), SPAN)}
+    online = {"WANDB_MODE": (Value("online", SPAN), SPAN)}
+    assert [s.value.raw for s in linked_settings([report], offline)] == [["tensorboard"]]
+    assert [s.value.raw for s in linked_settings([report], disabled)] == [["tensorboard"]]
+    assert [s.value.raw for s in linked_settings([report], online)] == [["wandb", "tensorboard"]]
+    tracking = {"with_tracking": (Value(True, SPAN), KEY_SPAN)}
+    (added,) = linked_settings([], tracking)  # accelerate's log_with="all"
+    assert (added.name, added.value.raw, added.key, added.key_span) == (
+        "report_to", "all", "with_tracking", KEY_SPAN,
+    )  # fmt: skip
+    assert linked_settings([], {"with_tracking": (Value(False, SPAN), KEY_SPAN)}) == []

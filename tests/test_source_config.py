@@ -186,8 +186,11 @@ def test_torchtune_lora() -> None:
     assert got["optimizer"] == "torch.optim.AdamW"
     assert "seq_len" not in got  # max_seq_len: null
     # ${output_dir} resolves within the document
-    outputs = [s.value.raw for s in facts.settings if s.name == "output_dir"]
-    assert outputs == ["/tmp/torchtune/llama3_1_8B/lora"] * 2
+    # ${output_dir} resolves within the document (to the definition's place); the base
+    # weights' checkpoint_dir is a folder the job reads its checkpoint from
+    outputs = [(s.value.raw, s.span.line) for s in facts.settings if s.name == "output_dir"]
+    definition = outputs[0]
+    assert outputs == [definition, ("/tmp/Meta-Llama-3.1-8B-Instruct/", outputs[1][1]), definition]
     model = setting(facts, "model")
     assert model.value.text == "torchtune.models.llama3_1.lora_llama3_1_8b"
     assert where(model) == (4, 3, 4, 16)
@@ -518,3 +521,210 @@ def test_json_with_a_byte_order_mark() -> None:
     facts = extract_json('\ufeff{"zero_optimization": {"stage": 1}}', "ds.json")
     assert facts.diagnostics == []
     assert values(facts) == {"zero_stage": 1}
+
+
+def test_interpolation_takes_the_definition_span_and_keeps_the_reference() -> None:
+    facts = load("omegaconf_refs.yaml")
+    assert facts.dialects == ("torchtune",)
+    outputs = [
+        (s.key, s.value.raw, s.span.line, s.key_span.line, s.value.via and s.value.via.line)
+        for s in facts.settings
+        if s.name == "output_dir"
+    ]
+    assert outputs == [
+        ("output_dir", "/tmp/tt-runs/guard-8b", 2, 2, None),
+        ("checkpointer.checkpoint_dir", "/srv/models/base", 3, 11, 11),
+        ("checkpointer.output_dir", "/tmp/tt-runs/guard-8b", 2, 12, 12),
+    ]  # profiler.output_dir is under `enabled: False`: no setting
+    # the value filled in is the definition's: same span, same text
+    first, _, last = (s for s in facts.settings if s.name == "output_dir")
+    assert (last.value.span, last.value.text) == (first.value.span, first.value.text)
+    seq_len = setting(facts, "seq_len")  # `${oc.env:MAX_LEN,2048}`: the default, in place
+    assert (seq_len.value.raw, seq_len.span.line, seq_len.value.via) == (2048, 26, None)
+    assert setting(facts, "batch_size").value.raw is UNKNOWN  # no default: the environment
+
+
+def test_partial_interpolation_points_at_the_definition() -> None:
+    facts = yaml_of(
+        """
+        model:
+          _component_: torchtune.models.llama2.lora_llama2_7b
+        base: /tmp/work
+        profiler:
+          _component_: torchtune.training.setup_torch_profiler
+          enabled: true
+          output_dir: ${base}/profiling
+        """
+    )
+    found = setting(facts, "output_dir")
+    assert found.value.raw == "/tmp/work/profiling"
+    assert (found.span.line, found.key_span.line, found.value.via.line) == (3, 7, 7)  # type: ignore[union-attr]
+    assert found.value.text == "${base}/profiling"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("${a.b}", "deep"),  # nested key path
+        ("${list.1}", "second"),  # OmegaConf list index
+        ("${list[0]}", "first"),
+        ("${.sibling}", "near"),  # relative to the key's own mapping
+        ("${chain}", "deep"),  # a reference whose definition is a reference
+        ("${loop}", UNKNOWN),  # a cycle
+        ("${oc.env:X,'quoted'}", "quoted"),
+        ("${oc.env:X,${a.b}}", "deep"),
+        ("${oc.decode:x}", UNKNOWN),  # other resolvers are not evaluated
+        ("pre-${a.b}-${list.0}", "pre-deep-first"),
+        ("${a}", {"b": "deep"}),  # a whole reference copies the node, even a mapping
+        ("x-${a}", UNKNOWN),  # but a mapping cannot go into a string
+        ("\\\\${a.b}", UNKNOWN),  # escaped: the literal text `${a.b}`, which is no place
+    ],
+)
+def test_interpolation_forms(written: str, expected: object) -> None:
+    facts = yaml_of(
+        f"""
+        a:
+          b: deep
+        list: [first, second]
+        chain: ${{a.b}}
+        loop: ${{loop}}
+        model:
+          _component_: torchtune.models.llama2.lora_llama2_7b
+        checkpointer:
+          sibling: near
+          output_dir: "{written}"
+        """
+    )
+    found = [s for s in facts.settings if s.key == "checkpointer.output_dir"]
+    assert [s.value.raw for s in found] == [expected]
+
+
+def test_interpolation_lookalike_is_not_resolved_and_lists_split_by_line() -> None:
+    facts = load("omegaconf_lookalike.yaml")
+    assert facts.dialects == ("trainer",)
+    assert setting(facts, "model").value.raw is UNKNOWN  # ${MODEL_ID}: no such key here
+    assert setting(facts, "output_dir").value.raw is UNKNOWN
+    reports = [(s.value.raw, s.span.line, s.key_span.line) for s in facts.settings]
+    assert [r for r in reports if r[0] in {"tensorboard", "wandb"}] == [
+        ("tensorboard", 8, 7),
+        ("wandb", 9, 7),
+    ]
+    assert [s.name for s in facts.settings].count("output_dir") == 1  # tracing.* sets nothing
+
+
+def test_report_to_on_one_line_stays_one_setting() -> None:
+    facts = yaml_of("per_device_train_batch_size: 1\nreport_to: [wandb, mlflow]\n")
+    assert [s.value.raw for s in facts.settings if s.name == "report_to"] == [["wandb", "mlflow"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("tokenizer:\n  name: x\n  kwargs:\n    trust_remote_code: true\n", "tokenizer.kwargs"),
+        ("environment:\n  trust_remote_code: true\n", "environment"),
+        ("model:\n  name: hf_causal_lm\n  trust_remote_code: true\n", "model"),
+        ("model_kwargs:\n  trust_remote_code: true\n", "model_kwargs"),
+    ],
+)
+def test_nested_trust_remote_code_in_any_config(text: str, key: str) -> None:
+    facts = extract_yaml(text, "anything.yaml")
+    found = [(s.name, s.value.raw, s.key) for s in facts.settings]
+    assert found == [("trust_remote_code", True, f"{key}.trust_remote_code")]
+
+
+def test_trust_remote_code_false_or_dialect_key_is_not_doubled() -> None:
+    assert values(extract_yaml("env:\n  trust_remote_code: false\n", "a.yaml")) == {
+        "trust_remote_code": False
+    }
+    facts = extract_yaml("model_name_or_path: x/y\ntrust_remote_code: true\n", "b.yaml")
+    assert [s.name for s in facts.settings].count("trust_remote_code") == 1
+
+
+def test_conf_file_holding_a_json_object_is_a_json_config(tmp_path: Path) -> None:
+    from tunelint.discover import discover, kind_of
+
+    for name in ("ds_offload_stage3.conf", "nginx_like.conf"):
+        (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
+    (tmp_path / "list.conf").write_text("[1, 2]\n")  # JSON, but no object: not a config
+    (tmp_path / "broken.conf").write_text('{"zero_optimization": \n')
+    (tmp_path / "settings.conf").write_text('\ufeff\n  {"a": 1}\n')  # BOM and blanks first
+    found = discover(["."], root=tmp_path, cwd=tmp_path)
+    assert [(f.path, f.kind) for f in found.files] == [
+        ("ds_offload_stage3.conf", FileKind.JSON),
+        ("settings.conf", FileKind.JSON),
+    ]
+    assert found.diagnostics == []  # the others stay unchecked, silently, as before
+    assert kind_of(tmp_path / "nginx_like.conf") is None
+    facts = extract_json((tmp_path / "ds_offload_stage3.conf").read_text(), "ds.conf")
+    assert values(facts)["offload_optimizer_device"] == "cpu"
+    assert setting(facts, "offload_param_device").span.line == 6
+
+
+def test_swift_argument_file_is_not_a_trainer_config() -> None:
+    facts = load("swift_args.yaml")
+    assert facts.dialects == ("swift",)
+    assert [(s.name, s.value.raw) for s in facts.settings if s.name != "dataset"] == [
+        ("model", "Acme/Chat-7B"),
+        ("adapter", "lora"),
+        ("lora_r", 8),
+        ("batch_size", 1),
+        ("zero_stage", 2),
+        ("offload_optimizer_device", "none"),
+        ("offload_param_device", "none"),
+        ("output_dir", "output"),
+    ]  # model_name: acme-bot is a display name, not a model
+
+
+def test_launch_lines_in_job_spec_strings_keep_yaml_positions() -> None:
+    facts = load("beaker_job.yaml")
+    accelerate, evaluation, torchrun = facts.launches
+    assert (accelerate.launcher, accelerate.span.line, accelerate.span.end_line) == (
+        "accelerate",
+        5,
+        12,
+    )
+    assert [c.raw for c in accelerate.configs] == ["configs/ds_stage3_offload.conf"]
+    assert [(s.name, s.value.raw, s.span.line, s.span.column) for s in accelerate.settings] == [
+        ("num_gpus", 4, 6, 23),
+        ("model", "/models/base", 9, 28),
+        ("output_dir", "/output/", 10, 20),
+    ]  # `--report_to wandb` under WANDB_DISABLED=true in the task's env: no tracker
+    assert [(name, value.raw) for name, value in accelerate.env][:2] == [
+        ("WANDB_DISABLED", True),
+        ("HF_HOME", "/tmp/hf"),
+    ]
+    assert [name for name, _ in evaluation.env] == ["WANDB_MODE"]  # its own task's env
+    assert (torchrun.span.line, [(s.name, s.value.raw) for s in torchrun.settings]) == (
+        26,
+        [("num_gpus", 2), ("report_to", "mlflow")],
+    )  # `run: |` is a script: one command per line
+    assert ("config", "configs/ds_stage3_offload.conf") in [
+        (ref.role, ref.target.raw) for ref in facts.references
+    ]
+
+
+def test_job_spec_lookalikes_launch_nothing() -> None:
+    facts = load("beaker_lookalike.yaml")
+    assert facts.launches == [] and facts.settings == [] and facts.diagnostics == []
+
+
+def test_template_uris_are_unknown_wherever_read() -> None:
+    facts = yaml_of("save_folder: oci://my-bucket/ckpt\nbucket: s3://acme-ml/ckpt\n")
+    got = {a.target: (a.value.raw, a.value.text) for a in facts.assignments}
+    assert got == {
+        "save_folder": (UNKNOWN, "oci://my-bucket/ckpt"),
+        "bucket": ("s3://acme-ml/ckpt", "s3://acme-ml/ckpt"),
+    }
+
+
+def test_interpolation_that_doubles_is_bounded() -> None:
+    def chain(seed: int) -> FileFacts:
+        lines = ["k0: " + "a" * seed] + [f"k{i}: ${{k{i - 1}}}${{k{i - 1}}}" for i in range(1, 7)]
+        lines += ["model:", "  _component_: torchtune.models.llama2.lora_llama2_7b"]
+        lines += ["checkpointer:", "  output_dir: ${k6}/x"]
+        return extract_yaml("\n".join(lines) + "\n", "big.yaml")
+
+    assert setting(chain(10), "output_dir").value.raw == "a" * 640 + "/x"
+    start = time.perf_counter()
+    assert setting(chain(2000), "output_dir").value.raw is UNKNOWN  # 128,000 characters
+    assert time.perf_counter() - start < 5

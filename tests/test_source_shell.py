@@ -73,7 +73,7 @@ def test_torchrun_with_continuations_env_and_redirects() -> None:
 
 def test_fixture_settings_with_positions() -> None:
     facts = fixture()
-    torchrun = [s for s in facts.settings if s.span.line in range(11, 20)]
+    torchrun = [s for s in facts.settings if s.key_span.line in range(11, 20)]
     assert [(s.name, s.value.raw, s.dialect) for s in torchrun] == [
         ("num_gpus", 4, "torchrun"),
         ("model", "meta-llama/Llama-3.1-8B", "trainer"),
@@ -84,12 +84,22 @@ def test_fixture_settings_with_positions() -> None:
         ("grad_checkpointing", True, "trainer"),
         ("report_to", "wandb", "trainer"),
     ]
+    assert list(facts.launches[0].settings) == torchrun
     model = torchrun[1]
     assert (model.key_span.line, model.key_span.column, model.key_span.end_column) == (12, 5, 24)
-    assert (model.span.line, model.span.column, model.span.end_column) == (12, 26, 33)
-    assert model.value.origin == "env" and model.value.text == '"$MODEL"'
+    # "$MODEL" is the value of `export MODEL=...`: decided there, used here
+    assert (model.span.line, model.span.column, model.span.end_column) == (4, 14, 38)
+    assert model.value.via is not None
+    assert (model.value.via.line, model.value.via.column, model.value.via.end_column) == (
+        12,
+        26,
+        33,
+    )
+    assert model.value.origin == "env" and model.value.text == '"meta-llama/Llama-3.1-8B"'
     output = torchrun[2]
     assert output.value.origin == "env-default"  # OUT=${OUT_DIR:-/scratch/runs/llama}
+    assert (output.span.line, output.value.text) == (5, '"${OUT}/ckpt"')
+    assert output.value.via is not None and output.value.via.line == 13
     assert torchrun[0].key == "nproc_per_node"
 
 
@@ -149,7 +159,9 @@ def test_fixture_env_assignments_and_suppression() -> None:
     assert suppression.codes == ("TL202",)
     assert suppression.reason == "scratch is node-local"
     assert (suppression.first_line, suppression.last_line) == (11, 19)
-    assert suppression.covers(named(facts, "output_dir").span)
+    output = named(facts, "output_dir")
+    assert output.value.via is not None and suppression.covers(output.value.via)  # the use
+    assert not suppression.covers(output.span)  # `OUT=...` above the comment decides it
 
 
 def test_commented_out_launch_is_ignored() -> None:
@@ -425,3 +437,154 @@ def test_any_input_gives_facts_not_exceptions(tokens: list[str], joiner: str) ->
     facts = extract_shell(joiner.join(tokens), "fuzz.sh")
     for launch in facts.launches:
         assert launch.span.line >= 1
+
+
+def built(name: str = "launch_built.sh") -> FileFacts:
+    return extract_shell((FIXTURES / name).read_text(), name)
+
+
+def launch_rows(launch: Launch) -> list[tuple[str, object, str, int, int]]:
+    """(name, value, key, value line, key line) of each setting the launch sets."""
+    return [(s.name, s.value.raw, s.key, s.span.line, s.key_span.line) for s in launch.settings]
+
+
+def test_heredoc_command_is_spliced_into_its_launch() -> None:
+    facts = built()
+    launch = facts.launches[0]
+    assert (launch.launcher, launch.module, launch.span.line) == (
+        "deepspeed",
+        "openrlhf.cli.train_sft",
+        13,
+    )
+    assert launch_rows(launch) == [
+        ("model", "Acme/Base-7B", "model.model_name_or_path", 3, 7),  # ${BASE}: decided on 3
+        ("output_dir", "/tmp/sft-ckpt", "ckpt.output_dir", 8, 8),
+        ("zero_stage", 3, "ds.zero_stage", 9, 9),
+    ]  # `# --ds.adam_offload` after the heredoc is a comment
+    output = launch.settings[1]
+    assert output.value.via is not None and output.value.via.line == 13  # where it runs
+    assert (output.span.column, output.span.end_column) == (22, 34)
+    assert list(launch.settings) == [s for s in facts.settings if s.key_span.line in range(5, 11)]
+
+
+def test_array_items_are_spliced_and_its_comment_lines_are_dead() -> None:
+    launch = built().launches[1]
+    assert (launch.launcher, launch.module) == ("python", "openrlhf.cli.train_ppo_ray")
+    assert (launch.span.line, launch.span.end_line) == (22, 22)  # `ray job submit ... --`
+    assert launch_rows(launch) == [
+        ("model", "Acme/Policy-1B", "actor.model_name_or_path", 16, 16),
+        ("helper_model", "Acme/Reward-1B", "reward.model_name_or_path", 18, 18),  # frozen
+        ("offload_optimizer_device", "cpu", "ds.adam_offload", 19, 19),
+        ("report_to", "wandb", "logger.wandb.key", 20, 20),  # a key, even a placeholder
+    ]
+    assert "Acme/Judge-1B" not in str(built().settings)  # line 17 is a comment
+
+
+def test_commented_continuation_ends_the_command() -> None:
+    launch = built().launches[2]
+    assert (launch.span.line, launch.span.end_line) == (24, 27)
+    assert [(name, s.raw) for name, s in launch.args] == [
+        ("report_to", "wandb"),
+        ("data_output_path", "/tmp/ds-chat-data"),
+        ("offload", True),
+    ]  # `#--push_to_hub` on line 28 is a comment, not a flag
+    assert launch_rows(launch)[1:] == [
+        ("report_to", "wandb", "report_to", 25, 25),
+        ("output_dir", "/tmp/ds-chat-data", "data_output_path", 26, 26),  # DeepSpeed-Chat
+        ("offload_optimizer_device", "cpu", "offload", 27, 27),
+        ("offload_param_device", "cpu", "offload", 27, 27),
+    ]
+
+
+def test_srun_bash_c_runs_the_command_built_in_variables() -> None:
+    launch = built().launches[3]
+    assert (launch.launcher, launch.module) == ("torchrun", "torch.distributed.run")
+    assert launch.script is not None and launch.script.raw == "pretrain.py"
+    assert launch.script.span.line == 31  # written in `export CMD=...`
+    assert (launch.span.line, launch.text) == (32, "$LAUNCHER $CMD")
+    assert launch_rows(launch) == [
+        ("num_gpus", 8, "nproc_per_node", 30, 30),
+        ("output_dir", "/scratch/pt", "output_dir", 31, 31),
+        ("zero_stage", 2, "zero_stage", 31, 31),
+    ]
+    assert all(s.value.via is not None and s.value.via.line == 32 for s in launch.settings)
+
+
+def test_srun_tune_run_and_olmo_core_overrides() -> None:
+    facts = built()
+    tune, olmo = facts.launches[4], facts.launches[5]
+    assert (tune.launcher, [c.raw for c in tune.configs], tune.span.line) == (
+        "tune",
+        ["guard.yaml"],
+        33,
+    )
+    assert launch_rows(olmo) == [
+        ("report_to", "wandb", "trainer.callbacks.wandb.enabled", 34, 34)
+    ]  # --model_name=olmo3-7b is the script's preset: no model
+    assert len(facts.launches) == 6 and facts.diagnostics == []
+
+
+def test_built_launch_lookalikes_start_nothing() -> None:
+    facts = built("launch_built_lookalike.sh")
+    assert [(launch.launcher, launch.span.line) for launch in facts.launches] == [("python", 16)]
+    assert facts.settings == [] and facts.diagnostics == []
+
+
+def test_splicing_is_bounded() -> None:
+    # a variable that expands into itself, and an array doubling at each step
+    text = "A=(x $A)\nA=($A $A)\nB=(${B[@]} ${B[@]})\n" + "C=(${C[@]} ${C[@]})\n" * 40
+    text += "python t.py ${A[@]} ${C[@]}\nbash -c 'bash -c \"bash -c x\"'\n"
+    facts = extract_shell(text, "loop.sh")
+    assert [launch.launcher for launch in facts.launches] == ["python"]
+
+
+def test_swift_launch_line_is_the_config() -> None:
+    facts = built("swift_launch.sh")
+    sft, rlhf, from_file, direct = facts.launches
+    assert (sft.launcher, sft.module, sft.span.line, sft.span.end_line) == (
+        "swift",
+        "swift.cli.sft",
+        2,
+        13,
+    )
+    assert [(s.name, s.value.raw, s.key, s.span.line) for s in sft.settings] == [
+        ("model", "Acme/Chat-7B", "model", 4),
+        ("adapter", "lora", "train_type", 5),
+        ("zero_stage", 3, "deepspeed", 6),  # built-in config: ZeRO-3, offloading both
+        ("offload_optimizer_device", "cpu", "deepspeed", 6),
+        ("offload_param_device", "cpu", "deepspeed", 6),
+        ("report_to", ["tensorboard"], "report_to", 7),  # swanlab runs in local mode
+        ("push_to_hub", True, "push_to_hub", 11),
+        ("hub_model_id", "acme/chat-7b-lora", "hub_model_id", 12),
+    ]  # --model_name / --model_author name the model in its answers: no setting
+    assert sft.configs == ()  # `zero3_offload` names a built-in config, not a file
+    assert [(s.name, s.value.raw) for s in rlhf.settings][:2] == [
+        ("model", "Acme/Chat-7B"),
+        ("helper_model", "Acme/Chat-7B-ref"),  # the DPO reference model is frozen
+    ]
+    assert [c.raw for c in from_file.configs] == ["swift_args.yaml"]
+    assert [(s.name, s.value.raw, s.dialect) for s in direct.settings][1:] == [
+        ("model", "Acme/Other-1B", "swift"),
+        ("adapter", "none", "swift"),
+    ]  # `torchrun swift/cli/sft.py` runs the same entry point
+
+
+def test_swift_commands_that_do_not_train_keep_only_uploads() -> None:
+    facts = built("swift_lookalike.sh")
+    assert [launch.module for launch in facts.launches] == [
+        "swift.cli.infer",
+        "swift.cli.export",
+        "swift.cli.deploy",
+    ]
+    assert [(s.name, s.value.raw) for s in facts.settings] == [
+        ("push_to_hub", True),
+        ("hub_model_id", UNKNOWN),  # '<model-id>' is a placeholder
+    ]
+
+
+def test_template_uris_on_a_launch_line_are_unknown() -> None:
+    launch = only_launch(shell_of("python t.py --a s3://<bucket>/x --b s3://acme/x\n"))
+    assert [(name, value.raw) for name, value in launch.args] == [
+        ("a", UNKNOWN),
+        ("b", "s3://acme/x"),
+    ]

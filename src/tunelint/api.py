@@ -21,7 +21,7 @@ from tunelint.rules.loader import RuleError, load_rules
 from tunelint.rules.model import RuleMeta
 
 if TYPE_CHECKING:
-    from tunelint.sources.limits import ConfigLimits
+    from tunelint.sources.config_limits import ConfigLimits
 
 DEFAULT_MAX_FILE_BYTES = 5_000_000
 
@@ -88,7 +88,7 @@ def extract_all(
 
 def config_limits(policy: Policy, max_bytes: int) -> ConfigLimits:
     """The policy's ``limits:`` for the YAML/JSON source (defaults where it says nothing)."""
-    from tunelint.sources.limits import ConfigLimits
+    from tunelint.sources.config_limits import ConfigLimits
 
     defaults = ConfigLimits()
     return ConfigLimits(

@@ -73,6 +73,9 @@ SKIP_REASONS: dict[str, tuple[str, str]] = {
     "build": ("build folder", "build folders"),
     "symlink": ("directory symlink", "directory symlinks"),
 }
+# Suffixes whose kind depends on the content: DeepSpeed configs are often JSON named `.conf`.
+CONTENT_SUFFIXES = frozenset({".conf"})
+_SNIFF_BYTES = 5_000_000  # larger `.conf` files are not parsed to be classified
 REPOSITORY_MARKERS = frozenset({".git", "pyproject.toml", "setup.py", "setup.cfg"})
 SHEBANG_KINDS = (("python", FileKind.PYTHON), ("bash", FileKind.SHELL), ("sh", FileKind.SHELL))
 
@@ -137,8 +140,12 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 def kind_of(path: Path) -> FileKind | None:
-    """By name (pin files), by extension, else by shebang for files without one (``train``)."""
+    """By name (pin files), by extension, else by shebang for files without one (``train``,
+    ``launch``); a ``.conf`` file that holds a JSON object is JSON (DeepSpeed), any other is
+    not checked."""
     kind = kind_of_name(path)
+    if path.suffix.lower() in CONTENT_SUFFIXES:
+        return _json_object(path)
     if kind is not None or path.suffix:
         return kind
     try:
@@ -153,6 +160,25 @@ def kind_of(path: Path) -> FileKind | None:
         if word in interpreter.rsplit("/", 1)[-1] or f"env {word}" in interpreter:
             return found
     return None
+
+
+def _json_object(path: Path) -> FileKind | None:
+    """JSON when the first non-blank byte is ``{`` and the file parses as a JSON object."""
+    import json
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_SNIFF_BYTES + 1)
+    except OSError:
+        return None
+    text = data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text.startswith(b"{") or len(data) > _SNIFF_BYTES:
+        return None
+    try:
+        parsed = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return FileKind.JSON if isinstance(parsed, dict) else None
 
 
 class _Ignores:
@@ -306,7 +332,7 @@ def _walk(
                     continue
                 stack.append(path)
                 continue
-            if kind_of_name(path) is None and path.suffix:
+            if kind_of_name(path) is None and path.suffix.lower() not in CONTENT_SUFFIXES | {""}:
                 continue
             if ignores.ignored(path, is_dir=False):
                 continue

@@ -88,12 +88,18 @@ class Value:
     ``dataclass-default``, ``env-default`` (os.getenv with a default), ``fstring``, ``join``
     (os.path.join / Path of literals), ``cli`` (a launch-line flag), ``config`` (a YAML/JSON
     value), ``env`` (a shell assignment). ``text`` is the source text as written.
+
+    A value written in one place and used in another (a config's ``${output_dir}``, a shell
+    ``$MODEL`` or array expansion, a heredoc spliced into a launch line) keeps the span of
+    where it is written, so that a problem is reported once, where a reviewer changes it;
+    ``via`` is then the place that used it (None when used where written).
     """
 
     raw: Raw
     span: Span
     origin: str = "literal"
     text: str = ""
+    via: Span | None = None
 
     @property
     def known(self) -> bool:
@@ -211,8 +217,10 @@ class Launch:
     """A shell line that starts a training program.
 
     ``launcher`` is ``python``, ``torchrun``, ``accelerate``, ``deepspeed``,
-    ``llamafactory-cli``, ``axolotl``, ``tune`` or ``litgpt``. ``script`` is the Python file
-    (or ``-m`` module) it starts; ``configs`` are files it names as configs.
+    ``llamafactory-cli``, ``axolotl``, ``tune``, ``litgpt``, ``trl`` or ``swift`` (ms-swift;
+    ``module`` is then the command's module, ``swift.cli.sft`` or ``swift.cli.infer``).
+    ``script`` is the Python file (or ``-m`` module) it starts; ``configs`` are files it
+    names as configs.
     """
 
     launcher: str
@@ -223,6 +231,10 @@ class Launch:
     args: tuple[tuple[str, Value], ...] = ()
     env: tuple[tuple[str, Value], ...] = ()
     text: str = ""
+    # The canonical settings the launch sets, also those whose flags or values are written
+    # elsewhere in the file (a variable, a bash array, a heredoc): their spans may lie outside
+    # ``span``. Every one of them is in the file's ``settings`` too.
+    settings: tuple[Setting, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

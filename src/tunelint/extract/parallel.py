@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
     from multiprocessing.context import BaseContext
 
-    from tunelint.sources.limits import ConfigLimits
+    from tunelint.sources.config_limits import ConfigLimits
 
 # Below this much text to parse, starting worker processes costs more than it saves
 # (measured on 2 cores; see docs/performance.md).
@@ -345,7 +345,7 @@ def extract_files(
 
 
 def _default_limits() -> ConfigLimits:
-    from tunelint.sources.limits import ConfigLimits
+    from tunelint.sources.config_limits import ConfigLimits
 
     return ConfigLimits()
 

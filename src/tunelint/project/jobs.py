@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tunelint.facts import FileFacts, FileKind, Launch, Setting, Value
-from tunelint.project.training import TRAINING_LAUNCHERS
+from tunelint.project.training import launch_trains
 
 _ORIGIN_RANK = {
     "argparse-default": 0,
@@ -141,11 +141,15 @@ def assemble(files: Mapping[str, FileFacts], relate: Relations) -> list[Job]:
         for launch in facts.launches:
             members = _closure(launch_starts(launch, path, relate), files, relate)
             covered.update(members)
-            launch_settings = [s for s in facts.settings if _in_launch(s, launch)]
+            # the launch's own settings, also those written outside its span (a variable
+            # defined above it, a heredoc); older facts carry none: take those in its span
+            launch_settings = list(launch.settings) or [
+                s for s in facts.settings if _in_launch(s, launch)
+            ]
             merged = merge_settings(
                 [s for member in members for s in files[member].settings] + launch_settings
             )
-            trains = launch.launcher in TRAINING_LAUNCHERS or any(relate.trains(m) for m in members)
+            trains = launch_trains(launch) or any(relate.trains(m) for m in members)
             chain = (path, *relate.launchers_of(path))
             jobs.append(Job(path, (path, *members), merged, launch, trains, chain))
     for path in sorted(files):

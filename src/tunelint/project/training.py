@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Final
 
-from tunelint.facts import Call, FileFacts
+from tunelint.facts import Call, FileFacts, Launch
 
 # Configs that a training CLI runs (each is a whole job on its own).
 TRAINING_DIALECTS: Final = frozenset({"axolotl", "llamafactory", "torchtune", "litgpt"})
@@ -29,6 +29,17 @@ TRAINING_LAUNCHERS: Final = frozenset(
 TRAINING_FUNCTIONS: Final = ("llamafactory.train.tuner.run_exp", "axolotl.train.train")
 MODULE: Final = "<module>"
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+
+
+# ms-swift commands that train (``swift sft|pt|rlhf``, and Megatron's)
+SWIFT_TRAINING = ("swift.cli.sft", "swift.cli.pt", "swift.cli.rlhf", "swift.cli._megatron")
+
+
+def launch_trains(launch: Launch) -> bool:
+    """Does this launch line start training (not inference, export or a data step)?"""
+    if launch.launcher == "swift":
+        return (launch.module or "").startswith(SWIFT_TRAINING)
+    return launch.launcher in TRAINING_LAUNCHERS
 
 
 def training_call(call: Call) -> bool:
@@ -173,7 +184,7 @@ def file_trains(facts: FileFacts, graph: CallGraph, launched: bool) -> bool:
     """Does this file start training (see the module docstring)?"""
     if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
         return True
-    if any(launch.launcher in TRAINING_LAUNCHERS for launch in facts.launches):
+    if any(launch_trains(launch) for launch in facts.launches):
         return True
     if graph.reaches((facts.path, MODULE)):
         return True

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,28 +35,25 @@ from tunelint.facts import (
     FileKind,
     Reference,
     Span,
-    Suppression,
     Value,
 )
-from tunelint.sources.comments import parse_ignore
-from tunelint.sources.dialects import canonical_settings, detect_dialects
-from tunelint.sources.limits import ConfigLimits
-
-# Each bound and the policy key that sets it, so a diagnostic says which limit to raise.
-POLICY_KEYS = {
-    "max_bytes": "limits.max_file_bytes",
-    "max_depth": "limits.max_depth",
-    "max_nodes": "limits.max_yaml_nodes",
-}
-
-
-class _LimitReached(Exception):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{message} ({name}: {POLICY_KEYS[name]} in the policy)")
-        self.name = name
+from tunelint.placeholders import is_placeholder_uri
+from tunelint.sources.config_comments import suppressions
+from tunelint.sources.config_limits import ConfigLimits, JsonFallback, LimitReached
+from tunelint.sources.config_settings import document_settings
+from tunelint.sources.dialects import detect_dialects
+from tunelint.sources.embedded import (
+    LAUNCH_HINT,
+    MAX_COMMANDS,
+    Command,
+    is_command_key,
+    merge_launches,
+    shell_text,
+    task_env,
+)
 
 
-def _stopped(facts: FileFacts, walker: _Walker, error: _LimitReached) -> Diagnostic:
+def _stopped(facts: FileFacts, walker: _Walker, error: LimitReached) -> Diagnostic:
     """The limit diagnostic. Past the node limit nothing is kept: an alias bomb would
     otherwise hand the rules ``max_nodes`` copies of the same few values."""
     if error.name != "max_nodes":
@@ -82,10 +78,8 @@ _SCALARS = {
 _COLLECTIONS = {f"{_Y}{name}" for name in ("map", "seq", "omap", "set", "pairs")}
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _INDEX = re.compile(r"\[\d+\]$")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
-_INTERPOLATING = frozenset({"torchtune"})  # configs read through OmegaConf
 CONFIG_KEYS = frozenset({"deepspeed", "deepspeed_config", "deepspeed_config_file", "fsdp_config"})
-CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".conf")
 DATA_KEYS = frozenset(
     {"path", "data_files", "train_file", "validation_file", "test_file", "dataset_path"}
     | {"data_path", "json_path", "train_data", "eval_data"}
@@ -135,6 +129,7 @@ class _Walker:
     references: list[Reference] = field(default_factory=list)
     ranges: dict[int, int] = field(default_factory=dict)
     protected: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
 
     def make_span(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span:
         file_line = None
@@ -170,11 +165,11 @@ class _Walker:
         """The node's value as plain data, emitting facts on the way."""
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
-            raise _LimitReached(
+            raise LimitReached(
                 "max_nodes", f"more than {self.limits.max_nodes} nodes (aliases expand too far?)"
             )
         if depth > self.limits.max_depth:
-            raise _LimitReached("max_depth", f"nested deeper than {self.limits.max_depth}")
+            raise LimitReached("max_depth", f"nested deeper than {self.limits.max_depth}")
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if node.tag not in _COLLECTIONS:
@@ -213,10 +208,22 @@ class _Walker:
         if isinstance(node, ScalarNode) or raw is UNKNOWN:
             self.assignments.append(Assignment(key, value, "key", anchor))
             self._reference(key, value)
+        if self._command(node, key, raw):
+            self.commands.append(Command(key, node))  # type: ignore[arg-type]
         return raw
+
+    def _command(self, node: Node, key: str, raw: object) -> bool:
+        """A command string of a job spec that names a launcher (read as a launch line)."""
+        if not isinstance(raw, str) or self.json_mode or not isinstance(node, ScalarNode):
+            return False
+        if len(self.commands) >= MAX_COMMANDS or not is_command_key(key):
+            return False
+        return LAUNCH_HINT.search(raw) is not None
 
     def _scalar(self, node: ScalarNode) -> object:
         self._protect(node)
+        if node.tag == f"{_Y}str" and is_placeholder_uri(node.value):
+            return UNKNOWN  # `oci://my-bucket/ckpt` names no bucket
         if self.json_mode:
             if node.style in ('"', "'"):
                 return node.value
@@ -265,38 +272,21 @@ def _merge_sources(node: Node) -> list[Node]:
     return []
 
 
-def _settings(facts: FileFacts, walker: _Walker, start: int) -> None:
-    """Canonical settings of one document's entries, in the dialects its keys show."""
+def _settings(facts: FileFacts, walker: _Walker, start: int, assigned: int) -> None:
+    """Canonical settings of one document's entries, in the dialects its keys show, and
+    the launch lines its strings hold."""
     entries = walker.entries[start:]
     dialects = detect_dialects((key for key, _, _ in entries), facts.path)
     facts.dialects = tuple(dict.fromkeys(facts.dialects + dialects))
-    scalars = {key: value.raw for key, value, _ in entries}
-    for key, value, key_span in entries:
-        for dialect in dialects:
-            if dialect in _INTERPOLATING:
-                value = _interpolate(value, scalars)
-            facts.settings.extend(canonical_settings(dialect, key, value, key_span))
+    facts.settings.extend(document_settings(dialects, entries, walker.assignments[assigned:]))
+    from tunelint.sources.shell import extract_shell  # the shell source reads configs too
 
-
-def _interpolate(value: Value, scalars: dict[str, object]) -> Value:
-    """OmegaConf ``${other.key}`` from the same document; anything else is Unknown."""
-    text = value.as_str()
-    if text is None or "${" not in text:
-        return value
-
-    def substitute(match: re.Match[str]) -> str:
-        found = scalars.get(match.group(1), UNKNOWN)
-        if found is UNKNOWN or isinstance(found, dict | list) or found is None:
-            raise LookupError(match.group(1))
-        return str(found)
-
-    try:
-        raw: object = _REFERENCE.sub(substitute, text)
-    except LookupError:
-        raw = UNKNOWN
-    if isinstance(raw, str) and "${" in raw:
-        raw = UNKNOWN
-    return Value(raw, value.span, value.origin, value.text)
+    for command in walker.commands:
+        env = task_env(command.key, walker.assignments[assigned:])
+        text = shell_text(command.node, walker.lines)
+        found = extract_shell(text, facts.path, cell=walker.cell, line_map=walker.line_map, env=env)
+        merge_launches(facts, found)
+    walker.commands.clear()
 
 
 def _too_large(text: str, path: str, limits: ConfigLimits) -> Diagnostic | None:
@@ -332,13 +322,18 @@ def extract_yaml(
     walker = _Walker(path, lines, limits, False, cell, line_map)
     try:
         for document in yaml.compose_all(text, Loader=_loader()):
-            start = len(walker.entries)
+            start, assigned = len(walker.entries), len(walker.assignments)
             if document is not None:
+                dropped = False  # past max_nodes nothing is kept: no settings to work out
                 try:
                     walker.walk(document, "", 0)
+                except LimitReached as error:
+                    dropped = error.name == "max_nodes"
+                    raise
                 finally:
-                    _settings(facts, walker, start)
-    except _LimitReached as error:
+                    if not dropped:
+                        _settings(facts, walker, start, assigned)
+    except LimitReached as error:
         facts.diagnostics.append(_stopped(facts, walker, error))
     except RecursionError:
         message = f"stopped reading: nested deeper than {limits.max_depth} (limits.max_depth)"
@@ -352,7 +347,7 @@ def extract_yaml(
             facts.diagnostics.append(Diagnostic(path, "limit", message))
         else:
             facts.diagnostics.append(_yaml_error(path, error))
-    facts.suppressions.extend(_suppressions(walker))
+    facts.suppressions.extend(suppressions(walker))
     return _finish(facts, walker)
 
 
@@ -365,49 +360,6 @@ def _yaml_error(path: str, error: yaml.YAMLError) -> Diagnostic:
         return Diagnostic(path, "parse-error", f"invalid YAML: {problem}")
     where = f" (line {line + 1}, column {column + 1})"
     return Diagnostic(path, "parse-error", f"invalid YAML: {problem}{where}", line + 1)
-
-
-def _suppressions(walker: _Walker) -> list[Suppression]:
-    """``# tunelint: ignore[...]`` on a key's line, or alone above it: covers its whole node."""
-    found: list[Suppression] = []
-    lines = walker.lines
-    for index, line in enumerate(lines):
-        if "tunelint" not in line.lower():
-            continue
-        column = _comment_column(walker, index, line)
-        if column is None:
-            continue
-        parsed = parse_ignore(line[column + 1 :])
-        if parsed is None:
-            continue
-        target = index
-        if not line[:column].strip():
-            target = index + 1
-            while target < len(lines) and _comment_only(walker, target):
-                target += 1
-        first = target + 1
-        last = max(first, walker.ranges.get(first, first))
-        span = walker.make_span(index + 1, column + 1, index + 1, len(line.rstrip()))
-        found.append(Suppression(parsed[0], parsed[1], span, first, last, walker.cell))
-    return found
-
-
-def _comment_column(walker: _Walker, index: int, line: str) -> int | None:
-    column = line.find("#")
-    while column >= 0:
-        starts = column == 0 or line[column - 1] in " \t"
-        if starts and not walker.is_protected(index, column):
-            return column
-        column = line.find("#", column + 1)
-    return None
-
-
-def _comment_only(walker: _Walker, index: int) -> bool:
-    line = walker.lines[index]
-    stripped = line.lstrip()
-    if not stripped:
-        return True
-    return stripped.startswith("#") and _comment_column(walker, index, line) is not None
 
 
 def extract_json(
@@ -446,52 +398,11 @@ def extract_json(
         if document is not None:
             walker.walk(document, "", 0)
         else:
-            _Fallback(walker, text).walk(data, "", 0)
-    except _LimitReached as error:
+            JsonFallback(walker, text).walk(data, "", 0)
+    except LimitReached as error:
         facts.diagnostics.append(_stopped(facts, walker, error))
-    _settings(facts, walker, 0)
+    _settings(facts, walker, 0, 0)
     return _finish(facts, walker)
-
-
-class _Fallback:
-    """Valid JSON the composer rejects: values from json.loads, keys found by search."""
-
-    def __init__(self, walker: _Walker, text: str) -> None:
-        self.walker = walker
-        self.text = text
-        self.cursor = 0
-        self.newlines = [index for index, char in enumerate(text) if char == "\n"]
-
-    def locate(self, name: str) -> Span:
-        index = self.text.find(json.dumps(name), self.cursor)
-        if index < 0:
-            return self.walker.make_span(1, 1)
-        self.cursor = index + 1
-        line = bisect_right(self.newlines, index)
-        column = index - (self.newlines[line - 1] + 1 if line else 0)
-        return self.walker.make_span(line + 1, column + 1, line + 1, column + len(name) + 2)
-
-    def walk(self, data: object, key: str, depth: int, span: Span | None = None) -> None:
-        walker = self.walker
-        walker.nodes += 1
-        if walker.nodes > walker.limits.max_nodes:
-            raise _LimitReached("max_nodes", f"more than {walker.limits.max_nodes} nodes")
-        if depth > walker.limits.max_depth:
-            raise _LimitReached("max_depth", f"nested deeper than {walker.limits.max_depth}")
-        span = span or walker.make_span(1, 1)
-        if isinstance(data, dict):
-            for name, item in data.items():
-                child = f"{key}.{name}" if key else str(name)
-                item_span = self.locate(str(name))
-                walker.entries.append((child, Value(item, item_span, "config"), item_span))
-                self.walk(item, child, depth + 1, item_span)
-        elif isinstance(data, list):
-            for index, item in enumerate(data):
-                self.walk(item, f"{key}[{index}]", depth + 1, span)
-        elif key:
-            value = Value(data, span, "config", json.dumps(data))
-            walker.assignments.append(Assignment(key, value, "key", span))
-            walker._reference(key, value)
 
 
 __all__ = ["ConfigLimits", "extract_json", "extract_yaml"]

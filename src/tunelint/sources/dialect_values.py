@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Final
 
 from tunelint.facts import UNKNOWN, Value
+from tunelint.placeholders import is_placeholder
 
 Transform = Callable[[Value], Value | None]
 
@@ -21,7 +23,7 @@ Transform = Callable[[Value], Value | None]
 
 
 def _with(value: Value, raw: object) -> Value:
-    return Value(raw, value.span, value.origin, value.text)
+    return replace(value, raw=raw)
 
 
 def same(value: Value) -> Value | None:
@@ -85,6 +87,58 @@ def non_empty(raw: object) -> Transform:
         return _with(value, raw) if value.raw not in (None, "", False) else None
 
     return transform
+
+
+# Transforms for which a null value still says something (see ``present``).
+NULL_MEANINGFUL: set[Transform] = set()
+
+
+def present(raw: object) -> Transform:
+    """A block whose presence turns something on (llm-foundry ``loggers: {wandb: {}}``);
+    only an explicit false turns it off, and an empty ``wandb:`` (null) is present too."""
+
+    def transform(value: Value) -> Value | None:
+        return None if value.raw is False else _with(value, raw)
+
+    NULL_MEANINGFUL.add(transform)
+    return transform
+
+
+def flag_or_text(raw: object) -> Transform:
+    """``--use_wandb`` as a switch or carrying an API key: on unless written as false."""
+
+    def transform(value: Value) -> Value | None:
+        off = value.known and (value.raw in (None, "") or value.as_bool() is False)
+        return None if off else _with(value, raw)
+
+    return transform
+
+
+def positive(raw: object) -> Transform:
+    """``lora_dim: 8`` means LoRA, ``lora_dim: 0`` none (DeepSpeed-Chat, OpenRLHF)."""
+
+    def transform(value: Value) -> Value | None:
+        if not value.known:
+            return value
+        number = value.as_number()
+        if number is None:
+            return _with(value, UNKNOWN)
+        return _with(value, raw) if number > 0 else None
+
+    return transform
+
+
+def hf_space(value: Value) -> Value | None:
+    """A Hugging Face Space id (trackio's dashboard) as the URL it publishes to."""
+    text = value.as_str()
+    if text is None:
+        return value if not value.known else None
+    space = text.strip().strip("/")
+    if not space or space.lower() in {"none", "null"}:
+        return None
+    if "://" in space:
+        return _with(value, space)
+    return _with(value, f"https://huggingface.co/spaces/{space}")
 
 
 def adapter(value: Value) -> Value | None:
@@ -328,3 +382,11 @@ def dtype(value: Value) -> Value | None:
 def lower(value: Value) -> Value | None:
     """Device and precision names compare case-insensitively ("NVMe", "BF16")."""
     return _with(value, value.raw.strip().lower()) if isinstance(value.raw, str) else value
+
+
+def place(value: Value) -> Value | None:
+    """A model or dataset id, a path or a URI that is a template (``your-org/your-model``,
+    ``<model-id>``, ``oci://my-bucket``) names nothing: Unknown, keeping the text."""
+    if isinstance(value.raw, str) and is_placeholder(value.raw):
+        return _with(value, UNKNOWN)
+    return value

@@ -18,244 +18,30 @@ Unknown values stay Unknown: transforms never guess.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Final
 
 from tunelint.facts import Setting, Span, Value
 from tunelint.sources import dialect_values as v
-
-Entry = tuple[tuple[str, v.Transform], ...]
-
-CANONICAL: Final[frozenset[str]] = frozenset(
-    {
-        "model", "torch_dtype", "mixed_precision", "load_in_4bit", "load_in_8bit", "adapter",
-        "lora_r", "lora_targets", "batch_size", "grad_accum", "seq_len", "grad_checkpointing",
-        "optimizer", "num_gpus", "zero_stage", "offload_optimizer_device",
-        "offload_param_device", "offload_dir", "device_map", "max_memory", "output_dir",
-        "save_strategy", "save_steps", "max_steps", "num_epochs", "report_to",
-        "tracking_uri", "push_to_hub", "hub_private", "hub_model_id", "trust_remote_code",
-        "revision", "save_safetensors", "dataset", "fsdp", "attn_implementation",
-        "reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size",
-        "stage3_max_live_parameters",
-    }
-)  # fmt: skip
-
-# --- the table --------------------------------------------------------------------------
-
-
-def m(name: str, transform: v.Transform = v.same) -> Entry:
-    """One canonical target; entries add up with ``+``."""
-    assert name in CANONICAL, name
-    return ((name, transform),)
-
-
-_PRECISION_FLAGS: Final[dict[str, Entry]] = {
-    "bf16": m("mixed_precision", v.when_true("bf16")),
-    "fp16": m("mixed_precision", v.when_true("fp16")),
-}
-
-_RUN_OUTPUTS: Final[dict[str, Entry]] = {
-    "output_dir": m("output_dir"),
-    "save_strategy": m("save_strategy"),
-    "save_steps": m("save_steps"),
-    "max_steps": m("max_steps"),
-    "report_to": m("report_to"),
-    "push_to_hub": m("push_to_hub"),
-    "hub_model_id": m("hub_model_id"),
-    "hub_private_repo": m("hub_private"),
-    "save_safetensors": m("save_safetensors"),
-    "trust_remote_code": m("trust_remote_code"),
-}
-
-TRAINER: Final[dict[str, Entry]] = {
-    **_PRECISION_FLAGS,
-    **_RUN_OUTPUTS,
-    "model_name_or_path": m("model"),
-    "model_name": m("model"),
-    "model_revision": m("revision"),
-    "torch_dtype": m("torch_dtype"),
-    "dtype": m("torch_dtype"),
-    "load_in_4bit": m("load_in_4bit"),
-    "load_in_8bit": m("load_in_8bit"),
-    "use_peft": m("adapter", v.when_true_else("lora", "none")),
-    "lora_r": m("lora_r"),
-    "lora_target_modules": m("lora_targets"),
-    "per_device_train_batch_size": m("batch_size"),
-    "per_gpu_train_batch_size": m("batch_size"),
-    "gradient_accumulation_steps": m("grad_accum"),
-    "max_seq_length": m("seq_len"),
-    "max_length": m("seq_len"),
-    "block_size": m("seq_len"),
-    "model_max_length": m("seq_len"),
-    "gradient_checkpointing": m("grad_checkpointing"),
-    "optim": m("optimizer"),
-    "fsdp": m("fsdp", v.non_empty(True)),
-    "attn_implementation": m("attn_implementation"),
-    "num_train_epochs": m("num_epochs"),
-    "dataset_name": m("dataset"),
-    "train_file": m("dataset"),
-}
-
-HF_LOADER: Final[dict[str, Entry]] = {
-    "pretrained_model_name_or_path": m("model"),
-    "model_name_or_path": m("model"),
-    "device_map": m("device_map"),
-    "max_memory": m("max_memory"),
-    "offload_folder": m("offload_dir"),
-    "torch_dtype": m("torch_dtype"),
-    "dtype": m("torch_dtype"),
-    "trust_remote_code": m("trust_remote_code"),
-    "revision": m("revision"),
-    "load_in_4bit": m("load_in_4bit"),
-    "load_in_8bit": m("load_in_8bit"),
-    "attn_implementation": m("attn_implementation"),
-}
-
-PEFT: Final[dict[str, Entry]] = {
-    "r": m("lora_r") + m("adapter", v.const("lora")),
-    "target_modules": m("lora_targets"),
-}
-
-BNB: Final[dict[str, Entry]] = {
-    "load_in_4bit": m("load_in_4bit"),
-    "load_in_8bit": m("load_in_8bit"),
-}
-
-_ZERO = "zero_optimization"
-DEEPSPEED: Final[dict[str, Entry]] = {
-    f"{_ZERO}.stage": m("zero_stage"),
-    f"{_ZERO}.offload_optimizer.device": m("offload_optimizer_device"),
-    f"{_ZERO}.offload_param.device": m("offload_param_device"),
-    f"{_ZERO}.offload_optimizer.nvme_path": m("offload_dir"),
-    f"{_ZERO}.offload_param.nvme_path": m("offload_dir"),
-    f"{_ZERO}.cpu_offload": m("offload_optimizer_device", v.legacy_cpu_offload),
-    f"{_ZERO}.cpu_offload_params": m("offload_param_device", v.legacy_cpu_offload),
-    f"{_ZERO}.reduce_bucket_size": m("reduce_bucket_size"),
-    f"{_ZERO}.allgather_bucket_size": m("allgather_bucket_size"),
-    f"{_ZERO}.stage3_prefetch_bucket_size": m("stage3_prefetch_bucket_size"),
-    f"{_ZERO}.stage3_max_live_parameters": m("stage3_max_live_parameters"),
-    "train_micro_batch_size_per_gpu": m("batch_size"),
-    "gradient_accumulation_steps": m("grad_accum"),
-    "fp16.enabled": m("mixed_precision", v.when_true("fp16")),
-    "bf16.enabled": m("mixed_precision", v.when_true("bf16")),
-    "bfloat16.enabled": m("mixed_precision", v.when_true("bf16")),
-    "optimizer.type": m("optimizer"),
-    "wandb.enabled": m("report_to", v.when_true("wandb")),
-    "tensorboard.enabled": m("report_to", v.when_true("tensorboard")),
-    "comet.enabled": m("report_to", v.when_true("comet_ml")),
-    # the `deepspeed` launcher's own option
-    "num_gpus": m("num_gpus"),
-}
-
-_ACCELERATE_FLAT: Final[dict[str, Entry]] = {
-    "zero_stage": m("zero_stage"),
-    "offload_optimizer_device": m("offload_optimizer_device"),
-    "offload_param_device": m("offload_param_device"),
-    "offload_optimizer_nvme_path": m("offload_dir"),
-    "offload_param_nvme_path": m("offload_dir"),
-    "gradient_accumulation_steps": m("grad_accum"),
-}
-ACCELERATE: Final[dict[str, Entry]] = {
-    "mixed_precision": m("mixed_precision"),
-    "num_processes": m("num_gpus"),
-    "gradient_accumulation_steps": m("grad_accum"),
-    "log_with": m("report_to"),
-    **{f"deepspeed_config.{key}": entry for key, entry in _ACCELERATE_FLAT.items()},
-    # `accelerate launch` spells the same options as bare flags
-    **_ACCELERATE_FLAT,
-    "fsdp_config.fsdp_offload_params": m("offload_param_device", v.legacy_cpu_offload),
-    "fsdp_offload_params": m("offload_param_device", v.legacy_cpu_offload),
-    "fsdp_config.fsdp_activation_checkpointing": m("grad_checkpointing"),
-    "fsdp_activation_checkpointing": m("grad_checkpointing"),
-}
-
-TORCHRUN: Final[dict[str, Entry]] = {
-    "nproc_per_node": m("num_gpus", v.count),
-}
-
-AXOLOTL: Final[dict[str, Entry]] = {
-    **_RUN_OUTPUTS,
-    "bf16": m("mixed_precision", v.auto_unknown(v.when_true("bf16"))),
-    "fp16": m("mixed_precision", v.auto_unknown(v.when_true("fp16"))),
-    "base_model": m("model"),
-    "revision_of_model": m("revision"),
-    "adapter": m("adapter", v.adapter),
-    "load_in_4bit": m("load_in_4bit"),
-    "load_in_8bit": m("load_in_8bit"),
-    "lora_r": m("lora_r"),
-    "lora_target_modules": m("lora_targets"),
-    "lora_target_linear": m("lora_targets", v.lora_linear),
-    "micro_batch_size": m("batch_size"),
-    "gradient_accumulation_steps": m("grad_accum"),
-    "sequence_len": m("seq_len"),
-    "gradient_checkpointing": m("grad_checkpointing"),
-    "flash_attention": m("attn_implementation", v.when_true("flash_attention_2")),
-    "optimizer": m("optimizer"),
-    "num_epochs": m("num_epochs"),
-    "wandb_project": m("report_to", v.non_empty("wandb")),
-    "mlflow_tracking_uri": m("tracking_uri") + m("report_to", v.non_empty("mlflow")),
-    "use_tensorboard": m("report_to", v.when_true("tensorboard")),
-    # axolotl turns hub_model_id into push_to_hub with a private repo
-    "hub_model_id": m("hub_model_id")
-    + m("push_to_hub", v.non_empty(True))
-    + m("hub_private", v.non_empty(True)),
-    "datasets[].path": m("dataset"),
-}
-
-LLAMAFACTORY: Final[dict[str, Entry]] = {
-    **TRAINER,
-    "finetuning_type": m("adapter", v.adapter),
-    "quantization_bit": m("load_in_4bit", v.quant_bits(4)) + m("load_in_8bit", v.quant_bits(8)),
-    "lora_rank": m("lora_r"),
-    "lora_target": m("lora_targets"),
-    "cutoff_len": m("seq_len"),
-    "disable_gradient_checkpointing": m("grad_checkpointing", v.negate),
-    "dataset": m("dataset"),
-}
-
-TORCHTUNE: Final[dict[str, Entry]] = {
-    "model._component_": m("model", v.torchtune_model)
-    + m("adapter", v.torchtune_adapter)
-    + m("load_in_4bit", v.torchtune_4bit),
-    "model.lora_rank": m("lora_r"),
-    "model.lora_attn_modules": m("lora_targets"),
-    "dtype": m("torch_dtype") + m("mixed_precision", v.torchtune_dtype),
-    "batch_size": m("batch_size"),
-    "gradient_accumulation_steps": m("grad_accum"),
-    "tokenizer.max_seq_len": m("seq_len"),
-    "enable_activation_checkpointing": m("grad_checkpointing"),
-    "optimizer._component_": m("optimizer"),
-    "epochs": m("num_epochs"),
-    "output_dir": m("output_dir"),
-    "checkpointer.output_dir": m("output_dir"),
-    "metric_logger._component_": m("report_to", v.last_segment_lower),
-    "metric_logger.tracking_uri": m("tracking_uri"),
-    "dataset.source": m("dataset"),
-}
-
-LITGPT: Final[dict[str, Entry]] = {
-    "checkpoint_dir": m("model", v.litgpt_model),
-    "out_dir": m("output_dir"),
-    "precision": m("mixed_precision", v.litgpt_mixed) + m("torch_dtype", v.litgpt_dtype),
-    "quantize": m("load_in_4bit", v.litgpt_bits(4)) + m("load_in_8bit", v.litgpt_bits(8)),
-    "devices": m("num_gpus"),
-    "lora_r": m("lora_r") + m("adapter", v.const("lora")),
-    "train.micro_batch_size": m("batch_size"),
-    "train.max_seq_length": m("seq_len"),
-    "train.epochs": m("num_epochs"),
-    "train.max_steps": m("max_steps"),
-    "train.save_interval": m("save_steps"),
-    "optimizer": m("optimizer"),
-    "optimizer.class_path": m("optimizer"),
-    "logger_name": m("report_to"),
-    # the finetune subcommand (`finetune_lora`, `finetune lora`), passed by the shell source
-    "method": m("adapter", v.litgpt_method),
-}
-
-ENV: Final[dict[str, Entry]] = {
-    "MLFLOW_TRACKING_URI": m("tracking_uri"),
-}
+from tunelint.sources.dialect_stacks import STACKS
+from tunelint.sources.dialect_tables import (
+    ACCELERATE,
+    AXOLOTL,
+    BNB,
+    CANONICAL,
+    DEEPSPEED,
+    ENV,
+    HF_LOADER,
+    LITGPT,
+    LLAMAFACTORY,
+    PEFT,
+    TORCHRUN,
+    TORCHTUNE,
+    TRAINER,
+    Entry,
+)
 
 TABLES: Final[dict[str, dict[str, Entry]]] = {
     "trainer": TRAINER,
@@ -270,6 +56,7 @@ TABLES: Final[dict[str, dict[str, Entry]]] = {
     "torchtune": TORCHTUNE,
     "litgpt": LITGPT,
     "env": ENV,
+    **STACKS,
 }
 DIALECTS: Final[tuple[str, ...]] = tuple(TABLES)
 
@@ -278,6 +65,7 @@ _NESTED: Final[dict[str, dict[str, str]]] = {
     "trainer": {"deepspeed": "deepspeed"},
     "llamafactory": {"deepspeed": "deepspeed"},
     "axolotl": {"deepspeed": "deepspeed"},
+    "swift": {"deepspeed": "deepspeed"},
 }
 
 
@@ -295,15 +83,26 @@ _NORMALISE: Final[dict[str, v.Transform]] = {
     "offload_optimizer_device": v.lower,
     "offload_param_device": v.lower,
     "adapter": v.lower,
+    # a template (`your-org/your-model`, `<path>`, `oci://my-bucket`) names no place
+    **dict.fromkeys(
+        ("model", "helper_model", "output_dir", "offload_dir", "dataset", "tracking_uri"),
+        v.place,
+    ),
+    "hub_model_id": v.place,
 }
 
 # Where a dialect gives null a meaning: axolotl `adapter:` left empty is a full fine-tune.
 _NULL_MEANS_SOMETHING: Final[frozenset[v.Transform]] = frozenset({v.adapter})
 
+
+def _null_means_something(transform: v.Transform) -> bool:
+    return transform in _NULL_MEANS_SOMETHING or transform in v.NULL_MEANINGFUL
+
+
 _INDEX = re.compile(r"\[\d+\]")
 
 
-def _lookup_key(key: str) -> str:
+def lookup_key(key: str) -> str:
     """``--per-device-train-batch-size`` / ``datasets[0].path`` -> the table's spelling."""
     key = _INDEX.sub("[]", key.lstrip("-"))
     return key if "." in key or key.isupper() else key.replace("-", "_")
@@ -319,7 +118,7 @@ def canonical_settings(dialect: str, key: str, value: Value, key_span: Span) -> 
     table = TABLES.get(dialect)
     if table is None:
         raise ValueError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
-    lookup = _lookup_key(key)
+    lookup = lookup_key(key)
     entry = table.get(lookup)
     if entry is None:
         head, _, rest = lookup.partition(".")
@@ -333,7 +132,7 @@ def canonical_settings(dialect: str, key: str, value: Value, key_span: Span) -> 
         return []
     settings: list[Setting] = []
     for name, transform in entry:
-        if value.raw is None and transform not in _NULL_MEANS_SOMETHING:
+        if value.raw is None and not _null_means_something(transform):
             continue  # `key:` with no value (null / None) leaves the setting unset
         mapped = transform(value)
         if mapped is not None:
@@ -341,6 +140,84 @@ def canonical_settings(dialect: str, key: str, value: Value, key_span: Span) -> 
         if mapped is not None:
             settings.append(Setting(name, mapped, key, dialect, key_span))
     return settings
+
+
+# --- settings that two keys decide together ------------------------------------------------
+
+_LOCAL_MODES: Final = frozenset({"local", "offline", "disabled", "dryrun"})
+_SPACE_KEYS: Final = ("trackio_space_id", "space_id")
+Keyed = Mapping[str, tuple[Value, Span]]
+
+
+def _services(raw: object) -> list[str]:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    return [str(item).strip().lower() for item in items if str(item).strip()]
+
+
+def _without(setting: Setting, service: str) -> Setting | None:
+    """``report_to`` with one service taken out (None when nothing is left)."""
+    raw = setting.value.raw
+    if not setting.value.known or service not in _services(raw):
+        return setting
+    kept = [name for name in _services(raw) if name != service]
+    if not kept:
+        return None
+    value = replace(setting.value, raw=kept if isinstance(raw, list | tuple) else ",".join(kept))
+    return replace(setting, value=value)
+
+
+def _mode(keyed: Keyed, *names: str) -> str:
+    for name in names:
+        found = keyed.get(name)
+        if found is not None and found[0].as_str():
+            return (found[0].as_str() or "").strip().lower()
+    return ""
+
+
+def linked_settings(settings: list[Setting], keyed: Keyed) -> list[Setting]:
+    """Settings adjusted for what other keys of the same config or launch line say.
+
+    ``keyed`` maps each key (config key path, flag name without dashes, exported
+    environment variable) to its value and key span. trackio with a ``trackio_space_id``
+    publishes to that Hugging Face Space (a ``tracking_uri``); SwanLab in ``local`` /
+    ``offline`` mode and W&B under ``WANDB_MODE=offline`` or ``WANDB_DISABLED=true`` send
+    nothing; ``with_tracking`` without ``report_to`` starts every installed tracker
+    (accelerate's ``log_with="all"``).
+    """
+    reports = [s for s in settings if s.name == "report_to"]
+    services = {name for s in reports if s.value.known for name in _services(s.value.raw)}
+    dropped: list[str] = []
+    if "swanlab" in services and _mode(keyed, "swanlab_mode", "SWANLAB_MODE") in _LOCAL_MODES:
+        dropped.append("swanlab")
+    wandb_off = keyed.get("WANDB_DISABLED")
+    if _mode(keyed, "WANDB_MODE") in _LOCAL_MODES or (
+        wandb_off is not None and wandb_off[0].as_bool() is True
+    ):
+        dropped.append("wandb")
+    out: list[Setting] = []
+    for setting in settings:
+        kept: Setting | None = setting
+        for service in dropped:
+            kept = (
+                _without(kept, service) if kept is not None and kept.name == "report_to" else kept
+            )
+        if kept is not None:
+            out.append(kept)
+    dialect = reports[0].dialect if reports else "trainer"
+    if "trackio" in services:
+        for name in _SPACE_KEYS:
+            found = keyed.get(name)
+            if found is not None:
+                space = canonical_settings("env", "TRACKIO_SPACE_ID", found[0], found[1])
+                out.extend(
+                    replace(found_setting, key=name, dialect=dialect) for found_setting in space
+                )
+                break
+    tracking = keyed.get("with_tracking")
+    if not reports and tracking is not None and tracking[0].as_bool() is True:
+        value = replace(tracking[0], raw="all")
+        out.append(Setting("report_to", value, "with_tracking", "trainer", tracking[1]))
+    return out
 
 
 # --- recognising a config file's dialect --------------------------------------------------
@@ -372,6 +249,15 @@ _MARKERS: Final[dict[str, frozenset[str]]] = {
         }
     ),
 }
+# ms-swift argument files (``swift sft args.yaml``): keys no Trainer config has.
+_SWIFT_MARKERS: Final = frozenset(
+    {"tuner_type", "train_type", "model_author", "rlhf_type", "attn_impl"}
+    | {"split_dataset_ratio", "external_plugins", "use_hf", "swanlab_mode"}
+)
+_FOUNDRY_MARKERS: Final = frozenset(
+    {"global_train_batch_size", "device_train_microbatch_size", "save_folder", "loggers"}
+    | {"eval_interval"}
+)
 _PATH_HINTS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("deepspeed", ("ds_", "deepspeed", "zero")),
     ("accelerate", ("accelerate",)),
@@ -387,6 +273,12 @@ def _framework(top: set[str], component: bool) -> str | None:
         return "torchtune"
     if "checkpoint_dir" in top and top & {"out_dir", "precision", "devices", "train"}:
         return "litgpt"
+    if "model" in top and top & _SWIFT_MARKERS:
+        return "swift"
+    if top & {"max_duration", "train_loader"} and top & _FOUNDRY_MARKERS:
+        return "llmfoundry"
+    if "llm_backbone" in top and top & {"output_directory", "environment", "architecture"}:
+        return "h2o-llmstudio"
     return None
 
 
@@ -419,4 +311,12 @@ def detect_dialects(top_level_keys: Iterable[str], path: str) -> tuple[str, ...]
     return tuple(found)
 
 
-__all__ = ["CANONICAL", "DIALECTS", "TABLES", "canonical_settings", "detect_dialects"]
+__all__ = [
+    "CANONICAL",
+    "DIALECTS",
+    "TABLES",
+    "canonical_settings",
+    "detect_dialects",
+    "linked_settings",
+    "lookup_key",
+]

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from tunelint.facts import Reference, Setting, Span, Value
 from tunelint.sources.config import CONFIG_SUFFIXES, DATA_KEYS, DATA_SUFFIXES
-from tunelint.sources.dialects import canonical_settings
-from tunelint.sources.shellwords import Word, WordReader
+from tunelint.sources.dialect_stacks import OLMO_PREFIXES, SWIFT_DEEPSPEED, SWIFT_NOT_TRAINING
+from tunelint.sources.dialects import canonical_settings, lookup_key
+from tunelint.sources.shellvalues import WordReader
+from tunelint.sources.shellwords import Word
 
 PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
 _OVERRIDE = re.compile(r"~?[A-Za-z_][\w.\-]*=")
@@ -40,6 +42,9 @@ _BARE = {
         | {"bind_cores_to_rank", "no_ssh", "save_pid"}
     ),
 }
+# ms-swift commands (`swift sft`, `megatron sft`); the first three train.
+SWIFT_TRAINING = frozenset({"sft", "pt", "rlhf"})
+SWIFT_COMMANDS = SWIFT_TRAINING | {"infer", "export", "deploy", "eval", "sample", "merge-lora"}
 _LITGPT_METHODS = frozenset({"lora", "qlora", "full", "adapter", "adapter_v2"})
 _TRL_COMMANDS = frozenset({"sft", "dpo", "grpo", "kto", "orpo", "ppo", "reward", "rloo"})
 
@@ -56,6 +61,8 @@ class Build:
     settings: list[Setting] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     positionals: list[Value] = field(default_factory=list)
+    # every option by its table spelling, with its key span: what linked settings read
+    keyed: dict[str, tuple[Value, Span]] = field(default_factory=dict)
 
     def config(self, value: Value, key: str) -> None:
         if isinstance(value.raw, bool):
@@ -92,6 +99,21 @@ class LaunchReader(WordReader):
             build = self.litgpt(words)
         elif name == "trl" and sub in _TRL_COMMANDS:
             build = self.arguments(Build("trl"), words[2:], "trainer")
+        elif name in {"swift", "megatron"} and sub in SWIFT_COMMANDS:
+            build = self.swift(words, name, sub)
+        return build
+
+    def swift(self, words: list[Word], name: str, sub: str) -> Build:
+        """``swift sft|pt|rlhf|infer|export ... [args.yaml]``: the launch line is the config.
+
+        The module is the one the command runs (``swift.cli.sft``); a command that does not
+        train keeps only what it uploads or trusts.
+        """
+        package = "swift.cli" if name == "swift" else "swift.cli._megatron"
+        build = Build("swift", module=f"{package}.{sub.replace('-', '_')}")
+        self.cli_with_config(build, words[2:], "swift")
+        if sub not in SWIFT_TRAINING:
+            build.settings = [s for s in build.settings if lookup_key(s.key) in SWIFT_NOT_TRAINING]
         return build
 
     def python(self, words: list[Word]) -> Build | None:
@@ -146,13 +168,13 @@ class LaunchReader(WordReader):
                 or index + 1 >= len(words)
                 or _looks_like_start(self.literal(words[index + 1]))
             ):
-                value = Value(True, self.span(word.start, word.end), "cli", word.raw)
+                value = Value(True, self.word_span(word), "cli", word.raw, word.via)
                 index += 1
             else:
                 value = self.value(words[index + 1])
                 index += 2
             module_flag = module_flag or key in {"m", "module"}
-            key_span = self.span(word.start, word.end)
+            key_span = self.word_span(word)
             if key in {"config_file", "deepspeed_config_file"}:
                 build.config(value, key)
             build.settings.extend(canonical_settings(dialect, key, value, key_span))
@@ -171,12 +193,19 @@ class LaunchReader(WordReader):
 
     def program_args(self, build: Build, words: list[Word]) -> Build:
         module = build.module or ""
+        script = (build.script.as_str() or "") if build.script is not None else ""
         if build.launcher == "tune":
             return self.arguments(build, words, "torchtune", overrides=True)
         if module.startswith("axolotl.cli"):
             return self.cli_with_config(build, words, "axolotl")
         if module.startswith("llamafactory"):
             return self.cli_with_config(build, words, "llamafactory")
+        if module.startswith("openrlhf.") or "openrlhf/cli/" in script:
+            return self.arguments(build, words, "openrlhf")
+        if module.startswith("swift.cli") or "swift/cli/" in script:
+            return self.arguments(build, words, "swift")  # ms-swift's entry points run directly
+        if any((self.literal(word) or "").lstrip("-").startswith(OLMO_PREFIXES) for word in words):
+            return self.arguments(build, words, "olmo-core")  # OLMo-core's own config tree
         return self.arguments(build, words, "trainer")
 
     def cli_with_config(self, build: Build, words: list[Word], dialect: str) -> Build:
@@ -231,13 +260,11 @@ class LaunchReader(WordReader):
                         taken.append(words[index])
                         index += 1
                     value = self.joined(word, taken)
-                self.argument(build, key, value, self.span(word.start, word.end), dialect)
+                self.argument(build, key, value, self.word_span(word), dialect)
             elif override and overrides:
                 key = word.raw.split("=", 1)[0]
                 value = self.value(word, len(key) + 1)
-                self.argument(
-                    build, key, value, self.span(word.start, word.start + len(key)), dialect
-                )
+                self.argument(build, key, value, self.word_span(word, 0, len(key)), dialect)
                 index += 1
             else:
                 build.positionals.append(self.value(word))
@@ -246,18 +273,22 @@ class LaunchReader(WordReader):
 
     def joined(self, flag: Word, taken: list[Word]) -> Value:
         if not taken:
-            return Value(True, self.span(flag.start, flag.end), "cli", flag.raw)
+            return Value(True, self.word_span(flag), "cli", flag.raw, flag.via)
         if len(taken) == 1:
             return self.value(taken[0])
         values = [self.value(word) for word in taken]
-        span = self.span(taken[0].start, taken[-1].end)
+        first, last = taken[0], taken[-1]
+        same = first.home is last.home
+        span = self.span(first.start, last.end, first.home) if same else values[0].span
         origin = next((value.origin for value in values if value.origin != "cli"), "cli")
         text = " ".join(word.raw for word in taken)
         return Value([value.raw for value in values], span, origin, text)
 
     def argument(self, build: Build, key: str, value: Value, key_span: Span, dialect: str) -> None:
         build.args.append((key, value))
-        if key in _CONFIG_FLAGS:
+        build.keyed[lookup_key(key)] = (value, key_span)
+        builtin = dialect == "swift" and (value.as_str() or "").lower() in SWIFT_DEEPSPEED
+        if key in _CONFIG_FLAGS and not builtin:
             build.config(value, key)
         text = value.as_str()
         if key in DATA_KEYS | {"dataset", "data"} and text and text.lower().endswith(DATA_SUFFIXES):

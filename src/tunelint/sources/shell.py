@@ -26,10 +26,12 @@ from tunelint.facts import (
     Value,
 )
 from tunelint.sources.comments import parse_ignore
-from tunelint.sources.dialects import canonical_settings
-from tunelint.sources.launchers import LAUNCHERS, PYTHON, Build, LaunchReader
+from tunelint.sources.dialects import canonical_settings, linked_settings
+from tunelint.sources.launchers import LAUNCHERS, PYTHON, Build
+from tunelint.sources.shellsplice import SHELLS, SpliceReader, extent
 from tunelint.sources.shellwords import (
     MAX_LOGICAL_CHARS,
+    Heredoc,
     LogicalLine,
     Word,
     commands,
@@ -40,6 +42,8 @@ from tunelint.sources.shellwords import (
 # shlex takes time quadratic in a word's length: longer logical lines are reported, not read.
 MAX_LINE_CHARS = MAX_LOGICAL_CHARS
 _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_HEREDOC_WORD = re.compile(r"\d*<<(?!<)")
+MAX_NESTING = 4  # `bash -c` strings inside `bash -c` strings
 _REDIRECT = re.compile(r"(\d*|&)(>>?\|?|<<<|<<-?|<>|<|>&|<&)(.*)$")
 _KEYWORDS = frozenset({"do", "then", "else", "if", "elif", "while", "until", "{", "!", "time"})
 _SIMPLE_PREFIXES = _KEYWORDS | {"exec", "nohup", "command", "builtin"}
@@ -50,13 +54,14 @@ _RUNNERS = frozenset(
 )
 
 
-class _Reader(LaunchReader):
+class _Reader(SpliceReader):
     """Reads one file's logical lines in order, remembering variables as it goes."""
 
     def __init__(self, path: str, cell: int | None, line_map: Sequence[int] | None) -> None:
         super().__init__(path, cell, line_map)
         self.facts = FileFacts(path, FileKind.SHELL)
         self.exported: list[str] = []
+        self.heredocs: list[Heredoc] = []  # bodies the current line opens, not yet taken
 
     # --- lines and commands ---------------------------------------------------------------
 
@@ -83,6 +88,7 @@ class _Reader(LaunchReader):
                     Diagnostic(self.path, "parse-error", message, logical.first_line)
                 )
                 continue
+            self.heredocs = list(logical.heredocs)
             for words in commands(logical.code):
                 self.command(words)
         self.facts.suppressions.extend(_suppressions(lines, self))
@@ -93,7 +99,9 @@ class _Reader(LaunchReader):
         value = self.value(word, len(name) + 1)
         if value.origin == "cli":  # written in this file: a shell assignment
             value = Value(value.raw, value.span, "env", value.text)
-        key_span = self.span(word.start, word.start + len(name))
+        if store:
+            value = self.remember(name, word, len(name) + 1) or value
+        key_span = self.word_span(word, 0, len(name))
         self.facts.assignments.append(Assignment(name, value, "env", key_span))
         self.facts.settings.extend(canonical_settings("env", name, value, key_span))
         if store:
@@ -103,9 +111,14 @@ class _Reader(LaunchReader):
         return name, value
 
     def command(self, words: list[Word]) -> None:
+        taken = [
+            self.heredocs.pop(0) for w in words if _HEREDOC_WORD.match(w.raw) and self.heredocs
+        ]
         words = _without_redirects(words)
         if not words:
             return
+        written = words
+        words = _without_redirects(self.splice(words))
         index = 0
         while index < len(words) and _ASSIGN.match(words[index].raw):
             index += 1
@@ -115,6 +128,9 @@ class _Reader(LaunchReader):
                 self.assign(word, store=True, export=False)
             return
         head = self.literal(rest[0])
+        if head == "read" and taken:
+            self.remember_heredoc(rest, taken[0])
+            return
         if head in {"export", "declare", "typeset", "local", "readonly"}:
             exporting = head == "export"
             for word in rest[1:]:
@@ -128,10 +144,11 @@ class _Reader(LaunchReader):
         if head == "unset":
             for word in rest[1:]:
                 self.variables.pop(word.raw, None)
+                self.forget(word.raw)
             return
         env = [(name, self.variables[name]) for name in self.exported if name in self.variables]
         env += [self.assign(word, store=False, export=False) for word in prefix]
-        self.launch(words, rest, env)
+        self.launch(written, rest, env)
 
     def program_start(self, words: list[Word], env: list[tuple[str, Value]]) -> int | None:
         """Index of the program word after ``nohup``, ``env X=1``, ``srun ...`` and such."""
@@ -165,6 +182,12 @@ class _Reader(LaunchReader):
                     if _is_program(self.name_of(words[later]))
                 ]
                 return found[0] if found else None
+            elif name == "ray" and [self.literal(w) for w in words[index + 1 : index + 3]] == [
+                "job",
+                "submit",
+            ]:
+                cut = _inner(words[index:], self)
+                return index + cut + 1 if cut is not None else None
             else:
                 return index
         return None
@@ -176,30 +199,47 @@ class _Reader(LaunchReader):
         words = words[start:]
         name = self.name_of(words[0])
         sub = self.literal(words[1]) if len(words) > 1 else None
+        if name in SHELLS and self.depth < MAX_NESTING:
+            script = _command_string(words, self)
+            if script is not None:  # `bash -c "..."`: its commands, each read as a line
+                self.depth += 1
+                try:
+                    for command in self.command_string(script):
+                        self.command(command)
+                finally:
+                    self.depth -= 1
+                return
         if name in {"bash", "sh", "source", "."} and sub and sub.endswith(".sh"):
             self.facts.references.append(Reference(self.value(words[1]), "other", name))
+        cut = _inner(words, self)
+        if cut is not None:  # `python mason.py ... -- accelerate launch ...`: both run
+            self.launch(words[cut + 1 :], words[cut + 1 :], env)
+            words = words[:cut]
         build = self.build(words)
         if build is not None:
             self.record(build, segment, env)
 
     def record(self, build: Build, segment: list[Word], env: list[tuple[str, Value]]) -> None:
-        first, last = segment[0].start, segment[-1].end
+        span, text = extent(self, segment)
+        keyed = dict(build.keyed) | {name: (value, value.span) for name, value in env}
+        settings = linked_settings(build.settings, keyed)
         launch = Launch(
             build.launcher,
-            self.span(first, last),
+            span,
             build.script,
             build.module,
             tuple(build.configs),
             tuple(build.args),
             tuple(env),
-            self.logical.code[first:last],
+            text,
+            tuple(settings),
         )
         self.facts.launches.append(launch)
         script = build.script.as_str() if build.script is not None else None
         if build.script is not None and script is not None and script.endswith(".py"):
             self.facts.references.append(Reference(build.script, "script", build.launcher))
         self.facts.references.extend(build.references)
-        self.facts.settings.extend(build.settings)
+        self.facts.settings.extend(settings)
 
 
 def _without_redirects(words: list[Word]) -> list[Word]:
@@ -219,7 +259,26 @@ def _without_redirects(words: list[Word]) -> list[Word]:
 
 
 def _is_program(name: str) -> bool:
-    return name in LAUNCHERS or PYTHON.fullmatch(name) is not None
+    return name in LAUNCHERS or name in SHELLS or PYTHON.fullmatch(name) is not None
+
+
+def _inner(words: list[Word], reader: _Reader) -> int | None:
+    """Index of a bare ``--`` followed by a program: the command a wrapper runs."""
+    for index in range(1, len(words) - 1):
+        if words[index].raw == "--" and _is_program(reader.name_of(words[index + 1])):
+            return index
+    return None
+
+
+def _command_string(words: list[Word], reader: _Reader) -> Word | None:
+    """The string of ``bash -c STRING`` (options such as ``-l``, ``-xc`` before it)."""
+    for index in range(1, len(words) - 1):
+        option = reader.literal(words[index]) or ""
+        if not option.startswith("-") or option.startswith("--"):
+            return None
+        if "c" in option:
+            return words[index + 1]
+    return None
 
 
 def _suppressions(lines: list[LogicalLine], reader: _Reader) -> list[Suppression]:

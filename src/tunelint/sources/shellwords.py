@@ -1,33 +1,28 @@
 """Shell lexing with positions: logical lines, comments, commands and words.
 
 ``shlex`` knows how to unquote a word but not where it was written, so this module finds
-the words (respecting quotes, escapes, ``$(...)`` and backslash continuations) and keeps
-the physical line and column of every character; ``shlex`` then unquotes each word. Words
-holding ``$`` are unquoted here instead, so ``$VAR`` can resolve to a value assigned
-earlier in the same file. Nothing is ever executed.
+the words (respecting quotes, escapes, ``$(...)``, backslash continuations, arrays written
+over several lines and here-documents) and keeps the physical line and column of every
+character; ``tunelint.sources.shellvalues`` turns words into values. Nothing is ever
+executed.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
-from tunelint.facts import UNKNOWN, Span, Value
+from tunelint.facts import Span
 
 _HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][\w.-]*)\2")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SPECIAL = set("0123456789@*#?$!-")
+_ARRAY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?")  # `NAME=(` / `NAME+=(`
 _OPERATORS = ("&&", "||", "|&", ";;", ";", "|", "&", "(", ")")
 # A logical line keeps at most this many characters (and their positions, about 100 bytes
 # each); past that the scanner only looks for the line's end, and the shell source reports
 # the line instead of reading it.
 MAX_LOGICAL_CHARS = 100_000
-# A word's value after expansion: ``B="$A$A"``, ``C="$B$B"``... doubles at each line, and 40
-# such lines would need a terabyte. Longer values are Unknown.
-MAX_VALUE_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +35,19 @@ class Comment:
 
 @dataclass(slots=True)
 class LogicalLine:
-    """One command line after joining backslash continuations, comments removed."""
+    """One command line after joining backslash continuations, comments removed.
+
+    A bash array assignment written over several lines (``ARGS=(`` ... ``)``) is one
+    logical line, its comment lines dropped. ``heredocs`` are the bodies of the
+    here-documents the line opens, in order, each as the logical lines it holds.
+    """
 
     first_line: int
     last_line: int = 0
     code: str = ""
     positions: list[tuple[int, int]] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    heredocs: list[Heredoc] = field(default_factory=list)
 
     def where(self, start: int, end: int) -> tuple[int, int, int, int]:
         """Line, column, end line, end column (1-based, inclusive) of ``code[start:end]``."""
@@ -63,25 +64,59 @@ class LogicalLine:
         return line, column, end_line, end_column
 
 
+@dataclass(slots=True)
+class Heredoc:
+    """A here-document body: its logical lines; ``quoted`` when ``<<'EOF'`` (no expansion)."""
+
+    delimiter: str
+    quoted: bool
+    lines: list[LogicalLine] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class Word:
+    """A word of a logical line: ``code[start:end]`` of ``home`` (the line being read when
+    None; another line when the word was spliced in from a variable, array or heredoc, at
+    ``via``)."""
+
     raw: str
     start: int
     end: int
+    home: LogicalLine | None = field(default=None, compare=False)
+    via: Span | None = field(default=None, compare=False)  # where it was spliced in
+
+
+def fragment(line: LogicalLine, start: int, end: int) -> LogicalLine:
+    """``line.code[start:end]`` as a logical line of its own, positions kept."""
+    positions = line.positions[start:end]
+    first = positions[0][0] if positions else line.first_line
+    last = positions[-1][0] if positions else first
+    return LogicalLine(first, last, line.code[start:end], positions)
+
+
+def words_of(line: LogicalLine) -> list[Word]:
+    """Every word of ``line`` (operators dropped: a heredoc or array body is one list)."""
+    return [
+        Word(word.raw, word.start, word.end, line)
+        for found in commands(line.code)
+        for word in found
+    ]
 
 
 class _Scanner:
     """Character loop shared by the line splitter: tracks quotes and escapes."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], start: int = 0, end: int | None = None) -> None:
         self.lines = lines
-        self.index = 0
+        self.index = start
+        self.end = len(lines) if end is None else end
 
     def logical(self) -> LogicalLine:
         logical = LogicalLine(self.index + 1)
         chars: list[str] = []
         quote = ""
-        while self.index < len(self.lines):
+        array = 0  # open `NAME=(` groups: the assignment goes on over newlines
+        while self.index < self.end:
             line = self.lines[self.index]
             number = self.index + 1
             self.index += 1
@@ -105,7 +140,11 @@ class _Scanner:
                     quote = "" if char == '"' else quote
                 elif char in "'\"":
                     quote = char
-                elif char == "#" and (not chars or chars[-1] in " \t;&|()"):
+                elif char == "(" and (array or (chars and chars[-1] == "=")):
+                    array += 1
+                elif char == ")" and array:
+                    array -= 1
+                elif char == "#" and (not chars or chars[-1] in " \t\n;&|()"):
                     alone = not line[:column].strip() and not "".join(chars).strip()
                     logical.comments.append(Comment(number, column + 1, line[column + 1 :], alone))
                     break
@@ -115,7 +154,7 @@ class _Scanner:
             logical.last_line = number
             if continued:
                 continue
-            if quote:  # a quoted string running over the line end
+            if quote or array:  # a quoted string or an array running over the line end
                 chars.append("\n")
                 logical.positions.append((number, len(line) + 1))
                 continue
@@ -133,21 +172,25 @@ def split_lines(text: str) -> list[str]:
 
 
 def logical_lines(text: str) -> Iterator[LogicalLine]:
-    """Every logical line, here-document bodies skipped (they are data, not commands)."""
+    """Every logical line; here-document bodies are not lines of their own (they are data,
+    or a command a variable holds) but are attached to the line that opens them."""
     scanner = _Scanner(split_lines(text))
     while scanner.index < len(scanner.lines):
         logical = scanner.logical()
-        yield logical
         for heredoc in _HEREDOC.finditer(logical.code):
-            delimiter = heredoc.group(3)
-            while scanner.index < len(scanner.lines):
-                body = scanner.lines[scanner.index]
-                scanner.index += 1
-                if body.strip() == delimiter:  # `<<-` allows tabs; accept any indent
-                    break
+            start = end = scanner.index
+            while end < len(scanner.lines) and scanner.lines[end].strip() != heredoc.group(3):
+                end += 1  # `<<-` allows tabs; any indent is accepted
+            body = _Scanner(scanner.lines, start, end)
+            lines = []
+            while body.index < body.end:
+                lines.append(body.logical())
+            logical.heredocs.append(Heredoc(heredoc.group(3), bool(heredoc.group(2)), lines))
+            scanner.index = min(end + 1, len(scanner.lines))
+        yield logical
 
 
-def _skip_group(code: str, index: int, opening: str, closing: str) -> int:
+def skip_group(code: str, index: int, opening: str, closing: str) -> int:
     """Index after the ``closing`` that matches ``code[index] == opening``, quotes aware."""
     depth, quote = 0, ""
     while index < len(code):
@@ -216,7 +259,13 @@ def commands(code: str) -> list[list[Word]]:
             index += 1
         elif char == "$" and code[index + 1 : index + 2] in {"(", "{"}:
             opening = code[index + 1]
-            index = _skip_group(code, index + 1, opening, ")" if opening == "(" else "}")
+            index = skip_group(code, index + 1, opening, ")" if opening == "(" else "}")
+        elif (
+            char == "="
+            and code[index + 1 : index + 2] == "("
+            and _ARRAY.fullmatch(code[start:index])
+        ):
+            index = skip_group(code, index + 1, "(", ")")  # `ARGS=( ... )`: one word
         elif char == "`":
             end = code.find("`", index + 1)
             index = len(code) if end < 0 else end + 1
@@ -228,150 +277,14 @@ def commands(code: str) -> list[list[Word]]:
     return found
 
 
-# A variable's value and origin, or None when the file never assigned it.
-Lookup = Callable[[str], tuple[object, str] | None]
-
-
-def unquote(raw: str, lookup: Lookup) -> tuple[object, str]:
-    """The word's value and how it was decided: ``cli`` (as written), ``env``, ``env-default``.
-
-    ``lookup`` gives a variable's value and origin, or None when the file never assigned
-    it; a word built from a defaulted variable is ``env-default`` too. Command
-    substitutions, positional parameters and unassigned variables make the word Unknown.
-    """
-    if "$" not in raw and "`" not in raw:
-        try:
-            parts = shlex.split(raw)
-        except ValueError:
-            return UNKNOWN, "cli"
-        return (parts[0] if len(parts) == 1 else " ".join(parts)), "cli"
-    out: list[str] = []
-    origin = "env"
-    quote, index, expanded = "", 0, 0
-    while index < len(raw):
-        char = raw[index]
-        if quote == "'":
-            if char == "'":
-                quote = ""
-            else:
-                out.append(char)
-            index += 1
-        elif char == "\\":
-            following = raw[index + 1 : index + 2]
-            if quote == '"' and following not in {"$", "`", '"', "\\"}:
-                out.append(char)
-            else:
-                out.append(following)
-                index += 1
-            index += 1
-        elif char == '"':
-            quote = "" if quote else '"'
-            index += 1
-        elif char == "'" and not quote:
-            quote = "'"
-            index += 1
-        elif char == "`":
-            return UNKNOWN, "env"
-        elif char == "$":
-            value, index, used_default = _expand(raw, index, lookup)
-            if value is None:
-                return UNKNOWN, "env"
-            origin = "env-default" if used_default else origin
-            out.append(value)
-            expanded += len(value)
-            if expanded > MAX_VALUE_CHARS:
-                return UNKNOWN, "env"
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out), origin
-
-
-def _expand(raw: str, index: int, lookup: Lookup) -> tuple[str | None, int, bool]:
-    """One ``$...`` at ``index``: (text or None when unknown, index after it, default used)."""
-    following = raw[index + 1 : index + 2]
-    if following == "(":
-        return None, _skip_group(raw, index + 1, "(", ")"), False
-    if following in _SPECIAL:
-        return None, index + 2, False
-    if following == "{":
-        end = _skip_group(raw, index + 1, "{", "}")
-        inner = raw[index + 2 : end - 1]
-        name = _NAME.match(inner)
-        if name is None:
-            return None, end, False
-        rest = inner[name.end() :]
-        known = lookup(name.group())
-        if not rest:
-            return _known(known, end)
-        for operator in (":-", "-", ":=", "="):
-            if rest.startswith(operator):
-                if known is not None:
-                    return _known(known, end)
-                default, _ = unquote(rest[len(operator) :], lookup)
-                return _text(default), end, True
-        return None, end, False
-    name = _NAME.match(raw, index + 1)
-    if name is None:
-        return "$", index + 1, False
-    return _known(lookup(name.group()), name.end())
-
-
-def _known(found: tuple[object, str] | None, end: int) -> tuple[str | None, int, bool]:
-    if found is None:
-        return None, end, False
-    return _text(found[0]), end, found[1] == "env-default"
-
-
-def _text(value: object) -> str | None:
-    if value is None or value is UNKNOWN:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-class WordReader:
-    """Values and positions of words in the current logical line, ``$VAR`` resolved from
-    the variables assigned so far."""
-
-    def __init__(self, path: str, cell: int | None, line_map: Sequence[int] | None) -> None:
-        self.path = path
-        self.cell = cell
-        self.line_map = line_map
-        self.variables: dict[str, Value] = {}
-        self.logical: LogicalLine = LogicalLine(1)
-
-    def span(self, start: int, end: int) -> Span:
-        line, column, end_line, end_column = self.logical.where(start, end)
-        file_line = None
-        if self.line_map is not None and 0 < line <= len(self.line_map):
-            file_line = self.line_map[line - 1]
-        return Span(self.path, line, column, end_line, end_column, self.cell, file_line)
-
-    def lookup(self, name: str) -> tuple[object, str] | None:
-        value = self.variables.get(name)
-        return None if value is None else (value.raw, value.origin)
-
-    def value(self, word: Word, offset: int = 0) -> Value:
-        raw, origin = unquote(word.raw[offset:], self.lookup)
-        return Value(raw, self.span(word.start + offset, word.end), origin, word.raw[offset:])
-
-    def literal(self, word: Word) -> str | None:
-        return self.value(word).as_str()
-
-    def name_of(self, word: Word) -> str:
-        text = self.literal(word) or ""
-        return PurePosixPath(text).name if "/" in text else text
-
-
 __all__ = [
     "Comment",
+    "Heredoc",
     "LogicalLine",
     "Word",
-    "WordReader",
     "commands",
+    "fragment",
     "logical_lines",
     "split_lines",
-    "unquote",
+    "words_of",
 ]

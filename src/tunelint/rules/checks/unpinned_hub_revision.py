@@ -198,6 +198,8 @@ _NAMED = re.compile(r"\$?\{?([A-Za-z_]\w*)\}?")
 def _written(facts: FileFacts, value: Value) -> tuple[Related, ...]:
     """Where a value passed through a variable was written: ``MODEL_ID = "org/x"`` above
     ``from_pretrained(MODEL_ID)``, ``MODEL=org/x`` above ``--model_name_or_path $MODEL``."""
+    if value.via is not None:  # written at its definition, used here
+        return (Related(value.via, f"`{value.raw}` is passed here"),)
     named = _NAMED.fullmatch(value.text.strip().strip("'\""))
     if named is None or value.origin == "literal":
         return ()
