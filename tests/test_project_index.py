@@ -225,3 +225,18 @@ def test_a_namespace_package_at_the_root_is_imported_from_a_subfolder(tmp_path: 
     )
     assert index.imports_of("examples/nb_train.py") == ("src/recipes_lib/utils/loop.py",)
     assert index.trains_in_process("examples/nb_train.py")
+
+
+def test_with_tracking_is_related_to_the_tracker_it_turns_on(tmp_path: Path) -> None:
+    from tunelint.api import Options, lint
+
+    (tmp_path / "sft.yaml").write_text(
+        "per_device_train_batch_size: 2\nwith_tracking: true\nreport_to:\n  - wandb\n"
+    )
+    (tmp_path / "tunelint.yaml").write_text("version: 1\n")
+    report = lint(["."], Options(cwd=tmp_path, use_cache=False, select=["TL301"]))
+    (finding,) = report.active
+    assert finding.span.line == 4
+    assert [(r.span.line, r.message) for r in finding.related] == [
+        (2, "`with_tracking` turns the trackers on")
+    ]

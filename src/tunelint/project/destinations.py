@@ -130,14 +130,16 @@ class _Collector:
         elif uri is not None and _external(uri):
             self.add(value.span, "tracking", uri, via, service)
 
-    def services(self, value: Value, via: str) -> None:
+    def services(self, value: Value, via: str, decided: frozenset[str] = frozenset()) -> None:
+        """Services named in ``report_to``; those in ``decided`` are judged elsewhere."""
         if not value.known:
             self.found.append(_unresolved("tracking", value, via))
             return
         for text in _strings(value.raw):
             for name in text.split(","):
-                if name.strip().lower() not in NO_SERVICE:
-                    self.add(value.span, "tracking", name.strip(), via, name.strip().lower())
+                lowered = name.strip().lower()
+                if lowered not in NO_SERVICE and lowered not in decided:
+                    self.add(value.span, "tracking", name.strip(), via, lowered)
 
     def uris(self, value: Value, via: str) -> None:
         for text in _strings(value.raw):
@@ -201,14 +203,28 @@ def _from_calls(facts: FileFacts, out: _Collector) -> None:
             out.uris(value, call.name)
 
 
+def _decided_services(facts: FileFacts, report_to: Value) -> frozenset[str]:
+    """Services whose destination is stated next to ``report_to``: trackio with a
+    ``trackio_space_id`` (a Space, listed as its ``tracking_uri``; null keeps it local), in the
+    same config or the same call. Without one, the Trainer's default Space stands and
+    ``trackio`` itself is listed."""
+    keyed = any(a.target.rsplit(".", 1)[-1] == "trackio_space_id" for a in facts.assignments)
+    for call in facts.calls:
+        passed = call.kwarg("report_to")
+        if passed is not None and passed.span == report_to.span:
+            keyed = keyed or call.kwarg("trackio_space_id") is not None
+    return frozenset({"trackio"}) if keyed else frozenset()
+
+
 def _from_settings(facts: FileFacts, out: _Collector) -> None:
     hub_repo = facts.setting("hub_model_id")
     for setting in facts.settings:
         via = setting.key or setting.name
         if setting.name == "tracking_uri":
-            out.tracking(setting.value, via, "mlflow")
+            service = "trackio" if setting.key.endswith("trackio_space_id") else "mlflow"
+            out.tracking(setting.value, via, service)
         elif setting.name == "report_to":
-            out.services(setting.value, via)
+            out.services(setting.value, via, _decided_services(facts, setting.value))
         elif setting.name == "push_to_hub" and setting.value.as_bool():
             repo = hub_repo.value.as_str() if hub_repo is not None else None
             out.add(setting.span, "hub", repo or "", via, "huggingface")

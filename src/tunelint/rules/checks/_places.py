@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
-# Loggers that only write files next to the run: not a destination.
+# Loggers that only write files next to the run: not a destination. (trackio is not one:
+# through the Trainer it deploys to a Hugging Face Space, ``trackio_space_id`` defaulting to
+# "trackio", public unless the hub repo is private; transformers' TrainingArguments, read
+# 2026-12-04.)
 LOCAL_SERVICES = frozenset(
     {"", "none", "no", "false", "off", "null", "tensorboard", "csv", "disk", "stdout", "dvclive"}
-    | {"codecarbon", "disklogger", "stdoutlogger", "csvlogger", "tensorboardlogger", "trackio"}
+    | {"codecarbon", "disklogger", "stdoutlogger", "csvlogger", "tensorboardlogger"}
 )
 # Logger class names (torchtune, litgpt) to the service they send to.
 SERVICE_ALIASES = {

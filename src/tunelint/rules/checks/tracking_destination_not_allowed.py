@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.facts import FileFacts, Span
-from tunelint.findings import Destination, Severity
+from tunelint.findings import Destination, Related, Severity
 from tunelint.redact import url_without_password
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import (
@@ -88,9 +88,28 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
             continue
         anchor = f"{destination.via}:{url_without_password(destination.target)}"
         grouped.setdefault(destination.span, []).append((*judged, anchor))
+    switches = _tracking_switches(facts)
     for span, problems in sorted(grouped.items()):
         detail = "; ".join(message for message, _, _ in problems)
         severities = [severity for _, severity, _ in problems]
         severity = None if None in severities else Severity.INFO
         anchor = " ".join(anchor for _, _, anchor in problems)
-        yield Hit(span, {"detail": detail}, anchor=anchor, severity=severity)
+        related = tuple(r for r in switches if r.span != span)
+        yield Hit(span, {"detail": detail}, anchor=anchor, severity=severity, related=related)
+
+
+def _tracking_switches(facts: FileFacts) -> tuple[Related, ...]:
+    """``with_tracking`` turned on in the same file: it is what starts the named trackers."""
+    found = [
+        assignment.value.span
+        for assignment in facts.assignments
+        if assignment.target.rsplit(".", 1)[-1] == "with_tracking"
+        and assignment.value.as_bool() is True
+    ]
+    for launch in facts.launches:
+        found.extend(
+            value.span
+            for key, value in launch.args
+            if key.lstrip("-") == "with_tracking" and value.as_bool() is not False
+        )
+    return tuple(Related(span, "`with_tracking` turns the trackers on") for span in found)
