@@ -9,7 +9,8 @@ ground truth: one JSON object per line with ``repo``, ``path``, ``line`` (physic
 policy (JSON report); each finding is then:
 
 * **labelled**: its rule maps to a pattern (``RULE_PATTERNS``) and its primary location, or
-  one of its related locations, is within one line of an active label of that pattern;
+  one of its related locations, is within one line of an active label of that pattern that
+  the rule claims (labels in ``EXCLUDED`` do not make a finding right: it is judged);
 * **judged**: listed in the judged file (``bench/precision_judged.txt``: ``repo/path:line
   RULE tp|fp  why``), a person's verdict on a finding no label covers;
 * **unjudged**: printed, so that a person reads it and adds a verdict.
@@ -52,6 +53,11 @@ EXCLUDED: list[tuple[str, Callable[[dict[str, object]], bool], str]] = [
         "TL301",
         lambda label: "local logger" in str(label["note"]).lower(),
         "TensorBoard and other loggers that write next to the run send nothing anywhere",
+    ),
+    (
+        "TL303",
+        lambda label: "private=true" in str(label["note"]).lower(),
+        "an upload to a repository created private is not a public upload",
     ),
 ]
 # Patterns no rule reports, and why.
@@ -145,9 +151,10 @@ def measure(
         hit = False
         for path, line in places(finding):
             for label in by_pattern.get(pattern or "", {}).get((path, ""), []):
-                if abs(int(label["line"]) - line) <= 1:  # type: ignore[call-overload]
-                    hit = True
-                    covered.add((rule, path, int(label["line"])))  # type: ignore[call-overload]
+                if abs(int(label["line"]) - line) > 1:  # type: ignore[call-overload]
+                    continue
+                covered.add((rule, path, int(label["line"])))  # type: ignore[call-overload]
+                hit = hit or not _excluded(rule, label)
         if hit:
             tally.labelled += 1
             continue
@@ -166,7 +173,7 @@ def measure(
                 note = str(label["note"])
                 if note.startswith("uncertain"):
                     continue
-                if any(r == rule and test(label) for r, test, _ in EXCLUDED):
+                if _excluded(rule, label):
                     continue
                 tally.labels += 1
                 if (rule, path, int(label["line"])) in covered:  # type: ignore[call-overload]
@@ -174,6 +181,10 @@ def measure(
                 else:
                     tally.missed.append(f"{path}:{label['line']} {note[:90]}")
     return tallies
+
+
+def _excluded(rule: str, label: dict[str, object]) -> bool:
+    return any(r == rule and test(label) for r, test, _ in EXCLUDED)
 
 
 def percent(value: float | None) -> str:

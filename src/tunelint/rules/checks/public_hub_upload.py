@@ -14,6 +14,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, Setting
+from tunelint.findings import Related
+from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit
@@ -82,22 +84,47 @@ def _private_setting(setting: Setting | None) -> bool:
     return not setting.value.known or setting.value.as_bool() is not False
 
 
-def _made_private(facts: FileFacts, jobs: list[Job], line: int) -> bool:
+def _uploads_privately(facts: FileFacts) -> bool:
+    """The file creates every repository it creates with ``private=True``: an upload helper
+    (``push_folder_to_hub``) that keeps what the job pushes private."""
+    creates = [c for c in facts.calls if any(fnmatchcase(c.name, p) for p in CREATE_CALLS)]
+    return bool(creates) and all(_privacy(call) is True for call in creates)
+
+
+def _helper_private(jobs: list[Job], project: Lookups | None) -> bool:
+    """A project module of the job uploads privately (see ``_uploads_privately``)."""
+    if project is None:
+        return False
+    return any(
+        project.per_file("uploads-privately", path, _uploads_privately)
+        for job in jobs
+        for path in project.scope(job)
+    )
+
+
+def _made_private(
+    facts: FileFacts, jobs: list[Job], line: int, project: Lookups | None = None
+) -> bool:
     own = [s for s in facts.settings if s.name == "hub_private"]
     if facts.kind.value == "shell":
         launch_jobs = _jobs_of(jobs, facts.path, line)
         own = [s for s in own if any(_in_launch(job, s) for job in launch_jobs)] or own
     if own and _private_setting(own[-1]):
         return True
-    for job in _jobs_of(jobs, facts.path, line):
+    line_jobs = _jobs_of(jobs, facts.path, line)
+    for job in line_jobs:
         if _private_setting(job.settings.get("hub_private")):
             return True
-    return False
+    return _helper_private(line_jobs, project)
 
 
 def _in_launch(job: Job, setting: Setting) -> bool:
     launch = job.launch
-    return launch is not None and launch.span.line <= setting.span.line <= launch.span.end_line
+    if launch is None:
+        return False
+    if launch.settings:
+        return setting in launch.settings
+    return launch.span.line <= setting.span.line <= launch.span.end_line
 
 
 def _private_repos(facts: FileFacts, jobs: list[Job]) -> set[str]:
@@ -130,21 +157,29 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
         if setting.name != "push_to_hub" or setting.value.as_bool() is not True:
             continue
         pushing = True
-        if _made_private(facts, jobs, setting.span.line):
+        if _made_private(facts, jobs, setting.span.line, context.project):
             continue
         detail = (
             f"`{setting.key}` is on and nothing makes the repository private "
             "(`hub_private_repo`): the model trained on this data is published on a "
             "public Hugging Face repository"
         )
-        yield Hit(setting.span, {"detail": detail}, anchor=f"push_to_hub:{setting.key}")
+        related = tuple(
+            Related(call.span, "the push itself") for call in facts.calls if _trainer_push(call)
+        )
+        yield Hit(
+            setting.span,
+            {"detail": detail},
+            anchor=f"push_to_hub:{setting.key}",
+            related=related,
+        )
     for call in facts.calls:
         trainer = _trainer_push(call)
         creates = any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
         if not (creates or _is_push(call)):
             continue
         if trainer:
-            if pushing or _made_private(facts, jobs, call.span.line):
+            if pushing or _made_private(facts, jobs, call.span.line, context.project):
                 continue
             if private or not _builds_arguments(facts):
                 continue
