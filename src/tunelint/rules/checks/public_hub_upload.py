@@ -85,10 +85,11 @@ def _private_setting(setting: Setting | None) -> bool:
 
 
 def _uploads_privately(facts: FileFacts) -> bool:
-    """The file creates every repository it creates with ``private=True``: an upload helper
-    (``push_folder_to_hub``) that keeps what the job pushes private."""
+    """The file creates every repository it creates with ``private=`` set, to True or to a
+    value not known here (a parameter, defaulting to True in ``push_folder_to_hub(...,
+    private=True)``): an upload helper whose privacy the job does not leave public."""
     creates = [c for c in facts.calls if any(fnmatchcase(c.name, p) for p in CREATE_CALLS)]
-    return bool(creates) and all(_privacy(call) is True for call in creates)
+    return bool(creates) and all(_privacy(call) is not False for call in creates)
 
 
 def _helper_private(jobs: list[Job], project: Lookups | None) -> bool:
