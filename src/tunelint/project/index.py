@@ -81,6 +81,7 @@ class ProjectIndex:
         self._destinations: dict[str, list[Destination]] | None = None
         self._written: frozenset[str] | None = None
         self._training_scope: frozenset[str] | None = None
+        self._reaching: dict[str, tuple[Job, ...]] | None = None
 
     # -- files --------------------------------------------------------------------------
     @property
@@ -260,6 +261,18 @@ class ProjectIndex:
                 runtime = HOSTED
         return accelerator, runtime
 
+    def jobs_reaching(self, path: str) -> tuple[Job, ...]:
+        """The jobs ``path`` takes part in: as a member, or as a module a member imports."""
+        if self._reaching is None:
+            reaching: dict[str, list[Job]] = {}
+            for job in self.jobs:
+                for member in dict.fromkeys(
+                    p for m in job.members for p in sorted(self.import_closure(m))
+                ):
+                    reaching.setdefault(member, []).append(job)
+            self._reaching = {key: tuple(value) for key, value in reaching.items()}
+        return self._reaching.get(path, ())
+
     def in_training_job(self, path: str) -> bool:
         """Is ``path`` a member of a training job, or a project module one imports?"""
         if self._training_scope is None:
@@ -402,6 +415,9 @@ class Lookups:
 
     def in_training_job(self, path: str) -> bool:
         return self._index.in_training_job(path)
+
+    def jobs_reaching(self, path: str) -> tuple[Job, ...]:
+        return self._index.jobs_reaching(path)
 
     def runs_on(self, job: Job) -> tuple[str, str]:
         return self._index.runs_on(job)

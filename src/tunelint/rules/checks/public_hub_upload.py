@@ -65,10 +65,10 @@ def _privacy(call: Call) -> bool | None:
 
 
 def _jobs_of(jobs: list[Job], path: str, line: int) -> list[Job]:
+    """The jobs a setting on ``line`` of ``path`` belongs to: a launch script's line belongs
+    only to the launch written there."""
     found = []
     for job in jobs:
-        if path not in job.members:
-            continue
         launch = job.launch
         elsewhere = launch is not None and not launch.span.line <= line <= launch.span.end_line
         if job.entry == path and elsewhere:
@@ -151,7 +151,7 @@ def needles(options: dict[str, Any]) -> dict[str, Any]:
 
 @register("public-hub-upload", needles=needles)
 def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
-    jobs = [job for job in context.project.jobs_of(facts.path) if facts.path in job.members]
+    jobs = list(context.project.jobs_reaching(facts.path))
     private = _private_repos(facts, jobs)
     pushing = False
     for setting in facts.settings:
