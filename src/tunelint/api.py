@@ -43,6 +43,8 @@ class Options:
     max_file_bytes: int | None = None
     default_excludes: bool = True  # False: walk into virtual environments, build folders
     follow_symlinks: bool = False  # True: enter directory symlinks that stay in the root
+    # Told (stage, done, total) as a long run goes on; the command line draws a bar with it.
+    progress: Callable[[str, int, int], None] | None = None
 
 
 class ConfigurationError(ValueError):
@@ -81,7 +83,13 @@ def extract_all(
         prefilter = prefilter_for(rules)
     where = cache_dir(root) if options.use_cache and root is not None else None
     extraction = extract_files(
-        files, max_bytes, jobs=options.jobs, prefilter=prefilter, cache_dir=where, limits=limits
+        files,
+        max_bytes,
+        jobs=options.jobs,
+        prefilter=prefilter,
+        cache_dir=where,
+        limits=limits,
+        progress=options.progress,
     )
     return extraction.facts
 
@@ -184,7 +192,11 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     files = extract_all(
         found.files, max_bytes, options, root=policy.root, rules=rules, limits=limits
     )
+    if options.progress is not None:
+        options.progress("assembling jobs", 0, 1)
     index = ProjectIndex(files, found.repositories)
+    if options.progress is not None:
+        options.progress("checking rules", 0, 1)
     budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
     findings, notes = run_rules(rules, index, policy, budget=budget)
     ignored = _per_file_filter(policy.per_file_ignores, policy.root, options.cwd)

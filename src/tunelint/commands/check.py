@@ -178,11 +178,20 @@ def run(args: argparse.Namespace) -> int:
         default_excludes=args.default_excludes,
         follow_symlinks=args.follow_symlinks,
     )
+    from tunelint.commands.progress import TerminalProgress, wanted
+
+    bar = (
+        TerminalProgress(sys.stderr) if wanted(sys.stderr, args.output_format, args.quiet) else None
+    )
+    options.progress = bar
     try:
         report = lint(args.paths or ["."], options)
     except ConfigurationError as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
+    finally:
+        if bar is not None:
+            bar.close()
     if args.write_baseline is not None:
         from tunelint.suppress import write_baseline
 

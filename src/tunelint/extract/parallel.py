@@ -46,6 +46,10 @@ PARALLEL_MIN_FILES: Final = 4
 CHUNKS_PER_WORKER: Final = 4
 
 
+# (stage, done, total): how far a long run has come, for a progress display.
+Progress = Callable[[str, int, int], None]
+
+
 @dataclass(slots=True)
 class Stats:
     """What the stage did, for the benchmark and for tests."""
@@ -125,13 +129,15 @@ def _skipped(file: SourceFile, text: str) -> FileFacts:
 
 
 def _parse_chunk(
-    tasks: Sequence[_Task], cache: FactsCache | None
+    tasks: Sequence[_Task], cache: FactsCache | None, progress: Progress | None = None
 ) -> tuple[list[FileFacts], CacheStats]:
     """In this process: parse each task and store what is worth keeping."""
     if cache is not None:
         cache.stats = CacheStats()
     results = []
-    for task in tasks:
+    for number, task in enumerate(tasks, start=1):
+        if progress is not None:
+            progress("parsing", number - 1, len(tasks))
         facts = _parse_task(task)
         if cache is not None and task.key is not None and _cacheable(facts):
             # an entry that cannot be written is only a miss next time
@@ -209,6 +215,7 @@ def _run_pool(
     cache: FactsCache | None,
     done: dict[str, FileFacts],
     stats: Stats,
+    progress: Progress | None = None,
 ) -> list[_Task]:
     """Run the chunks; returns the tasks whose results were lost to a broken pool."""
     from concurrent.futures import ProcessPoolExecutor
@@ -231,6 +238,8 @@ def _run_pool(
             stats.cache.add(cache_stats)
             for facts in results:
                 done[facts.path] = facts
+            if progress is not None:
+                progress("parsing", len(done), sum(len(chunk) for chunk in chunks))
     return lost
 
 
@@ -250,13 +259,17 @@ def _isolate(
 
 
 def parse_all(
-    tasks: Sequence[_Task], workers: int, cache: FactsCache | None, stats: Stats
+    tasks: Sequence[_Task],
+    workers: int,
+    cache: FactsCache | None,
+    stats: Stats,
+    progress: Progress | None = None,
 ) -> dict[str, FileFacts]:
     done: dict[str, FileFacts] = {}
     size = sum(len(task.text) for task in tasks)
     parallel = workers > 1 and len(tasks) >= PARALLEL_MIN_FILES and size >= PARALLEL_MIN_BYTES
     if not parallel:
-        results, cache_stats = _parse_chunk(tasks, cache)
+        results, cache_stats = _parse_chunk(tasks, cache, progress)
         stats.cache.add(cache_stats)
         stats.workers = 1
         return {facts.path: facts for facts in results}
@@ -264,7 +277,7 @@ def parse_all(
     _preload({task.kind for task in tasks})
     chunks = _chunks(tasks, workers * CHUNKS_PER_WORKER)
     try:
-        lost = _run_pool(chunks, workers, cache, done, stats)
+        lost = _run_pool(chunks, workers, cache, done, stats, progress)
     except (OSError, RuntimeError):  # no processes here (sandbox, limits): do it in-process
         results, cache_stats = _parse_chunk([t for t in tasks if t.path not in done], cache)
         stats.cache.add(cache_stats)
@@ -288,6 +301,7 @@ def extract_files(
     cache_dir: Path | None = None,
     open_cache: Callable[[Path], FactsCache | None] = FactsCache.open,
     limits: ConfigLimits | None = None,
+    progress: Progress | None = None,
 ) -> Extraction:
     """Facts for every file, keyed by its displayed path, in the order given.
 
@@ -305,7 +319,9 @@ def extract_files(
     launched: set[str] = set()
     ordered = [f for f in files if f.kind is not FileKind.PYTHON]
     ordered += [f for f in files if f.kind is FileKind.PYTHON]
-    for file in ordered:
+    for number, file in enumerate(ordered):
+        if progress is not None:
+            progress("reading", number, len(ordered))
         data, problem = read_bytes(file, max_bytes)
         text = None
         if data is not None:
@@ -339,7 +355,7 @@ def extract_files(
         stats.cache.add(cache.stats)
     stats.parsed = len(tasks)
     stats.parsed_bytes = sum(len(task.text) for task in tasks)
-    found.update(parse_all(tasks, worker_count(jobs), cache, stats))
+    found.update(parse_all(tasks, worker_count(jobs), cache, stats, progress))
     stats.seconds = time.perf_counter() - started
     return Extraction({file.path: found[file.path] for file in _unique(files)}, stats)
 
