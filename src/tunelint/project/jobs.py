@@ -68,6 +68,7 @@ class Relations(Protocol):
     def resolve_module(self, module: str, importer: str) -> str | None: ...
     def trains(self, path: str) -> bool: ...
     def launchers_of(self, path: str) -> tuple[str, ...]: ...
+    def import_closure(self, path: str) -> frozenset[str]: ...
 
 
 def _rank(setting: Setting) -> int:
@@ -133,14 +134,18 @@ def _in_launch(setting: Setting, launch: Launch) -> bool:
 
 
 def assemble(files: Mapping[str, FileFacts], relate: Relations) -> list[Job]:
-    """Jobs from launch lines first; then training files and CLI configs no launch starts."""
+    """Jobs from launch lines first; then training files and CLI configs that no launch
+    starts, neither directly nor through a module it imports (a script that a launched
+    wrapper imports is run with the wrapper's arguments, never with its own defaults)."""
     jobs: list[Job] = []
     covered: set[str] = set()
     for path in sorted(files):
         facts = files[path]
         for launch in facts.launches:
             members = _closure(launch_starts(launch, path, relate), files, relate)
-            covered.update(members)
+            covered.update(
+                member_import for m in members for member_import in relate.import_closure(m)
+            )
             # the launch's own settings, also those written outside its span (a variable
             # defined above it, a heredoc); older facts carry none: take those in its span
             launch_settings = list(launch.settings) or [

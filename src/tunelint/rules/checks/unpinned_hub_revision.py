@@ -149,8 +149,8 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             continue
         if job is not None and value.origin in DEFAULT_ORIGINS:
             decided = job.value(loader.what)
-            if decided is not None and decided.known and decided.origin not in DEFAULT_ORIGINS:
-                continue  # the job's launch line or config passes its own id: judged there
+            if decided is not None and decided.origin not in DEFAULT_ORIGINS:
+                continue  # the job's launch line or config passes its own id (known or not)
         name = value.as_str()
         if name is None or _local(name, facts, project):
             continue
@@ -263,11 +263,10 @@ def _detail(what: str, name: str, revision: Value | None, role: str) -> str:
         problem = "without `revision`"
     else:
         problem = f"with `revision={revision.text or revision.raw}`, a branch or tag"
-    consequence = (
-        "is what the job trains on"
-        if role == "trains" or what == "dataset"
-        else "is what runs here"
-    )
+    if what == "dataset":
+        consequence = "is what this code reads"
+    else:
+        consequence = "is what the job trains on" if role == "trains" else "is what runs here"
     return (
         f"hub {what} `{name}` is loaded {problem}: whatever is pushed to the repository next "
         f"{consequence}; pin a 40-hex commit id"
