@@ -588,3 +588,27 @@ def test_template_uris_on_a_launch_line_are_unknown() -> None:
         ("a", UNKNOWN),
         ("b", "s3://acme/x"),
     ]
+
+
+def test_a_variable_set_from_an_argument_keeps_the_script_default() -> None:
+    from tunelint.sources.shell import extract_shell
+
+    text = (
+        'MODEL="acme/base-7b"\n'
+        'while [[ "$1" != "" ]]; do\n'
+        "    case $1 in\n"
+        "        -m ) shift\n"
+        "            MODEL=$1\n"
+        "            ;;\n"
+        "    esac\n"
+        "    shift\n"
+        "done\n"
+        "python finetune.py --model_name_or_path $MODEL\n"
+    )
+    facts = extract_shell(text, "run.sh")
+    (model,) = [s for s in facts.settings if s.name == "model"]
+    assert (model.value.raw, model.span.line) == ("acme/base-7b", 1)
+    # with no default before it, an argument stays unknown
+    facts = extract_shell("MODEL=$1\npython finetune.py --model_name_or_path $MODEL\n", "run.sh")
+    (model,) = [s for s in facts.settings if s.name == "model"]
+    assert not model.value.known

@@ -52,6 +52,8 @@ _RUNNERS = frozenset(
     {"srun", "mpirun", "mpiexec", "numactl", "taskset", "nice", "ionice", "stdbuf", "timeout"}
     | {"xvfb-run", "sudo", "uv", "poetry", "pipenv", "conda", "pdm", "hatch", "pixi", "chrt"}
 )
+# A value that is one of the script's own arguments: ``$1``, ``${2}``, ``"$@"``.
+_ARGUMENT = re.compile(r"""^["']?\$\{?[0-9@*]""")
 
 
 class _Reader(SpliceReader):
@@ -101,6 +103,12 @@ class _Reader(SpliceReader):
             value = Value(value.raw, value.span, "env", value.text)
         if store:
             value = self.remember(name, word, len(name) + 1) or value
+            earlier = self.variables.get(name)
+            argument = _ARGUMENT.match(word.raw[len(name) + 1 :]) is not None
+            if not value.known and argument and earlier is not None and earlier.known:
+                # ``MODEL=$1`` in an option loop: the caller may pass one, else the script's
+                # own default stands; the run a reader sees is the default's
+                return name, earlier
         key_span = self.word_span(word, 0, len(name))
         self.facts.assignments.append(Assignment(name, value, "env", key_span))
         self.facts.settings.extend(canonical_settings("env", name, value, key_span))

@@ -184,7 +184,7 @@ def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Itera
         name = setting.value.as_str()
         if name is None or _local(name, facts, project):
             continue
-        revision = job.value("revision") if job is not None else _own(facts, "revision")
+        revision = _job_revision(job) if job is not None else _own(facts, "revision")
         anchor = f"{setting.key}:{name}"
         origins = _written(project.facts(setting.span.path) or facts, setting.value)
         yield Load(name, "model", setting.span, revision, DECIDES, anchor, "", origins)
@@ -208,6 +208,16 @@ def _written(facts: FileFacts, value: Value) -> tuple[Related, ...]:
         for assignment in facts.assignments
         if assignment.target == named.group(1) and assignment.value.raw == value.raw
     )
+
+
+def _job_revision(job: Job) -> Value | None:
+    """The revision the job passes with its model id. A loader's ``revision=args.x`` that
+    cannot be resolved only forwards a flag: when the launch line or config does not set
+    that flag, no revision is passed."""
+    found = job.settings.get("revision")
+    if found is None or (found.dialect == "hf-loader" and not found.value.known):
+        return None
+    return found.value
 
 
 def _own(facts: FileFacts, name: str) -> Value | None:
