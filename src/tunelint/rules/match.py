@@ -242,7 +242,12 @@ class Matcher:
                     "value": render(setting.value.raw),
                     "text": setting.value.text or render(setting.value.raw),
                 }
-                found.append(Hit(setting.span, values, f"{setting.dialect}:{setting.key}"))
+                # a value written once and used elsewhere (``${output_dir}``, ``$MODEL``) is
+                # reported where written; the use is a related location
+                via = setting.value.via
+                related = (Related(via, f"`{setting.key}` uses it here"),) if via else ()
+                anchor = f"{setting.dialect}:{setting.key}"
+                found.append(Hit(setting.span, values, anchor, related=related))
         return found
 
     def _assignment_hits(self, facts: FileFacts, node: Mapping[str, Any]) -> list[Hit]:
