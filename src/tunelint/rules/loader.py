@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from tunelint.findings import Severity
-from tunelint.rules.model import Example, RuleMeta
+from tunelint.rules.model import AutoFix, Example, RuleMeta
 
 MAX_RULE_BYTES = 200_000
 
@@ -76,6 +76,17 @@ def parse_rule(data: Mapping[str, Any], origin: str) -> RuleMeta:
         retired=bool(data.get("retired", False)),
         origin=origin,
         options=dict(data.get("options", {})),
+        autofix=_autofix(data.get("autofix")),
+    )
+
+
+def _autofix(data: Any) -> AutoFix | None:
+    if not isinstance(data, Mapping):
+        return None
+    return AutoFix(
+        safety=str(data.get("safety", "none")),
+        description=" ".join(str(data.get("description", "")).split()),
+        note=" ".join(str(data.get("note", "")).split()),
     )
 
 
