@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 # The fix column of the text listing: what ``check --fix`` can do about each rule.
 _FIX_MARKS = {"safe": "fix", "unsafe": "unsafe-fix", "none": "-"}
 

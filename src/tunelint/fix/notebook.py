@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tunelint.facts import Span
 from tunelint.findings import Finding
-from tunelint.fix.text import map_offset, minimal_edits
+from tunelint.fix.text import TextEdit, map_offset, minimal_edits
 
 
 @dataclass(slots=True)
@@ -62,13 +62,21 @@ class NotebookCode:
         joined = Span(span.path, line, span.column, end_line, span.end_column)
         return replace(finding, span=joined)
 
-    def written(self, python: str) -> str | None:
+    def written(self, python: str, history: Sequence[list[TextEdit]] | None = None) -> str | None:
         """The notebook text with the changed cells' ``source`` written from ``python``;
-        None when a change crosses cells or touches a line that is a magic in the cell."""
-        edits = minimal_edits(self.python, python)
+        None when a change crosses cells or touches a line that is a magic in the cell.
+
+        ``history``: the edits that led from the joined module to ``python``, one list per
+        fix (a line added at a cell's end belongs to that cell, not the next one); without
+        it, one diff of the two texts stands in."""
+        steps = history if history is not None else [minimal_edits(self.python, python)]
         bounds: list[int] = [0]
         for start in self.starts[1:]:
-            mapped = map_offset(edits, start, after_insert=True)
+            mapped: int | None = start
+            for edits in steps:
+                mapped = (
+                    map_offset(edits, mapped, after_insert=True) if mapped is not None else None
+                )
             if mapped is None:
                 return None
             bounds.append(mapped)

@@ -72,7 +72,8 @@ class _Workspace:
     raw: str
     base: str
     to_base: Callable[[Finding], Finding | None]
-    finish: Callable[[str], str | None]
+    # the file's text from the base text and the edits (one list per fix) that made it
+    finish: Callable[[str, list[list[TextEdit]]], str | None]
     line_of: Callable[[Span], str | None]
 
 
@@ -98,7 +99,7 @@ def _workspace(kind: FileKind, raw: str) -> _Workspace | None:
             return None
         return lines.line_text(span.line)
 
-    return _Workspace(kind, raw, raw, lambda finding: finding, lambda text: text, file_line)
+    return _Workspace(kind, raw, raw, lambda finding: finding, lambda text, _: text, file_line)
 
 
 def plan_fixes(
@@ -176,7 +177,7 @@ def _plan_file(
         local = space.to_base(finding) if fixer is not None else None
         if fixer is None or local is None or not _current(space, finding):
             continue
-        change = fixer(space.base, local, context)
+        change = _run(fixer, space.base, local, context)
         if change is None:
             continue
         edits = _edits_of(space, change, path)
@@ -196,6 +197,19 @@ def _plan_file(
     return (file_fix if file_fix.after != file_fix.before else None), held_back
 
 
+def _run(fixer: Fixer, text: str, finding: Finding, context: FixContext) -> Change | None:
+    """The fixer's change; a fixer that fails on odd input leaves the finding unfixed (the
+    finding is still reported: nothing is lost, nothing is half-written)."""
+    try:
+        return fixer(text, finding, context)
+    except (RecursionError, MemoryError):
+        return None
+    except Exception:
+        if os.environ.get("TUNELINT_DEBUG"):
+            raise
+        return None
+
+
 def _current(space: _Workspace, finding: Finding) -> bool:
     """The finding's line is still what the run read (no snippet: nothing to compare)."""
     if not finding.snippet:
@@ -205,7 +219,7 @@ def _current(space: _Workspace, finding: Finding) -> bool:
 
 
 def _edits_of(space: _Workspace, change: Change, path: str) -> tuple[Edit, ...] | None:
-    written = space.finish(change.text)
+    written = space.finish(change.text, [minimal_edits(space.base, change.text)])
     if written is None or written == space.raw:
         return None
     return edit_spans(path, space.raw, minimal_edits(space.raw, written))
@@ -230,7 +244,7 @@ def _apply_all(
         moved = _moved(space.base, current, history, local) if local is not None else None
         if moved is None:
             continue
-        change = fixer(current, moved, context)
+        change = _run(fixer, current, moved, context)
         if change is None or change.text == current:
             continue
         history.append(minimal_edits(current, change.text))
@@ -238,7 +252,7 @@ def _apply_all(
         fixed.append(finding)
     if not fixed:
         return None, []
-    return space.finish(current), fixed
+    return space.finish(current, history), fixed
 
 
 def _moved(

@@ -250,7 +250,8 @@ def _split_trailing(
 
 def list_without(node: cst.List, keep: Sequence[int]) -> cst.List:
     """``node`` with only the elements at ``keep``; the last kept one takes the comma (or
-    its absence) that closed the list."""
+    its absence) that closed the list. A removed element's comment goes with it (the one
+    after the last element sits before ``]``)."""
     elements = [node.elements[index] for index in keep]
     if elements:
         closing = node.elements[-1].comma
@@ -259,7 +260,12 @@ def list_without(node: cst.List, keep: Sequence[int]) -> cst.List:
             element.with_changes(comma=comma)
             for element, comma in zip(elements, [*separators, closing], strict=True)
         ]
-    return node.with_changes(elements=elements)
+    changed = node.with_changes(elements=elements)
+    tail = node.rbracket.whitespace_before
+    if len(node.elements) - 1 not in keep and isinstance(tail, cst.ParenthesizedWhitespace):
+        bracket = node.rbracket.with_changes(whitespace_before=_without_comment(tail))
+        changed = changed.with_changes(rbracket=bracket)
+    return changed
 
 
 def statement_of(doc: PyDoc, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -318,7 +324,8 @@ def imports_name(module: cst.Module, source: str, name: str) -> bool | None:
     """True when a top-level ``from source import name`` is there; None when ``name`` is
     bound at the top level some other way (a fix must not shadow it); False otherwise."""
     for statement in module.body:
-        for small in getattr(statement, "body", ()):
+        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else ()
+        for small in smalls:
             if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                 dotted = _dotted(small.module) if small.module is not None else ""
                 for alias in small.names:

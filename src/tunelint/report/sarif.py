@@ -17,10 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 from tunelint.facts import Diagnostic, Span
-from tunelint.findings import Finding, Fix, Note, Report, Severity
+from tunelint.findings import Finding, Note, Report, Severity
 from tunelint.fingerprints import FINGERPRINT_VERSION, normalise_path
 from tunelint.report._common import (
     fingerprints,
+    fix_safety,
     plural,
     repository_path,
     rule_index,
@@ -101,12 +102,30 @@ def _help_text(rule: RuleMeta, link: str) -> str:
         parts.append("Example (bad):\n" + _indent(example.bad))
         parts.append("Example (good):\n" + _indent(example.good))
     parts.append(f"Fix: {rule.fix.strip()}")
+    automatic = _automatic_fix(rule)
+    if automatic:
+        parts.append(f"Automatic fix: {automatic}")
     references = [*rule.controls, *rule.references]
     if references:
         parts.append("References:\n" + "\n".join(f"- {ref}" for ref in references))
     if link:
         parts.append(f"Docs: {link}")
     return "\n\n".join(parts) + "\n"
+
+
+def _automatic_fix(rule: RuleMeta) -> str:
+    """What ``tunelint check --fix`` does for the rule, whether it is safe, or why nothing."""
+    autofix = getattr(rule, "autofix", None)
+    if autofix is None:
+        return ""
+    if autofix.safety == "safe":
+        return f"safe, applied by `tunelint check --fix`. {autofix.description}"
+    if autofix.safety == "unsafe":
+        return (
+            f"unsafe, applied by `tunelint check --fix --unsafe-fixes`. "
+            f"{autofix.description} Why it is unsafe: {autofix.note}"
+        )
+    return f"none. {autofix.note}"
 
 
 def _indent(code: str) -> str:
@@ -134,6 +153,9 @@ def _help_markdown(rule: RuleMeta, link: str) -> str:
         ]
         parts.append("## Example\n\n" + "\n\n".join(examples))
     parts.append(f"## Fix\n\n{rule.fix.strip()}")
+    automatic = _automatic_fix(rule)
+    if automatic:
+        parts.append(f"## Automatic fix\n\n{automatic}")
     references = [*rule.controls, *(f"<{ref}>" for ref in rule.references)]
     if references:
         parts.append("## References\n\n" + "\n".join(f"- {ref}" for ref in references))
@@ -226,8 +248,10 @@ def _cell_prefix(span: Span, text: str) -> str:
     return f"cell {span.cell}: {text}" if span.cell is not None else text
 
 
-def _fixes(fix: Fix | None, report: Report) -> list[dict[str, Any]]:
-    """SARIF fixes for edits that map onto the raw file (not notebook cells)."""
+def _fixes(finding: Finding, report: Report) -> list[dict[str, Any]]:
+    """SARIF fixes for edits that map onto the raw file (not notebook cells). Each fix is
+    computed on the file as it is, so a viewer can apply it on its own."""
+    fix = finding.fix
     if fix is None:
         return []
     by_path: dict[str, list[dict[str, Any]]] = {}
@@ -250,7 +274,14 @@ def _fixes(fix: Fix | None, report: Report) -> list[dict[str, Any]]:
         {"artifactLocation": _artifact(path, report), "replacements": replacements}
         for path, replacements in sorted(by_path.items())
     ]
-    return [{"description": {"text": fix.description}, "artifactChanges": changes}]
+    safety = fix_safety(report, finding) or "safe"
+    return [
+        {
+            "description": {"text": fix.description},
+            "artifactChanges": changes,
+            "properties": {"applicability": safety},
+        }
+    ]
 
 
 def _result(finding: Finding, fp: str, rule_ids: dict[str, int], report: Report) -> dict[str, Any]:
@@ -271,7 +302,7 @@ def _result(finding: Finding, fp: str, rule_ids: dict[str, int], report: Report)
             }
             for number, related in enumerate(finding.related, start=1)
         ]
-    fixes = _fixes(finding.fix, report)
+    fixes = _fixes(finding, report)
     if fixes:
         result["fixes"] = fixes
     if finding.suppressed:
