@@ -38,12 +38,16 @@ def files_of(root: Path) -> dict[str, bytes]:
 
 
 def run_cli(
-    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *args: str,
+    paths: tuple[str, ...] = (".",),
 ) -> tuple[int, str, str]:
-    """``tunelint check . ARGS`` in ``project``: (exit code, stdout, stderr)."""
+    """``tunelint check PATHS ARGS`` in ``project``: (exit code, stdout, stderr)."""
     monkeypatch.chdir(project)
     capsys.readouterr()
-    code = main(["check", ".", "--no-cache", "--color", "never", *args])
+    code = main(["check", *paths, "--no-cache", "--color", "never", *args])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 def refusal(absolute: str, given: Sequence[str], cwd: str) -> str | None:
     """Why a fix must not write ``absolute``, or None. It must be a regular file, not a
     symbolic link, inside one of the checked paths (``given``, relative to ``cwd``), with no
-    symbolic link between that path and the file."""
+    symbolic link on the way to it below the working directory (or below the checked path,
+    for one outside the working directory). Links above that are the user's own layout."""
     try:
         info = os.lstat(absolute)
     except OSError as error:
@@ -23,18 +24,21 @@ def refusal(absolute: str, given: Sequence[str], cwd: str) -> str | None:
         return "it is a symbolic link"
     if not stat.S_ISREG(info.st_mode):
         return "it is not a regular file"
-    for root in given or ["."]:
-        top = os.path.normpath(os.path.join(cwd, root))
-        if absolute == top:
-            return None
-        if absolute.startswith(top.rstrip(os.sep) + os.sep):
-            directory = os.path.dirname(absolute)
-            while directory != top and len(directory) > len(top):
-                if os.path.islink(directory):
-                    return "it lies in a symbolically linked directory"
-                directory = os.path.dirname(directory)
-            return None
-    return "it lies outside the checked paths"
+    tops = [os.path.normpath(os.path.join(cwd, root)) for root in given or ["."]]
+    top = next((top for top in tops if absolute == top or _below(absolute, top)), None)
+    if top is None:
+        return "it lies outside the checked paths"
+    base = os.path.normpath(cwd) if _below(absolute, os.path.normpath(cwd)) else top
+    directory = os.path.dirname(absolute)
+    while _below(directory, base):
+        if os.path.islink(directory):
+            return "it lies in a symbolically linked directory"
+        directory = os.path.dirname(directory)
+    return None
+
+
+def _below(path: str, top: str) -> bool:
+    return path.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def write_atomically(absolute: str, expected: bytes, data: bytes) -> str | None:
