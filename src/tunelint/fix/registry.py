@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from tunelint.facts import FileKind
-from tunelint.fix import config_rules, python_rules
+from tunelint.fix import config_rules, guard, python_rules
 from tunelint.fix.config_rules import config_fixer
 from tunelint.fix.model import Fixer
 
 PYTHON: dict[str, Fixer] = {
     "TL102": python_rules.fix_device_map,
-    "TL104": python_rules.fix_thermal_guard,
+    "TL104": guard.fix_thermal_guard,
     "TL105": python_rules.fix_checkpointing,
     "TL201": python_rules.fix_unencrypted_offload,
     "TL202": python_rules.fix_shared_dir,

@@ -29,6 +29,7 @@ from tunelint.report._common import (
     sorted_findings,
     tool_version,
 )
+from tunelint.report.sarif_help import help_markdown, help_text
 from tunelint.rules.model import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -83,94 +84,13 @@ def _tags(rule: RuleMeta) -> list[str]:
     return unique[:MAX_TAGS]
 
 
-def _what(rule: RuleMeta) -> str:
-    """The rule's ``description`` when it has one, else its title as a sentence."""
-    description = str(getattr(rule, "description", "") or "").strip()
-    if description:
-        return description if description.endswith(".") else description + "."
-    return rule.title.strip().rstrip(".") + "."
-
-
-def _help_text(rule: RuleMeta, link: str) -> str:
-    parts = [
-        f"{rule.id} {rule.name}: {rule.title}",
-        f"What it does: {_what(rule)} Severity {rule.severity.label}, confidence "
-        f"{rule.confidence}, category {rule.category}.",
-        f"Why it matters: {rule.why.strip()}",
-    ]
-    for example in rule.examples:
-        parts.append("Example (bad):\n" + _indent(example.bad))
-        parts.append("Example (good):\n" + _indent(example.good))
-    parts.append(f"Fix: {rule.fix.strip()}")
-    automatic = _automatic_fix(rule)
-    if automatic:
-        parts.append(f"Automatic fix: {automatic}")
-    references = [*rule.controls, *rule.references]
-    if references:
-        parts.append("References:\n" + "\n".join(f"- {ref}" for ref in references))
-    if link:
-        parts.append(f"Docs: {link}")
-    return "\n\n".join(parts) + "\n"
-
-
-def _automatic_fix(rule: RuleMeta) -> str:
-    """What ``tunelint check --fix`` does for the rule, whether it is safe, or why nothing."""
-    autofix = getattr(rule, "autofix", None)
-    if autofix is None:
-        return ""
-    if autofix.safety == "safe":
-        return f"safe, applied by `tunelint check --fix`. {autofix.description}"
-    if autofix.safety == "unsafe":
-        return (
-            f"unsafe, applied by `tunelint check --fix --unsafe-fixes`. "
-            f"{autofix.description} Why it is unsafe: {autofix.note}"
-        )
-    return f"none. {autofix.note}"
-
-
-def _indent(code: str) -> str:
-    return "\n".join("    " + line if line else "" for line in code.strip("\n").splitlines())
-
-
-def _fence(code: str, language: str) -> str:
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
-
-
-def _help_markdown(rule: RuleMeta, link: str) -> str:
-    parts = [
-        f"**{rule.id} {rule.name}**: {rule.title}",
-        f"## What it does\n\n{_what(rule)} Severity **{rule.severity.label}**, "
-        f"confidence {rule.confidence}, category `{rule.category}`.",
-        f"## Why it matters\n\n{rule.why.strip()}",
-    ]
-    if rule.examples:
-        examples = [
-            f"Bad:\n\n{_fence(ex.bad, ex.language)}\n\nGood:\n\n{_fence(ex.good, ex.language)}"
-            for ex in rule.examples
-        ]
-        parts.append("## Example\n\n" + "\n\n".join(examples))
-    parts.append(f"## Fix\n\n{rule.fix.strip()}")
-    automatic = _automatic_fix(rule)
-    if automatic:
-        parts.append(f"## Automatic fix\n\n{automatic}")
-    references = [*rule.controls, *(f"<{ref}>" for ref in rule.references)]
-    if references:
-        parts.append("## References\n\n" + "\n".join(f"- {ref}" for ref in references))
-    if link:
-        parts.append(f"[Rule documentation]({link})")
-    return "\n\n".join(parts) + "\n"
-
-
 def _descriptor(rule: RuleMeta, link: str) -> dict[str, Any]:
     descriptor = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why.strip() or rule.title},
-        "help": {"text": _help_text(rule, link), "markdown": _help_markdown(rule, link)},
+        "help": {"text": help_text(rule, link), "markdown": help_markdown(rule, link)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {
             "tags": _tags(rule),

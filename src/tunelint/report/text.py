@@ -12,7 +12,7 @@ import io
 import textwrap
 from collections.abc import Callable, Iterator
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunelint.facts import Diagnostic
 from tunelint.findings import Finding, Note, Report, Severity
@@ -351,12 +351,12 @@ def _lines(
         findings, files = fixed
         out.append([(f"Fixed {plural(findings, 'finding')} in {plural(files, 'file')}.", "bold")])
     out.append([(summary_line(report), "bold")])
-    fixable = fixable_line(report, unsafe_fixes)
-    if fixable:
-        out.append([(fixable, "")])
     skipped = skipped_directories_line(report)
     if skipped:
         out.extend([(line, "dim")] for line in _wrap(skipped, width, ""))
+    fixable = fixable_line(report, unsafe_fixes)
+    if fixable:  # last, as ruff ends with what --fix would do
+        out.append([(fixable, "")])
     return out
 
 
@@ -418,26 +418,7 @@ def render_text(
     return buffer.getvalue()
 
 
-def render_concise(
-    report: Report,
-    *,
-    color: bool = False,
-    width: int | None = None,
-    show_suppressed: bool = False,
-    show_source: bool | None = None,
-    quiet: bool = False,
-    unsafe_fixes: bool = False,
-    fixed: tuple[int, int] | None = None,
-) -> str:
-    """``--output-format concise``: the text report, one line per finding."""
-    return render_text(
-        report,
-        color=color,
-        width=width,
-        show_suppressed=show_suppressed,
-        style="concise",
-        show_source=show_source,
-        quiet=quiet,
-        unsafe_fixes=unsafe_fixes,
-        fixed=fixed,
-    )
+def render_concise(report: Report, **options: Any) -> str:
+    """``--output-format concise``: the text report, one line per finding (options as for
+    ``render_text``)."""
+    return render_text(report, style="concise", **options)
