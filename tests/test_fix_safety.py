@@ -138,3 +138,27 @@ def test_diff_exit_codes_follow_ruff(
     assert code == 1 and "+state = torch.load(" in diff
     code, _, _ = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
     assert code == 1  # pickle.load remains, high: the exit code follows what remains
+
+
+def test_a_fix_that_would_break_the_file_or_fails_is_not_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunelint.fix import registry
+    from tunelint.fix.model import Change
+
+    project = copy_case("torch_load", tmp_path)
+    before = files_of(project)
+    monkeypatch.setitem(
+        registry.PYTHON, "TL403", lambda text, finding, context: Change(text + "def (:\n", "x")
+    )
+    code, _, err = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
+    assert "not fixed: load.py: the fixed file would not parse" in err
+    assert files_of(project) == before and code == 1
+
+    def failing(text: str, finding: object, context: object) -> None:
+        raise ValueError("a fixer that fails")
+
+    monkeypatch.setitem(registry.PYTHON, "TL403", failing)
+    code, out, err = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
+    assert files_of(project) == before and code == 1
+    assert "internal error" not in err and "TL403" in out  # still reported

@@ -208,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from tunelint.fix import plan_fixes
 
-    plan_fixes(report, unsafe=args.unsafe_fixes)  # each fixable finding's fix, for the report
+    # each fixable finding's own fix, for the marks, the count and the JSON and SARIF edits
+    plan_fixes(report, unsafe=args.unsafe_fixes, combine=False)
     if args.write_baseline is not None:
         from tunelint.suppress import write_baseline
 

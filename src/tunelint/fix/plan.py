@@ -106,13 +106,16 @@ def plan_fixes(
     report: Report,
     *,
     unsafe: bool = False,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    combine: bool = True,
+    max_bytes: int | None = None,
 ) -> FixPlan:
     """Attach each fixable finding's own fix to it (``Finding.fix``, edits on the original
-    file) and work out the files with every fix this run may apply (safe ones; unsafe ones
-    too with ``unsafe``). Nothing is written here."""
+    file) and, with ``combine``, work out the files with every fix this run may apply (safe
+    ones; unsafe ones too with ``unsafe``). Nothing is written here."""
     rules = {rule.id: rule for rule in report.rules if isinstance(rule, RuleMeta)}
     context = FixContext(report.policy)
+    if max_bytes is None:
+        max_bytes = int(context.get("limits.max_file_bytes", DEFAULT_MAX_BYTES))
     plan = FixPlan()
     by_path: dict[str, list[Finding]] = {}
     for finding in report.findings:
@@ -131,12 +134,16 @@ def plan_fixes(
         if why is not None:
             plan.refused.append((path, why))
             continue
-        planned = _plan_file(path, absolute, kind, findings, rules, context, unsafe, max_bytes)
+        planned = _plan_file(
+            path, absolute, kind, findings, rules, context, (unsafe, combine), max_bytes
+        )
         if planned is None:
             continue
         file_fix, held_back = planned
         plan.held_back += held_back
-        if file_fix is not None:
+        if isinstance(file_fix, str):
+            plan.refused.append((path, file_fix))
+        elif file_fix is not None:
             plan.files.append(file_fix)
     return plan
 
@@ -160,9 +167,12 @@ def _plan_file(
     findings: Sequence[Finding],
     rules: dict[str, RuleMeta],
     context: FixContext,
-    unsafe: bool,
+    how: tuple[bool, bool],
     max_bytes: int,
-) -> tuple[FileFix | None, int] | None:
+) -> tuple[FileFix | str | None, int] | None:
+    """The file with the run's fixes (or why it is left as it is), and how many fixes the
+    safety setting holds back; None when the file cannot be read as it was."""
+    unsafe, combine = how
     read = _read(absolute, max_bytes)
     if read is None:
         return None
@@ -188,11 +198,13 @@ def _plan_file(
             chosen.append((finding, fixer))
         else:
             held_back += 1
-    if not chosen:
+    if not chosen or not combine:
         return None, held_back
     after, fixed = _apply_all(space, chosen, context)
-    if after is None or not fixed or not _still_reads(kind, after, space):
+    if after is None or not fixed:
         return None, held_back
+    if not _still_reads(kind, after, space):
+        return "the fixed file would not parse, so it is left as it is", held_back
     file_fix = FileFix(path, absolute, data, encoded.encode(after), raw, after, fixed)
     return (file_fix if file_fix.after != file_fix.before else None), held_back
 
