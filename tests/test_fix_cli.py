@@ -120,3 +120,21 @@ def test_docs_list_every_fix_and_the_flags() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for flag in ("--fix", "--unsafe-fixes", "--diff"):
         assert f"| `{flag}` |" in readme, flag
+
+
+def test_a_custom_rule_may_only_say_why_it_has_no_fix(tmp_path: Path) -> None:
+    from tunelint.rules.loader import load_rules
+
+    rule = (
+        "id: ORG001\nname: no-os-system\ntitle: A custom rule for the tests\nseverity: medium\n"
+        "confidence: high\ncategory: custom\nmessage: not here\n"
+        "why: Because the organisation decided so.\nfix: Do something else.\n"
+        'match: {call: "os.system"}\n'
+    )
+    path = tmp_path / "ORG001.yaml"
+    path.write_text(rule + "autofix: {safety: none, note: ask the platform team}\n")
+    (custom,) = [r for r in load_rules([path]) if r.id == "ORG001"]
+    assert custom.autofix is not None and custom.autofix.note == "ask the platform team"
+    path.write_text(rule + "autofix: {safety: safe, description: removes the call}\n")
+    with pytest.raises(RuleError, match="fixers for built-in rules only"):
+        load_rules([path])

@@ -106,6 +106,12 @@ def load_rule_file(path: Path, *, validate: bool = True, origin: str | None = No
         raise RuleError(f"{shown}: a rule file must hold one mapping")
     if validate:
         validate_rule_data(data, shown)
+    autofix = data.get("autofix")
+    if origin != "builtin" and isinstance(autofix, dict) and autofix.get("safety") != "none":
+        raise RuleError(
+            f"{shown}: autofix: check --fix has fixers for built-in rules only; "
+            "write `autofix: {safety: none, note: ...}` to say what a person should do"
+        )
     return parse_rule(data, "builtin" if origin == "builtin" else shown)
 
 
