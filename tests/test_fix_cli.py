@@ -24,10 +24,10 @@ def test_text_report_marks_what_fix_would_fix(
     _, out, _ = run_cli(project, monkeypatch, capsys)
     heads = [line for line in out.splitlines() if re.match(r"  \S+:\d+:\d+  TL", line)]
     assert all(("[*]" in line) == ("TL105" in line) for line in heads), heads
-    assert "[*] 4 fixable with --fix (1 more with --unsafe-fixes)" in out
+    assert "[*] 5 fixable with --fix (2 more with --unsafe-fixes)" in out
     assert "unsafe fix" in out  # the TL104 fix is described as unsafe
     _, out, _ = run_cli(project, monkeypatch, capsys, "--unsafe-fixes")
-    assert "[*] 5 fixable with --fix --unsafe-fixes" in out
+    assert "[*] 7 fixable with --fix --unsafe-fixes" in out
     assert "TL104 no-thermal-guard [low] [*]" in out
     _, out, _ = run_cli(project, monkeypatch, capsys, "--output-format", "concise")
     assert "train.py:6:19: TL105 [medium] [*] " in out
@@ -49,7 +49,7 @@ def test_fix_says_what_it_fixed(
 ) -> None:
     project = copy_case("report_to", tmp_path)
     code, out, _ = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
-    assert code == 0 and "Fixed 7 findings in 6 files." in out
+    assert code == 0 and "Fixed 9 findings in 8 files." in out
     assert "TL301" not in out
     project = copy_case("offload_nvme", tmp_path / "json")
     code, out, err = run_cli(
