@@ -138,3 +138,15 @@ def test_a_custom_rule_may_only_say_why_it_has_no_fix(tmp_path: Path) -> None:
     path.write_text(rule + "autofix: {safety: safe, description: removes the call}\n")
     with pytest.raises(RuleError, match="fixers for built-in rules only"):
         load_rules([path])
+
+
+def test_a_finding_without_an_automatic_fix_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_case("shared_dirs", tmp_path)
+    _, out, _ = run_cli(project, monkeypatch, capsys, "--output-format", "json")
+    (pin, *_) = [f for f in json.loads(out)["findings"] if f["rule_id"] == "TL402"]
+    assert pin["fix"]["description"].startswith("No automatic fix: a pin needs the commit hash")
+    assert pin["fix"]["edits"] == [] and pin["fix"]["applicability"] is None
+    _, out, _ = run_cli(project, monkeypatch, capsys)
+    assert "fix: No automatic fix: a pin needs" in out

@@ -124,6 +124,10 @@ def plan_fixes(
             continue
         if rule.autofix.available:
             by_path.setdefault(finding.span.path, []).append(finding)
+        elif finding.fix is None and rule.autofix.note:
+            # the finding says why nothing is automatic (edits empty: a person decides)
+            note = rule.autofix.note
+            finding.fix = Fix(f"No automatic fix: {note[:1].lower()}{note[1:]}")
     base = report.cwd or os.getcwd()
     for path, findings in sorted(by_path.items()):
         absolute = os.path.normpath(os.path.join(base, path))
