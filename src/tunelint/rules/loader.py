@@ -106,12 +106,6 @@ def load_rule_file(path: Path, *, validate: bool = True, origin: str | None = No
         raise RuleError(f"{shown}: a rule file must hold one mapping")
     if validate:
         validate_rule_data(data, shown)
-    autofix = data.get("autofix")
-    if origin != "builtin" and isinstance(autofix, dict) and autofix.get("safety") != "none":
-        raise RuleError(
-            f"{shown}: autofix: check --fix has fixers for built-in rules only; "
-            "write `autofix: {safety: none, note: ...}` to say what a person should do"
-        )
     return parse_rule(data, "builtin" if origin == "builtin" else shown)
 
 
@@ -139,6 +133,11 @@ def load_rules(custom: Iterable[Path] = ()) -> list[RuleMeta]:
     for location in custom:
         for path in _rule_files(location):
             rule = load_rule_file(path)
+            if rule.autofix is not None and rule.autofix.available:
+                raise RuleError(
+                    f"{path}: autofix: check --fix has fixers for built-in rules only; "
+                    "write `autofix: {safety: none, note: ...}` to say what a person should do"
+                )
             for key in (rule.id, rule.name):
                 if key in taken:
                     raise RuleError(f"{path}: rule {key!r} is already defined by {taken[key]}")
