@@ -197,8 +197,9 @@ def _plan_file(
         edits = _edits_of(space, change, path)
         if not edits:
             continue
-        finding.fix = Fix(_described(change, rules[finding.rule_id]), edits)
-        if rules[finding.rule_id].autofix.safe or unsafe:  # type: ignore[union-attr]
+        rule = rules[finding.rule_id]
+        finding.fix = Fix(_described(change, rule), edits)
+        if unsafe or (rule.autofix is not None and rule.autofix.safe):
             chosen.append((finding, fixer))
         else:
             held_back += 1

@@ -281,7 +281,7 @@ def import_index(module: cst.Module, before: cst.CSTNode | None) -> int:
     """Where a new top-level import goes: after the last import above ``before`` (the
     statement that needs it), else after the docstring and ``__future__`` imports."""
     body = list(module.body)
-    limit = body.index(before) if before in body else len(body)  # type: ignore[arg-type]
+    limit = next((index for index, item in enumerate(body) if item is before), len(body))
     last = -1
     for index, statement in enumerate(body[:limit]):
         if _is_import(statement):

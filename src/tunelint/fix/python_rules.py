@@ -52,7 +52,8 @@ def fix_torch_load(text: str, finding: Finding, context: FixContext) -> Change |
     for node in _value_at(doc, finding, (cst.Name,)):
         assert isinstance(node, cst.Name)
         found = keyword_of(doc, node)
-        if node.value == "False" and found and found[1].keyword.value == "weights_only":  # type: ignore[union-attr]
+        name = found[1].keyword.value if found and found[1].keyword else ""
+        if node.value == "False" and name == "weights_only":
             module = doc.replaced(node, node.with_changes(value="True"))
             return _done(doc, module, "turn `weights_only=False` into `weights_only=True`")
     for node in _value_at(doc, finding, (cst.Call,)):
