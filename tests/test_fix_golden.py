@@ -99,8 +99,8 @@ def test_a_second_fix_finds_nothing_to_fix(
     code, diff, err = run_cli(project, monkeypatch, capsys, "--diff", "--unsafe-fixes")
     assert (code, diff) == (0, ""), diff
     assert "No fixes to apply" in err
-    run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
-    assert files_of(project) == fixed
+    _, out, _ = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
+    assert files_of(project) == fixed and "Fixed" not in out
 
 
 def _sarif_apply(text: str, replacements: list[dict[str, object]]) -> str:

@@ -201,8 +201,10 @@ def run(args: argparse.Namespace) -> int:
         if args.diff:
             return _diff(report, args)
         fixed = _fix(report, args) if args.fix else None
-        if fixed is not None:
+        if fixed is not None and fixed[1]:
             report = lint(args.paths or ["."], options)  # what remains, as ruff reports it
+        else:
+            fixed = None  # nothing written: nothing to say about it
     except ConfigurationError as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
