@@ -159,7 +159,7 @@ def test_a_mixed_directory_loses_nothing(
     not_checked = text.split("Not checked", 1)[1]
     for path, reason in reasons.items():
         assert f"{path}" in not_checked and reason in not_checked, path
-    last = text.rstrip().splitlines()[-1]
+    last = next(line for line in reversed(text.splitlines()) if line.startswith("Found "))
     assert f"{summary['files_checked']} files checked" in last, last
     assert f"{summary['files_partly_checked']} partly checked" in last, last
     assert f"{summary['files_not_checked']} not checked" in last, last

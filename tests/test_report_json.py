@@ -121,6 +121,7 @@ def test_notebook_positions_fix_and_related() -> None:
     assert (notebook["cell"], notebook["line"], notebook["file_line"]) == (3, 2, 41)
     offload = next(f for f in findings if f["rule_id"] == "TL201")
     assert offload["fix"] == {
+        "applicability": "safe",
         "description": "move the offload directory under /mnt/secure",
         "edits": [
             {

@@ -38,7 +38,7 @@ def test_grouped_by_file_with_locations_rule_and_title() -> None:
     assert "\nsrc/train.py\n" in output
     assert output.index("configs/train.yaml\n") < output.index("\nsrc/train.py\n")
     assert (
-        "src/train.py:14:71  TL201 unencrypted-offload [high]  "
+        "src/train.py:14:71  TL201 unencrypted-offload [high] [*]  "
         "Offload directory not on an encrypted path" in output
     )
     assert "notebooks/explore.ipynb[cell 3]:2:41  TL401 trust-remote-code [high]" in output
@@ -119,11 +119,12 @@ def test_summary_line() -> None:
     )
     assert summary_line(report) == expected
     lines = plain(report).rstrip("\n").splitlines()
-    assert lines[-3] == expected
-    assert " ".join(lines[-2:]) == (
+    assert lines[-4] == expected
+    assert " ".join(lines[-3:-1]) == (
         "Skipped 1 virtual environment (venv2/): to check them, name one on the command line "
         "or pass --no-default-excludes"
     )
+    assert lines[-1] == "[*] 1 fixable with --fix"  # the finding whose fix has edits
 
 
 def test_summary_matches_the_documented_example() -> None:
@@ -166,14 +167,14 @@ def test_no_trailing_whitespace_and_ends_with_newline() -> None:
 def test_concise_is_one_line_per_finding_then_diagnostics_and_notes() -> None:
     lines = render_concise(sample_report()).splitlines()
     assert (
-        "src/train.py:14:71: TL201 [high] offload_folder '/tmp/offload' is not under an "
+        "src/train.py:14:71: TL201 [high] [*] offload_folder '/tmp/offload' is not under an "
         "encrypted path"
     ) in lines
     active = [f for f in sample_report().findings if not f.suppressed]
     assert len([line for line in lines if ": TL" in line and " [" in line]) == len(active)
     assert "src/broken.py:3: parse-error [error]: invalid syntax: unexpected indent" in lines
     assert "warning: TL101 model-exceeds-vram not evaluated: no GPU budget: pass --gpu" in lines
-    assert lines[-3].startswith("Found 7 findings")
+    assert lines[-4].startswith("Found 7 findings") and lines[-1] == "[*] 1 fixable with --fix"
     assert not any(" | " in line for line in lines)  # no source unless asked
     framed = render_concise(sample_report(), show_source=True)
     assert "14 |" in framed

@@ -34,6 +34,7 @@ def rule_markdown(rule: RuleMeta) -> str:
         lines += ["## Example", "", f"```{fence}", example.bad.rstrip(), "```", ""]
         lines += ["Use instead:", "", f"```{fence}", example.good.rstrip(), "```", ""]
     lines += ["## How to fix", "", rule.fix, ""]
+    lines += autofix_section(rule)
     if rule.cwe or rule.controls:
         lines += ["## Compliance mapping", ""]
         lines += [f"- CWE-{cwe}" for cwe in rule.cwe]
@@ -52,6 +53,32 @@ def rule_markdown(rule: RuleMeta) -> str:
     return "\n".join(lines)
 
 
+def autofix_section(rule: RuleMeta) -> list[str]:
+    """``## Automatic fix``: what ``--fix`` does, whether it is safe, or why there is none."""
+    autofix = rule.autofix
+    if autofix is None:
+        return []
+    lines = ["## Automatic fix", ""]
+    if autofix.safety == "safe":
+        lines += [f"Safe: `tunelint check --fix` applies it. {autofix.description}", ""]
+    elif autofix.safety == "unsafe":
+        lines += [
+            "Unsafe: `tunelint check --fix --unsafe-fixes` applies it; "
+            f"`--diff` shows it first. {autofix.description}",
+            "",
+            f"Why it is unsafe: {autofix.note}",
+            "",
+        ]
+    else:
+        lines += [f"None: {autofix.note}", ""]
+    return lines
+
+
+def fix_label(rule: RuleMeta) -> str:
+    """``safe``, ``unsafe`` or ``none``: the rule's automatic fix in one word."""
+    return rule.autofix.safety if rule.autofix is not None else "none"
+
+
 def _what(rule: RuleMeta) -> str:
     return f"Reports: {rule.title[0].lower()}{rule.title[1:]}."
 
@@ -64,10 +91,19 @@ def write_rule_docs(rules: list[RuleMeta], directory: Path) -> list[Path]:
         target = directory / f"{rule.id}.md"
         target.write_text(rule_markdown(rule), encoding="utf-8")
         written.append(target)
-    index = ["# Rules", "", "| id | name | severity | title |", "| --- | --- | --- | --- |"]
+    index = [
+        "# Rules",
+        "",
+        "Automatic fix: `safe` ones are applied by `tunelint check --fix`, `unsafe` ones only",
+        "with `--unsafe-fixes` as well (see [fixes](../fixes.md)).",
+        "",
+        "| id | name | severity | fix | title |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for rule in rules:
         index.append(
-            f"| [{rule.id}]({rule.id}.md) | {rule.name} | {rule.severity.label} | {rule.title} |"
+            f"| [{rule.id}]({rule.id}.md) | {rule.name} | {rule.severity.label} | "
+            f"{fix_label(rule)} | {rule.title} |"
         )
     (directory / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     written.append(directory / "README.md")

@@ -122,6 +122,24 @@ def add_parser(subparsers: Any) -> None:
         metavar="FILE",
         help="record the current findings in FILE and exit 0",
     )
+    fixes = parser.add_argument_group("fixes")
+    fixes.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes in place, then report the findings that remain",
+    )
+    fixes.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="also apply (with --fix), show (with --diff) and count the fixes that change "
+        "what the job does",
+    )
+    fixes.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff of what --fix would change and change nothing; exit 1 "
+        "when there is a diff",
+    )
     files = parser.add_argument_group("files")
     files.add_argument(
         "--no-default-excludes",
@@ -186,12 +204,23 @@ def run(args: argparse.Namespace) -> int:
     options.progress = bar
     try:
         report = lint(args.paths or ["."], options)
+        if args.diff:
+            return _diff(report, args)
+        fixed = _fix(report, args) if args.fix else None
+        if fixed is not None and fixed[1]:
+            report = lint(args.paths or ["."], options)  # what remains, as ruff reports it
+        else:
+            fixed = None  # nothing written: nothing to say about it
     except ConfigurationError as error:
         sys.stderr.write(f"tunelint: configuration error:\n{error}\n")
         return EXIT_USAGE
     finally:
         if bar is not None:
             bar.close()
+    from tunelint.fix import plan_fixes
+
+    # each fixable finding's own fix, for the marks, the count and the JSON and SARIF edits
+    plan_fixes(report, unsafe=args.unsafe_fixes, combine=False)
     if args.write_baseline is not None:
         from tunelint.suppress import write_baseline
 
@@ -204,7 +233,9 @@ def run(args: argparse.Namespace) -> int:
             )
         return EXIT_OK
     stream = sys.stdout
-    text = _statistics(report) if args.statistics else _render(report, args, stream)
+    text = _statistics(report) if args.statistics else _render(report, args, stream, fixed)
+    if fixed is not None and not args.quiet and args.output_format not in TEXT_STYLES:
+        sys.stderr.write(f"tunelint: {_fixed_line(*fixed)}\n")
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
@@ -220,7 +251,62 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _render(report: Any, args: argparse.Namespace, stream: Any) -> str:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _fixed_line(findings: int, files: int) -> str:
+    return f"Fixed {_plural(findings, 'finding')} in {_plural(files, 'file')}."
+
+
+def _refused(plan: Any) -> None:
+    for path, why in plan.refused:
+        sys.stderr.write(f"tunelint: not fixed: {path}: {why}\n")
+
+
+def _diff(report: Any, args: argparse.Namespace) -> int:
+    """``--diff``: what ``--fix`` would write, changing nothing; 1 when there is a diff."""
+    from tunelint.fix import plan_fixes
+    from tunelint.fix.diff import unified_diff
+
+    plan = plan_fixes(report, unsafe=args.unsafe_fixes)
+    _refused(plan)
+    text = unified_diff(plan.files)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if not args.quiet:
+        files = len(plan.files)
+        line = (
+            f"Would fix {_plural(plan.fixed, 'finding')} in {_plural(files, 'file')}"
+            if plan.files
+            else "No fixes to apply"
+        )
+        if plan.held_back:
+            line += f" ({plan.held_back} more with --unsafe-fixes)"
+        sys.stderr.write(f"tunelint: {line}.\n")
+    return EXIT_FINDINGS if plan.files else EXIT_OK
+
+
+def _fix(report: Any, args: argparse.Namespace) -> tuple[int, int]:
+    """``--fix``: write the fixed files; (findings fixed, files written)."""
+    from tunelint.fix import plan_fixes, write_fixes
+
+    plan = plan_fixes(report, unsafe=args.unsafe_fixes)
+    _refused(plan)
+    problems = dict(write_fixes(plan))
+    for path, why in sorted(problems.items()):
+        sys.stderr.write(f"tunelint: not fixed: {path}: {why}\n")
+    written = [file for file in plan.files if file.path not in problems]
+    return sum(len(file.fixed) for file in written), len(written)
+
+
+def _render(
+    report: Any, args: argparse.Namespace, stream: Any, fixed: tuple[int, int] | None = None
+) -> str:
     from tunelint.report import render
 
     fmt = args.output_format
@@ -231,6 +317,8 @@ def _render(report: Any, args: argparse.Namespace, stream: Any) -> str:
             "show_suppressed": args.show_suppressed,
             "show_source": args.show_source,
             "quiet": args.quiet,
+            "unsafe_fixes": args.unsafe_fixes,
+            "fixed": fixed,
         }
     elif fmt == "sarif" and args.category:
         options = {"category": args.category}

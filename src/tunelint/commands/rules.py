@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# The fix column of the text listing: what ``check --fix`` can do about each rule.
+_FIX_MARKS = {"safe": "fix", "unsafe": "unsafe-fix", "none": "-"}
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "rules",
         help="list the rules",
-        description="List every rule with its id, name, severity and title.",
+        description="List every rule with its id, name, severity, automatic fix (fix: applied by "
+        "check --fix; unsafe-fix: only with --unsafe-fixes too; -: none) and title.",
     )
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
@@ -25,6 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tunelint.commands import EXIT_USAGE
+    from tunelint.docs import fix_label
     from tunelint.policy import PolicyError, load_policy
     from tunelint.rules.loader import RuleError, load_rules
 
@@ -47,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
                 "confidence": r.confidence,
                 "help_uri": r.docs_link(docs_url),  # "" when only `tunelint explain` has it
                 "origin": r.origin,
+                "fix": fix_label(r),  # safe | unsafe | none (see docs/fixes.md)
+                "fix_description": r.autofix.description if r.autofix is not None else "",
+                "fix_note": r.autofix.note if r.autofix is not None else "",
             }
             for r in rules
         ]
@@ -54,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     width = max((len(r.name) for r in rules), default=10)
     for rule in rules:
-        line = f"{rule.id}  {rule.name:<{width}}  {rule.severity.label:<8}  {rule.title}\n"
+        fix = _FIX_MARKS[fix_label(rule)]
+        line = (
+            f"{rule.id}  {rule.name:<{width}}  {rule.severity.label:<8}  {fix:<10}  {rule.title}\n"
+        )
         sys.stdout.write(line)
     return 0

@@ -46,6 +46,32 @@ def fingerprints(findings: list[Finding]) -> list[str]:
     return [f.fingerprint or c for f, c in zip(findings, computed, strict=True)]
 
 
+def fix_safety(report: Report, finding: Finding) -> str | None:
+    """``safe`` or ``unsafe`` for a finding whose fix edits the file, else None. A fix is
+    unsafe when its rule says so (``autofix: {safety: unsafe}``)."""
+    if finding.fix is None or not finding.fix.edits:
+        return None
+    meta = rule_index(report).get(finding.rule_id)
+    if meta is not None and meta.autofix is not None and meta.autofix.safety == "unsafe":
+        return "unsafe"
+    return "safe"
+
+
+def fixable_line(report: Report, unsafe_fixes: bool = False) -> str:
+    """``[*] 3 fixable with --fix (2 more with --unsafe-fixes)``, or "" when none is."""
+    safeties = [fix_safety(report, finding) for finding in report.active]
+    safe, unsafe = safeties.count("safe"), safeties.count("unsafe")
+    if unsafe_fixes and unsafe:
+        return f"[*] {safe + unsafe} fixable with --fix --unsafe-fixes"
+    if safe and unsafe:
+        return f"[*] {safe} fixable with --fix ({unsafe} more with --unsafe-fixes)"
+    if safe:
+        return f"[*] {safe} fixable with --fix"
+    if unsafe:
+        return f"{unsafe} fixable with --fix --unsafe-fixes"
+    return ""
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 

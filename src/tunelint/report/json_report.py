@@ -11,7 +11,13 @@ from typing import Any
 
 from tunelint.facts import Diagnostic, Span
 from tunelint.findings import Finding, Fix, Note, Related, Report
-from tunelint.report._common import fingerprints, sorted_findings, summarise, tool_version
+from tunelint.report._common import (
+    fingerprints,
+    fix_safety,
+    sorted_findings,
+    summarise,
+    tool_version,
+)
 
 JSON_VERSION = 2
 
@@ -32,16 +38,17 @@ def _related(related: Related) -> dict[str, Any]:
     return {**_position(related.span), "message": related.message}
 
 
-def _fix(fix: Fix | None) -> dict[str, Any] | None:
+def _fix(fix: Fix | None, safety: str | None) -> dict[str, Any] | None:
     if fix is None:
         return None
     return {
         "description": fix.description,
         "edits": [{**_position(edit.span), "replacement": edit.replacement} for edit in fix.edits],
+        "applicability": safety,
     }
 
 
-def _finding(finding: Finding, fingerprint: str) -> dict[str, Any]:
+def _finding(finding: Finding, fingerprint: str, report: Report) -> dict[str, Any]:
     return {
         **_position(finding.span),
         "rule_id": finding.rule_id,
@@ -55,7 +62,7 @@ def _finding(finding: Finding, fingerprint: str) -> dict[str, Any]:
         "suppression_reason": finding.suppression_reason if finding.suppressed else None,
         "fingerprint": fingerprint,
         "related": [_related(related) for related in finding.related],
-        "fix": _fix(finding.fix),
+        "fix": _fix(finding.fix, fix_safety(report, finding)),
         "properties": finding.properties,
     }
 
@@ -105,7 +112,7 @@ def report_data(report: Report) -> dict[str, Any]:
             "rules_not_evaluated": summary.rules_not_evaluated,
         },
         "findings": [
-            _finding(finding, fp)
+            _finding(finding, fp, report)
             for finding, fp in zip(findings, fingerprints(findings), strict=True)
         ],
         "diagnostics": [_diagnostic(d) for d in sorted(report.diagnostics)],

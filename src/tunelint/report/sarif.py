@@ -17,10 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 from tunelint.facts import Diagnostic, Span
-from tunelint.findings import Finding, Fix, Note, Report, Severity
+from tunelint.findings import Finding, Note, Report, Severity
 from tunelint.fingerprints import FINGERPRINT_VERSION, normalise_path
 from tunelint.report._common import (
     fingerprints,
+    fix_safety,
     plural,
     repository_path,
     rule_index,
@@ -28,6 +29,7 @@ from tunelint.report._common import (
     sorted_findings,
     tool_version,
 )
+from tunelint.report.sarif_help import help_markdown, help_text
 from tunelint.rules.model import RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -82,73 +84,13 @@ def _tags(rule: RuleMeta) -> list[str]:
     return unique[:MAX_TAGS]
 
 
-def _what(rule: RuleMeta) -> str:
-    """The rule's ``description`` when it has one, else its title as a sentence."""
-    description = str(getattr(rule, "description", "") or "").strip()
-    if description:
-        return description if description.endswith(".") else description + "."
-    return rule.title.strip().rstrip(".") + "."
-
-
-def _help_text(rule: RuleMeta, link: str) -> str:
-    parts = [
-        f"{rule.id} {rule.name}: {rule.title}",
-        f"What it does: {_what(rule)} Severity {rule.severity.label}, confidence "
-        f"{rule.confidence}, category {rule.category}.",
-        f"Why it matters: {rule.why.strip()}",
-    ]
-    for example in rule.examples:
-        parts.append("Example (bad):\n" + _indent(example.bad))
-        parts.append("Example (good):\n" + _indent(example.good))
-    parts.append(f"Fix: {rule.fix.strip()}")
-    references = [*rule.controls, *rule.references]
-    if references:
-        parts.append("References:\n" + "\n".join(f"- {ref}" for ref in references))
-    if link:
-        parts.append(f"Docs: {link}")
-    return "\n\n".join(parts) + "\n"
-
-
-def _indent(code: str) -> str:
-    return "\n".join("    " + line if line else "" for line in code.strip("\n").splitlines())
-
-
-def _fence(code: str, language: str) -> str:
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
-
-
-def _help_markdown(rule: RuleMeta, link: str) -> str:
-    parts = [
-        f"**{rule.id} {rule.name}**: {rule.title}",
-        f"## What it does\n\n{_what(rule)} Severity **{rule.severity.label}**, "
-        f"confidence {rule.confidence}, category `{rule.category}`.",
-        f"## Why it matters\n\n{rule.why.strip()}",
-    ]
-    if rule.examples:
-        examples = [
-            f"Bad:\n\n{_fence(ex.bad, ex.language)}\n\nGood:\n\n{_fence(ex.good, ex.language)}"
-            for ex in rule.examples
-        ]
-        parts.append("## Example\n\n" + "\n\n".join(examples))
-    parts.append(f"## Fix\n\n{rule.fix.strip()}")
-    references = [*rule.controls, *(f"<{ref}>" for ref in rule.references)]
-    if references:
-        parts.append("## References\n\n" + "\n".join(f"- {ref}" for ref in references))
-    if link:
-        parts.append(f"[Rule documentation]({link})")
-    return "\n\n".join(parts) + "\n"
-
-
 def _descriptor(rule: RuleMeta, link: str) -> dict[str, Any]:
     descriptor = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why.strip() or rule.title},
-        "help": {"text": _help_text(rule, link), "markdown": _help_markdown(rule, link)},
+        "help": {"text": help_text(rule, link), "markdown": help_markdown(rule, link)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {
             "tags": _tags(rule),
@@ -226,8 +168,10 @@ def _cell_prefix(span: Span, text: str) -> str:
     return f"cell {span.cell}: {text}" if span.cell is not None else text
 
 
-def _fixes(fix: Fix | None, report: Report) -> list[dict[str, Any]]:
-    """SARIF fixes for edits that map onto the raw file (not notebook cells)."""
+def _fixes(finding: Finding, report: Report) -> list[dict[str, Any]]:
+    """SARIF fixes for edits that map onto the raw file (not notebook cells). Each fix is
+    computed on the file as it is, so a viewer can apply it on its own."""
+    fix = finding.fix
     if fix is None:
         return []
     by_path: dict[str, list[dict[str, Any]]] = {}
@@ -250,7 +194,14 @@ def _fixes(fix: Fix | None, report: Report) -> list[dict[str, Any]]:
         {"artifactLocation": _artifact(path, report), "replacements": replacements}
         for path, replacements in sorted(by_path.items())
     ]
-    return [{"description": {"text": fix.description}, "artifactChanges": changes}]
+    safety = fix_safety(report, finding) or "safe"
+    return [
+        {
+            "description": {"text": fix.description},
+            "artifactChanges": changes,
+            "properties": {"applicability": safety},
+        }
+    ]
 
 
 def _result(finding: Finding, fp: str, rule_ids: dict[str, int], report: Report) -> dict[str, Any]:
@@ -271,7 +222,7 @@ def _result(finding: Finding, fp: str, rule_ids: dict[str, int], report: Report)
             }
             for number, related in enumerate(finding.related, start=1)
         ]
-    fixes = _fixes(finding.fix, report)
+    fixes = _fixes(finding, report)
     if fixes:
         result["fixes"] = fixes
     if finding.suppressed:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunelint.facts import Diagnostic
 from tunelint.findings import Finding, Note, Report, Severity
 from tunelint.report._common import (
+    fix_safety,
+    fixable_line,
     plural,
     rule_index,
     rule_link,
@@ -111,6 +113,7 @@ def _finding_lines(
     show_suppressed: bool,
     show_source: bool,
     docs: str,
+    fixable: bool = False,
 ) -> list[Line]:
     style = SEVERITY_STYLES[finding.severity]
     head: Line = [
@@ -122,6 +125,8 @@ def _finding_lines(
         (finding.rule_name, style),
         (f" [{finding.severity.label}]", style),
     ]
+    if fixable:
+        head.append((" [*]", "green"))
     if meta is not None and meta.title:
         head.append((f"  {meta.title}", "bold"))
     if show_suppressed and finding.suppressed:
@@ -145,16 +150,19 @@ def _suppressed(finding: Finding) -> str:
     return f"  (suppressed: {finding.suppression_reason or 'no reason given'})"
 
 
-def concise_line(finding: Finding, show_suppressed: bool = False) -> Line:
-    """``path:line:col: TL402 [medium] message``: ruff's concise form, one line."""
+def concise_line(finding: Finding, show_suppressed: bool = False, fixable: bool = False) -> Line:
+    """``path:line:col: TL402 [medium] message``: ruff's concise form, one line; ``[*]``
+    after the severity when ``--fix`` would fix it."""
     style = SEVERITY_STYLES[finding.severity]
     line: Line = [
         (finding.span.where(), "bold"),
         (": ", ""),
         (finding.rule_id, "bold " + style),
         (f" [{finding.severity.label}]", style),
-        (" " + " ".join(finding.message.split()), ""),
     ]
+    if fixable:
+        line.append((" [*]", "green"))
+    line.append((" " + " ".join(finding.message.split()), ""))
     if show_suppressed and finding.suppressed:
         line.append((_suppressed(finding), "dim"))
     return line
@@ -230,7 +238,20 @@ def _note_lines(notes: list[Note], width: int) -> list[Line]:
     return out
 
 
-def _full(report: Report, width: int, show_suppressed: bool, show_source: bool) -> list[Line]:
+def _marker(report: Report, unsafe_fixes: bool) -> Callable[[Finding], bool]:
+    """Whether a finding gets ``[*]``: ``--fix`` fixes it (an unsafe fix only with
+    ``--unsafe-fixes``)."""
+    allowed = {"safe", "unsafe"} if unsafe_fixes else {"safe"}
+    return lambda finding: fix_safety(report, finding) in allowed
+
+
+def _full(
+    report: Report,
+    width: int,
+    show_suppressed: bool,
+    show_source: bool,
+    marked: Callable[[Finding], bool],
+) -> list[Line]:
     rules = rule_index(report)
     shown = [f for f in sorted_findings(report) if show_suppressed or not f.suppressed]
     out: list[Line] = []
@@ -245,6 +266,7 @@ def _full(report: Report, width: int, show_suppressed: bool, show_source: bool) 
                     show_suppressed=show_suppressed,
                     show_source=show_source,
                     docs=docs_hint(report, finding),
+                    fixable=marked(finding),
                 )
             )
             out.append([])
@@ -253,13 +275,15 @@ def _full(report: Report, width: int, show_suppressed: bool, show_source: bool) 
     return out
 
 
-def _concise(report: Report, show_suppressed: bool, show_source: bool) -> list[Line]:
+def _concise(
+    report: Report, show_suppressed: bool, show_source: bool, marked: Callable[[Finding], bool]
+) -> list[Line]:
     """Findings and file problems in path order, as ruff lists syntax errors among
     diagnostics; then the rules not evaluated."""
     rows: list[tuple[tuple[str, int, int], list[Line]]] = []
     for finding in sorted_findings(report):
         if show_suppressed or not finding.suppressed:
-            lines = [concise_line(finding, show_suppressed)]
+            lines = [concise_line(finding, show_suppressed, marked(finding))]
             if show_source:
                 lines.extend(_frame(finding, "  "))
             rows.append(((finding.span.path, 1, len(rows)), lines))
@@ -272,7 +296,9 @@ def _concise(report: Report, show_suppressed: bool, show_source: bool) -> list[L
     return out
 
 
-def _quiet(report: Report, style: str, width: int, show_source: bool) -> list[Line]:
+def _quiet(
+    report: Report, style: str, width: int, show_source: bool, marked: Callable[[Finding], bool]
+) -> list[Line]:
     """Findings and the errors that fail the run; nothing else, nothing at all on success."""
     rules = rule_index(report)
     out: list[Line] = []
@@ -280,7 +306,7 @@ def _quiet(report: Report, style: str, width: int, show_source: bool) -> list[Li
         if finding.suppressed:
             continue
         if style == "concise":
-            out.append(concise_line(finding))
+            out.append(concise_line(finding, fixable=marked(finding)))
             if show_source:
                 out.extend(_frame(finding, "  "))
             continue
@@ -291,6 +317,7 @@ def _quiet(report: Report, style: str, width: int, show_source: bool) -> list[Li
             show_suppressed=False,
             show_source=show_source,
             docs=docs_hint(report, finding),
+            fixable=marked(finding),
         )
         out.extend([*lines, []])
     for problem in report.errors():
@@ -307,20 +334,29 @@ def _lines(
     show_suppressed: bool,
     show_source: bool | None,
     quiet: bool,
+    unsafe_fixes: bool = False,
+    fixed: tuple[int, int] | None = None,
 ) -> list[Line]:
     if style not in STYLES:
         raise ValueError(f"unknown text style {style!r}; expected one of: {', '.join(STYLES)}")
     source = show_source if show_source is not None else style == "full"
+    marked = _marker(report, unsafe_fixes)
     if quiet:
-        return _quiet(report, style, width, source)
+        return _quiet(report, style, width, source, marked)
     if style == "concise":
-        out = _concise(report, show_suppressed, source)
+        out = _concise(report, show_suppressed, source, marked)
     else:
-        out = _full(report, width, show_suppressed, source)
+        out = _full(report, width, show_suppressed, source, marked)
+    if fixed is not None:
+        findings, files = fixed
+        out.append([(f"Fixed {plural(findings, 'finding')} in {plural(files, 'file')}.", "bold")])
     out.append([(summary_line(report), "bold")])
     skipped = skipped_directories_line(report)
     if skipped:
         out.extend([(line, "dim")] for line in _wrap(skipped, width, ""))
+    fixable = fixable_line(report, unsafe_fixes)
+    if fixable:  # last, as ruff ends with what --fix would do
+        out.append([(fixable, "")])
     return out
 
 
@@ -333,13 +369,17 @@ def render_text(
     style: str = "full",
     show_source: bool | None = None,
     quiet: bool = False,
+    unsafe_fixes: bool = False,
+    fixed: tuple[int, int] | None = None,
 ) -> str:
     """Render for people. Plain text (no escape codes) when ``color`` is False.
 
     ``style``: ``full`` or ``concise``. ``show_source``: code frames under findings
     (default: in ``full`` only). ``quiet``: findings and errors only, no summary, so a
     clean run prints nothing. Suppressed findings are only counted unless
-    ``show_suppressed``.
+    ``show_suppressed``. ``[*]`` marks findings ``--fix`` fixes (with ``unsafe_fixes``,
+    also those only ``--unsafe-fixes`` fixes) and a line counts them; ``fixed`` is (findings,
+    files) that ``--fix`` changed, said before the summary.
     """
     from rich.console import Console
     from rich.text import Text
@@ -366,6 +406,8 @@ def render_text(
         show_suppressed=show_suppressed,
         show_source=show_source,
         quiet=quiet,
+        unsafe_fixes=unsafe_fixes,
+        fixed=fixed,
     )
     for pieces in lines:
         line: Text = Text()
@@ -376,22 +418,7 @@ def render_text(
     return buffer.getvalue()
 
 
-def render_concise(
-    report: Report,
-    *,
-    color: bool = False,
-    width: int | None = None,
-    show_suppressed: bool = False,
-    show_source: bool | None = None,
-    quiet: bool = False,
-) -> str:
-    """``--output-format concise``: the text report, one line per finding."""
-    return render_text(
-        report,
-        color=color,
-        width=width,
-        show_suppressed=show_suppressed,
-        style="concise",
-        show_source=show_source,
-        quiet=quiet,
-    )
+def render_concise(report: Report, **options: Any) -> str:
+    """``--output-format concise``: the text report, one line per finding (options as for
+    ``render_text``)."""
+    return render_text(report, style="concise", **options)

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from tunelint.findings import Severity
-from tunelint.rules.model import Example, RuleMeta
+from tunelint.rules.model import AutoFix, Example, RuleMeta
 
 MAX_RULE_BYTES = 200_000
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -77,6 +77,17 @@ def parse_rule(data: Mapping[str, Any], origin: str) -> RuleMeta:
         retired=bool(data.get("retired", False)),
         origin=origin,
         options=dict(data.get("options", {})),
+        autofix=_autofix(data.get("autofix")),
+    )
+
+
+def _autofix(data: Any) -> AutoFix | None:
+    if not isinstance(data, Mapping):
+        return None
+    return AutoFix(
+        safety=str(data.get("safety", "none")),
+        description=" ".join(str(data.get("description", "")).split()),
+        note=" ".join(str(data.get("note", "")).split()),
     )
 
 
@@ -125,6 +136,11 @@ def load_rules(custom: Iterable[Path] = ()) -> list[RuleMeta]:
     for location in custom:
         for path in _rule_files(location):
             rule = load_rule_file(path)
+            if rule.autofix is not None and rule.autofix.available:
+                raise RuleError(
+                    f"{path}: autofix: check --fix has fixers for built-in rules only; "
+                    "write `autofix: {safety: none, note: ...}` to say what a person should do"
+                )
             for key in (rule.id, rule.name):
                 if key in taken:
                     raise RuleError(f"{path}: rule {key!r} is already defined by {taken[key]}")

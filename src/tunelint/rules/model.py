@@ -21,6 +21,28 @@ class Example:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoFix:
+    """What ``tunelint check --fix`` can do about the rule's findings.
+
+    ``safety``: ``safe`` (``--fix`` applies it), ``unsafe`` (it changes what the job does, so
+    only ``--unsafe-fixes`` applies it) or ``none`` (nothing automatic; ``note`` says why).
+    ``note`` says why an unsafe fix is unsafe, or why there is none.
+    """
+
+    safety: str
+    description: str = ""
+    note: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.safety in {"safe", "unsafe"}
+
+    @property
+    def safe(self) -> bool:
+        return self.safety == "safe"
+
+
+@dataclass(frozen=True, slots=True)
 class RuleMeta:
     """Everything docs, ``tunelint explain`` and SARIF say about a rule comes from here."""
 
@@ -49,6 +71,7 @@ class RuleMeta:
     retired: bool = False
     origin: str = "builtin"  # builtin | the custom rule file's path
     options: dict[str, Any] = field(default_factory=dict)
+    autofix: AutoFix | None = None  # None: the rule says nothing about automatic fixes
 
     @property
     def help_uri(self) -> str:
