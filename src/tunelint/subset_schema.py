@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-_ANNOTATIONS = frozenset({"description", "title", "$schema", "$id", "default", "examples"})
+_ANNOTATIONS = frozenset(
+    {"description", "title", "$schema", "$id", "default", "examples", "$defs", "$comment"}
+)
 _KNOWN = _ANNOTATIONS | {
     "type",
     "properties",
@@ -32,6 +34,7 @@ _KNOWN = _ANNOTATIONS | {
     "exclusiveMinimum",
     "minLength",
     "oneOf",
+    "$ref",
 }
 
 
@@ -60,12 +63,19 @@ def _type_ok(value: Any, kind: str) -> bool:
     return False
 
 
-def plainly_valid(value: Any, schema: Any) -> bool:
-    """True only when ``value`` satisfies ``schema`` for certain (see the module docstring)."""
+def plainly_valid(value: Any, schema: Any, root: Any = None) -> bool:
+    """True only when ``value`` satisfies ``schema`` for certain (see the module docstring).
+
+    ``root`` is the whole schema, for ``$ref``s to its ``#/$defs/...``."""
+    root = schema if root is None else root
     if schema is True:
         return True
     if not isinstance(schema, Mapping) or not set(schema) <= _KNOWN:
         return False
+    if "$ref" in schema:
+        target = _definition(root, schema["$ref"])
+        if target is None or not plainly_valid(value, target, root):
+            return False
     kind = schema.get("type")
     if kind is not None:
         kinds = kind if isinstance(kind, list) else [kind]
@@ -79,15 +89,24 @@ def plainly_valid(value: Any, schema: Any) -> bool:
         return False
     items = schema.get("items")
     listed = isinstance(value, list) and items is not None
-    if listed and not all(plainly_valid(item, items) for item in value):
+    if listed and not all(plainly_valid(item, items, root) for item in value):
         return False
-    if isinstance(value, Mapping) and not _object_ok(value, schema):
+    if isinstance(value, Mapping) and not _object_ok(value, schema, root):
         return False
     if "oneOf" in schema:
-        return sum(1 for part in schema["oneOf"] if plainly_valid(value, part)) == 1 and all(
+        return sum(1 for part in schema["oneOf"] if plainly_valid(value, part, root)) == 1 and all(
             _certain(value, part) for part in schema["oneOf"]
         )
     return True
+
+
+def _definition(root: Any, reference: Any) -> Any:
+    """The schema a local ``#/$defs/name`` reference points at, or None."""
+    if not isinstance(reference, str) or not reference.startswith("#/$defs/"):
+        return None
+    definitions = root.get("$defs") if isinstance(root, Mapping) else None
+    name = reference.removeprefix("#/$defs/")
+    return definitions.get(name) if isinstance(definitions, Mapping) else None
 
 
 def _certain(value: Any, schema: Any) -> bool:
@@ -95,7 +114,7 @@ def _certain(value: Any, schema: Any) -> bool:
     False from it could hide a match and make two branches valid."""
     if isinstance(schema, bool):
         return True
-    if not isinstance(schema, Mapping) or not set(schema) <= _KNOWN:
+    if not isinstance(schema, Mapping) or not set(schema) <= _KNOWN or "$ref" in schema:
         return False
     children = [
         *schema.get("properties", {}).values(),
@@ -132,7 +151,7 @@ def _string_ok(value: Any, schema: Mapping[str, Any]) -> bool:
     return not ("pattern" in schema and _regex(schema["pattern"]).search(value) is None)
 
 
-def _object_ok(value: Mapping[str, Any], schema: Mapping[str, Any]) -> bool:
+def _object_ok(value: Mapping[str, Any], schema: Mapping[str, Any], root: Any) -> bool:
     properties: Mapping[str, Any] = schema.get("properties", {})
     patterns: Mapping[str, Any] = schema.get("patternProperties", {})
     extra = schema.get("additionalProperties", True)
@@ -142,13 +161,13 @@ def _object_ok(value: Mapping[str, Any], schema: Mapping[str, Any]) -> bool:
         matched = False
         if key in properties:
             matched = True
-            if not plainly_valid(item, properties[key]):
+            if not plainly_valid(item, properties[key], root):
                 return False
         for pattern, sub in patterns.items():
             if _regex(pattern).search(key) is not None:
                 matched = True
-                if not plainly_valid(item, sub):
+                if not plainly_valid(item, sub, root):
                     return False
-        if not matched and not plainly_valid(item, extra):
+        if not matched and not plainly_valid(item, extra, root):
             return False
     return True

@@ -150,20 +150,21 @@ def _is_token(needle: Needle, tokens: bool) -> bool:
 
 
 def _minimal(group: Group, tokens: bool) -> list[Needle]:
-    """The group without needles that contain a shorter one of the same kind."""
-    kept = []
+    """The group without needles that contain a shorter one of the same kind (in the
+    group's order)."""
+    texts: dict[str, list[bytes]] = {}
     for needle in group:
-        plain = needle.mode in {"substring", "folded"} or (needle.mode == "token" and not tokens)
-        shadowed = plain and any(
-            other != needle
-            and other.mode == needle.mode
-            and other.text in needle.text
-            and (other.text != needle.text)
-            for other in group
-        )
-        if not shadowed:
-            kept.append(needle)
-    return kept
+        if needle.mode in {"substring", "folded"} or (needle.mode == "token" and not tokens):
+            texts.setdefault(needle.mode, []).append(needle.text)
+    shadowed: set[tuple[str, bytes]] = set()
+    for mode, found in texts.items():
+        shorter: list[bytes] = []
+        for text in sorted(set(found), key=len):
+            if any(small in text for small in shorter):
+                shadowed.add((mode, text))
+            else:
+                shorter.append(text)
+    return [needle for needle in group if (needle.mode, needle.text) not in shadowed]
 
 
 class _Probe:

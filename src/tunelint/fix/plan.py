@@ -21,7 +21,6 @@ from tunelint.discover import kind_of
 from tunelint.facts import FileKind, Span
 from tunelint.findings import Edit, Finding, Fix, Report
 from tunelint.fix.model import Change, FixContext, Fixer
-from tunelint.fix.registry import fixer_for
 from tunelint.fix.text import (
     Encoded,
     Lines,
@@ -128,6 +127,10 @@ def plan_fixes(
             # the finding says why nothing is automatic (edits empty: a person decides)
             note = rule.autofix.note
             finding.fix = Fix(f"No automatic fix: {note[:1].lower()}{note[1:]}")
+    if not by_path:
+        return plan  # nothing fixable: the fixers (and libcst) are not loaded
+    from tunelint.fix.registry import fixer_for
+
     base = report.cwd or os.getcwd()
     for path, findings in sorted(by_path.items()):
         absolute = os.path.normpath(os.path.join(base, path))
@@ -187,6 +190,8 @@ def _plan_file(
     chosen: list[tuple[Finding, Fixer]] = []
     held_back = 0
     for finding in sorted(findings, key=Finding.sort_key):
+        from tunelint.fix.registry import fixer_for
+
         fixer = fixer_for(finding.rule_id, kind)
         local = space.to_base(finding) if fixer is not None else None
         if fixer is None or local is None or not _current(space, finding):

@@ -381,10 +381,24 @@ def render_text(
     also those only ``--unsafe-fixes`` fixes) and a line counts them; ``fixed`` is (findings,
     files) that ``--fix`` changed, said before the summary.
     """
+    width = width or DEFAULT_WIDTH
+    lines = _lines(
+        report,
+        width,
+        style=style,
+        show_suppressed=show_suppressed,
+        show_source=show_source,
+        quiet=quiet,
+        unsafe_fixes=unsafe_fixes,
+        fixed=fixed,
+    )
+    if not color:  # plain text: the styles do not matter, and rich need not be loaded
+        return "".join(
+            "".join(text for text, _ in pieces).expandtabs(8).rstrip() + "\n" for pieces in lines
+        )
     from rich.console import Console
     from rich.text import Text
 
-    width = width or DEFAULT_WIDTH
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -398,16 +412,6 @@ def render_text(
         legacy_windows=False,
         soft_wrap=True,
         _environ={},
-    )
-    lines = _lines(
-        report,
-        width,
-        style=style,
-        show_suppressed=show_suppressed,
-        show_source=show_source,
-        quiet=quiet,
-        unsafe_fixes=unsafe_fixes,
-        fixed=fixed,
     )
     for pieces in lines:
         line: Text = Text()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Literal
 
 from tunelint.project.index import Lookups
@@ -83,6 +82,14 @@ def register(
         return function
 
     return decorate
+
+
+def entry_points(group: str) -> Any:
+    """Installed plugins' entry points (importlib.metadata is loaded only when a check is not
+    built in)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def get_check(name: str) -> Check:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from tunelint.findings import Related
-from tunelint.memory.cost import gpu_specs
 from tunelint.memory.job_cost import JobCost, job_cost, policy_gpu
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
@@ -113,6 +112,8 @@ def check(job: Job, context: CheckContext) -> Iterator[Hit]:
         return  # size unknown: nothing to judge (the checklist says why)
     if gpu is None:
         raise NotEvaluated(label)
+    from tunelint.memory.cost import gpu_specs
+
     spec = gpu_specs().get(gpu)
     if spec is None or not spec.bf16_tflops:
         raise NotEvaluated(
