@@ -213,7 +213,15 @@ def _decided_services(facts: FileFacts, report_to: Value) -> frozenset[str]:
         passed = call.kwarg("report_to")
         if passed is not None and passed.span == report_to.span:
             keyed = keyed or call.kwarg("trackio_space_id") is not None
-    return frozenset({"trackio"}) if keyed else frozenset()
+    decided = {"trackio"} if keyed else set()
+    # MLflow with its tracking URI set in the same file: the URI says where runs go (a
+    # local ``file:`` store goes nowhere), listed on its own
+    uri_set = any(s.name == "tracking_uri" for s in facts.settings) or any(
+        a.target == "MLFLOW_TRACKING_URI" for a in facts.assignments
+    )
+    if uri_set or any(c.name == "mlflow.set_tracking_uri" for c in facts.calls):
+        decided.add("mlflow")
+    return frozenset(decided)
 
 
 def _from_settings(facts: FileFacts, out: _Collector) -> None:

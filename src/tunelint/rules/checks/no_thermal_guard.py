@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, FileKind, Span, Value
@@ -52,7 +53,22 @@ RUNNERS = ("subprocess.*", "os.system", "os.popen", "sh.*")
 SMI_QUERY = re.compile(r"nvidia-smi\b.*(temperature|power|-pl\b|--power-limit|-q\b)", re.I)
 # A launch line run under tunelint's own guard (``tunelint guard [options] -- python ...``).
 GUARD_LAUNCH = re.compile(r"(?:^|[\s;&|(!])tunelint\s+guard\b")
-TEMP_NAME = re.compile(r"(?i)(temp|thermal|celsius|_c$)")
+# Words of a name that say temperature (``max_temp_c``, ``GPU_TEMP``, ``maxTemp``), or a
+# ``_c`` unit suffix; a word that merely holds the letters (``MAX_DOWNLOAD_ATTEMPTS``,
+# ``template``) does not.
+TEMP_WORDS = frozenset({"temp", "temps", "temperature", "temperatures", "thermal", "celsius"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def says_temperature(name: str) -> bool:
+    if name.lower().endswith("_c"):
+        return True
+    return any(word.lower() in TEMP_WORDS for word in _WORD.findall(name))
+
+
+# NVML bindings themselves (a vendored copy of ``pynvml``) are not a watch, and their
+# constants are not thresholds.
+NVML_BINDINGS = frozenset({"pynvml.py", "nvml.py", "py3nvml.py", "nvidia_smi.py"})
 PLAUSIBLE = (30.0, 130.0)  # degrees Celsius a GPU threshold can mean
 NUMBER = r"(\d+(?:\.\d+)?)"
 NAME = r"([A-Za-z_][\w.\[\]\"']*)"
@@ -109,6 +125,8 @@ def _shell_watch(facts: FileFacts) -> bool:
 
 
 def has_watch(facts: FileFacts, callbacks: Sequence[str]) -> bool:
+    if PurePosixPath(facts.path).name in NVML_BINDINGS:
+        return False
     return any(_is_watch_call(call, callbacks) for call in facts.calls) or _shell_watch(facts)
 
 
@@ -121,14 +139,14 @@ def thresholds(facts: FileFacts) -> list[Threshold]:
     found: list[Threshold] = []
     for assignment in facts.assignments:
         number = assignment.value.as_number() if assignment.kind == "variable" else None
-        if number is not None and TEMP_NAME.search(assignment.target) and _plausible(number):
+        if number is not None and says_temperature(assignment.target) and _plausible(number):
             found.append(Threshold(number, assignment.value.span, assignment.target))
     for call in facts.calls:
         flag = call.args[0].as_str() if call.short_name == "add_argument" and call.args else None
         for key, value in call.kwargs:
             name = flag if flag and key == "default" else key
             number = value.as_number() if isinstance(value.raw, int | float) else None
-            if number is not None and TEMP_NAME.search(name) and _plausible(number):
+            if number is not None and says_temperature(name) and _plausible(number):
                 found.append(Threshold(number, value.span, name))
     if facts.kind in {FileKind.PYTHON, FileKind.NOTEBOOK}:
         for cell, line, text in _code_lines(facts):
@@ -136,7 +154,7 @@ def thresholds(facts: FileFacts) -> list[Threshold]:
             for match in COMPARE.finditer(code):
                 name = match.group(1) or match.group(4) or ""
                 number = float(match.group(2) or match.group(3))
-                if TEMP_NAME.search(name) and _plausible(number):
+                if says_temperature(name) and _plausible(number):
                     column = match.start() + 1
                     span = Span(facts.path, line, column, line, match.end(), cell)
                     found.append(Threshold(number, span, match.group(0).strip()))

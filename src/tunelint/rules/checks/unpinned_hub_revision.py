@@ -61,7 +61,11 @@ LOADERS = (
     Loader("datasets.load_dataset", 0, "path", "dataset"),
     Loader("huggingface_hub.snapshot_download", 0, "repo_id", "model"),
     Loader("huggingface_hub.hf_hub_download", 0, "repo_id", "model"),
+    # TRL trainers take a model id string and load it themselves
+    Loader("trl.*Trainer", 0, "model", "model"),
 )
+# ``hf://datasets/org/name@revision/path`` (datasets, pandas, polars, DuckDB read these)
+HF_URI = re.compile(r"^hf://(?:(datasets|spaces|models)/)?([\w.-]+/[\w.-]+)(?:@([^/]+))?(?:/|$)")
 # Notebooks resolve imports per cell: a loader imported in an earlier cell arrives bare.
 NOTEBOOK_BARE = (
     Loader("load_dataset", 0, "path", "dataset"),
@@ -134,8 +138,23 @@ DECIDES, MODEL_CLASS, OTHER_LOADER, DATASET = 3, 2, 1, 0
 SIDE_LOADERS = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "ImageProcessor")
 
 
+def _uri_loads(call: Call) -> Iterator[Load]:
+    """``hf://`` paths passed to any reader: pinned when ``@`` names a 40-hex commit."""
+    for value in (*call.args, *(value for _, value in call.kwargs)):
+        texts = value.raw if isinstance(value.raw, list | tuple) else [value.raw]
+        for text in texts:
+            match = HF_URI.match(text) if isinstance(text, str) else None
+            if match is None:
+                continue
+            what = "dataset" if match.group(1) == "datasets" else "model"
+            revision = match.group(3)
+            pin = Value(revision, value.span, "literal", revision) if revision else None
+            yield Load(match.group(2), what, value.span, pin, DATASET, f"hf:{match.group(2)}")
+
+
 def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
     for call in facts.calls:
+        yield from _uri_loads(call)
         loader = _loader(call, facts.kind.value == "notebook")
         if loader is None:
             continue
