@@ -40,10 +40,10 @@ def _layer_token_bytes(setup: TrainingSetup) -> float:
     full = setup.method == "full"
     nb = 4 if (a.norm == "rms" or setup.amp or ab == 4) else ab
     # a linear keeps its input when its weight trains; bitsandbytes' 8-bit matmul keeps it
-    # for frozen weights too, as did its 4-bit matmul up to 0.41 (the release LitGPT's
-    # published tables name); bitsandbytes 0.50 and torchao's NF4 linear do not
+    # for frozen weights too, as did its 4-bit matmul before 0.43.2; torchao's NF4 linear
+    # (torchtune) keeps only the packed weight
     keeps_input = setup.framework != "torchtune" and (
-        setup.quant_bits == 8 or (setup.quant_bits == 4 and setup.framework == "litgpt")
+        setup.quant_bits == 8 or (setup.quant_bits == 4 and setup.bnb_keeps_input)
     )
     trained = set(LINEAR_SLOTS) if (full or keeps_input) else set(setup.lora_targets)
     targets = set() if full else set(setup.lora_targets)
@@ -79,6 +79,8 @@ def score_bytes(setup: TrainingSetup, s_q: int, s_k: int) -> float:
         return 0.0
     ab = act_bytes(setup)
     per = 4.0 + (ab if ab != 4 else 0)  # fp32 softmax output (+ its 16-bit cast)
+    if a.softcap:
+        per += ab  # Gemma 2 soft-caps the scores: tanh keeps its output for backward
     if a.dropout > 0:
         per += 1 + ab  # dropout mask and output
     return per * a.heads * s_q * s_k
@@ -113,16 +115,22 @@ def activation_parts(setup: TrainingSetup, factor: float = 1.0) -> tuple[float, 
 def logits_per_element(setup: TrainingSetup, hf_bytes: float) -> float:
     """Bytes per (token, vocabulary entry) at the loss's peak, by loss implementation."""
     loss = setup.loss
+    # Gemma 2's final soft-capping (tanh(x / cap) * cap) keeps tanh's 16-bit output
+    softcap = 2.0 if setup.model.arch.softcap else 0.0
     if loss == "auto":
         loss = {"transformers": "standard", "torchtune": "chunked", "litgpt": "litgpt"}[
             setup.framework
         ]
     if loss == "chunked":
-        return 3.0
+        return 3.0 + softcap
     if loss == "litgpt":
-        return 4.0
+        return 4.0 + softcap
     # fp32 activations: the logits and their gradient are fp32 throughout (4 more bytes)
-    return hf_bytes + (4.0 if act_bytes(setup) == 4 else 0.0)
+    if act_bytes(setup) == 4:
+        return hf_bytes + 4.0 + softcap
+    # transformers < 4.46 returned ``logits.float()``: the output holds an fp32 copy
+    # through backward instead of the 16-bit one (2 more bytes)
+    return hf_bytes + (2.0 if setup.logits_fp32_kept else 0.0) + softcap
 
 
 def logits_bytes(setup: TrainingSetup, hf_bytes: float) -> int:

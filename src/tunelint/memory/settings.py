@@ -8,6 +8,7 @@ job leaves unknown is never guessed silently: the default used is written to
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from tunelint.memory.estimate import Estimate, Framework, Method, TrainingSetup, estimate
@@ -75,7 +76,7 @@ _OPTIMIZERS: dict[str, str] = {
     "adamw": "adamw",
     "adam": "adamw",
     "adamw_torch": "adamw",
-    "adamw_hf": "adamw",
+    "adamw_hf": "adamw_loop",
     "adamw_apex_fused": "adamw_fused",
     "adamw_torch_fused": "adamw_fused",
     "fusedadam": "adamw_fused",
@@ -202,6 +203,45 @@ CHECKPOINT_DTYPE = {"gpt2": "fp32", "bert": "fp32", "t5": "fp32", "t5v11": "fp32
 # frameworks that load the base model in the dtype of `bf16: true` / `fp16: true`
 LOADS_IN_COMPUTE_DTYPE = ("axolotl", "llamafactory")
 
+# Releases that changed what a training step keeps alive (accessed 2026-12-04). Unknown
+# versions are taken as current releases, where none of these applies.
+# - torch 2.0: ``zero_grad`` sets gradients to None by default, and AdamW defaults to the
+#   foreach implementation on CUDA (https://github.com/pytorch/pytorch/releases/tag/v2.0.0);
+#   before, zeroed gradient tensors stayed allocated between steps.
+# - bitsandbytes 0.43.2: ``MatMul4Bit`` stops keeping its input for backward (PR #1270,
+#   https://github.com/bitsandbytes-foundation/bitsandbytes/pull/1270).
+# - transformers 4.46: causal-LM models return 16-bit logits and upcast inside the loss
+#   (``loss/loss_utils.py``); before, ``logits.float()`` in the model's forward returned an
+#   fp32 copy that the output kept alive through backward.
+TORCH_ZERO_GRAD_NONE = (2, 0)
+BNB_DROPS_INPUT = (0, 43, 2)
+TRANSFORMERS_LOSS_UPCAST = (4, 46)
+
+
+def parse_version(value: object) -> tuple[int, ...] | None:
+    """(2, 1, 0) from "2.1.0+cu121", "==0.42.0", "v4.37"; None when no number is given."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip().lstrip("=<>~!^v ")
+    numbers: list[int] = []
+    for part in text.split("."):
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if len(digits) < len(part):
+            break
+    return tuple(numbers) or None
+
+
+def _older(settings: Mapping[str, object], key: str, release: tuple[int, ...]) -> bool:
+    version = parse_version(settings.get(key))
+    return version is not None and version < release
+
 
 def _method(
     settings: Mapping[str, object], info: ModelInfo, notes: list[str]
@@ -282,14 +322,22 @@ def setup_from_settings(
 
     quant, method = _method(settings, info, notes)
     framework = str(get("framework") or "transformers").lower()
+    if framework == "litgpt" and arch.tied and info.source != "name":
+        # LitGPT's GPT has its own lm_head and never ties it to the embedding (litgpt/model.py)
+        arch = arch.with_updates(tied=False)
+        info = replace(info, arch=arch, params=arch.total_params())
     fw: Framework = framework if framework in ("torchtune", "litgpt") else "transformers"  # type: ignore[assignment]
     param_bytes, amp = _precision(settings, framework, arch.family, quant, notes)
 
     zero = _int(get("zero_stage")) or 0
     fsdp = bool(_bool(get("fsdp")))
     mixed = _dtype(get("mixed_precision"))
+    master = False
     if (zero >= 1 or fsdp) and mixed in ("bf16", "fp16") and param_bytes == 4 and quant is None:
         param_bytes, amp = 2, False  # DeepSpeed / FSDP keep 16-bit weights + fp32 master
+        master = True
+    if zero >= 1 and not fsdp and param_bytes == 2 and quant is None:
+        master = True  # DeepSpeed's bf16/fp16 optimizers always hold fp32 master partitions
 
     r = _int(get("lora_r"))
     targets = normalize_targets(get("lora_targets"), arch.family)
@@ -322,6 +370,9 @@ def setup_from_settings(
         optimizer = "adamw"
         what = "unknown" if opt_raw is None else f"{opt_raw!r} not recognised"
         notes.append(f"optimizer {what}: AdamW (torch) assumed")
+    old_torch = _older(settings, "torch_version", TORCH_ZERO_GRAD_NONE)
+    if optimizer == "adamw" and old_torch:
+        optimizer = "adamw_loop"  # one parameter at a time before foreach became the default
     gpus = _int(get("num_gpus")) or 1
     off_opt = str(get("offload_optimizer_device") or "none").lower() in ("cpu", "nvme")
     off_par = str(get("offload_param_device") or "none").lower() in ("cpu", "nvme")
@@ -367,6 +418,13 @@ def setup_from_settings(
         max_live_params=_int(get("stage3_max_live_parameters")) or 0,
         cuda_context=(_int(get("cuda_context_mib")) or 0) << 20,
         unmodelled=tuple(sorted(k for k in UNMODELLED if _bool(get(k)))),
+        master_weights=master and method == "full",
+        grads_persist=old_torch,
+        bnb_keeps_input=bool(quant)
+        and fw != "torchtune"  # torchtune quantises with torchao's NF4 tensor
+        and _older(settings, "bitsandbytes_version", BNB_DROPS_INPUT),
+        logits_fp32_kept=fw == "transformers"
+        and _older(settings, "transformers_version", TRANSFORMERS_LOSS_UPCAST),
     )
     return setup, notes
 

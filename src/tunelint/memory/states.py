@@ -131,6 +131,7 @@ def optimizer_state_bytes(optimizer: str, state_bytes: int) -> tuple[float, bool
     table: dict[str, tuple[float, bool]] = {
         "adamw": (2.0 * state_bytes, False),
         "adamw_fused": (2.0 * state_bytes, False),
+        "adamw_loop": (2.0 * state_bytes, False),
         "adamw_8bit": (2.0, False),
         "paged_adamw_8bit": (2.0, True),
         "paged_adamw_32bit": (8.0, True),
@@ -170,15 +171,15 @@ def model_states(setup: TrainingSetup, nf4: float, count_paged: bool) -> dict[st
 
     trainable = trainable_params(setup)
     tb = setup.param_bytes if full else setup.adapter_bytes
-    if not full:
-        out["adapters"] = float(trainable * tb)
+    if not full:  # ZeRO-3 / FSDP shard the trainable parameters with the frozen ones
+        out["adapters"] = float(trainable * tb) / (n if zero >= 3 else 1)
     sd_grad = n if zero >= 2 else 1
     grads = trainable * tb / sd_grad
     if setup.offload_optimizer and zero >= 1:
         grads = 0.0  # gradient partitions go to host memory with the optimizer
     out["gradients"] = grads
 
-    master = full and setup.param_bytes < 4 and zero >= 1 and setup.quant_bits is None
+    master = setup.master_weights and zero >= 1
     state_b = 4 if master else tb
     per_p, paged = optimizer_state_bytes(setup.optimizer, state_b)
     opt = trainable * per_p
@@ -193,6 +194,9 @@ def model_states(setup: TrainingSetup, nf4: float, count_paged: bool) -> dict[st
     temp = 0.0
     if setup.optimizer in ("adamw", "lion") and not setup.offload_optimizer:
         temp = trainable * state_b / (n if zero >= 1 else 1)
+    elif setup.optimizer == "adamw_loop" and not setup.offload_optimizer:
+        # one parameter at a time: the largest tensor's ``sqrt`` temporary
+        temp = min(trainable, a.vocab * a.emb_width) * state_b / (n if zero >= 1 else 1)
     out["optimizer_step_temp"] = temp
     out["comm_buffers"] = comm_buffers(setup, trainable, tb if not master else 2)
     return out
@@ -205,10 +209,6 @@ def loading_peak(setup: TrainingSetup) -> float:
     Trainer without ``zero3_init`` / ``cpu_ram_efficient_loading`` materialises the whole
     model on every rank first. Zero when the model is not sharded or loads sharded.
     """
-    if setup.quant_bits and setup.framework == "litgpt":
-        # LitGPT quantises a bf16 checkpoint after it reaches the GPU: its published peaks
-        # for 4-bit runs sit at the 16-bit model size (config_hub/finetune/README.md)
-        return 2.0 * setup.model.params
     if zero_level(setup) < 3 or setup.sharded_loading:
         return 0.0
     whole = base_weight_bytes(setup, NF4_DQ_BYTES)
