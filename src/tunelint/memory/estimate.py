@@ -123,9 +123,9 @@ class _Scenario:
 
 
 # optimistic / point / conservative
-OPTIMISTIC = _Scenario(128 * MiB, 0.02, 0.5, 0.0, 10.0, 0.92, False, True, False)
+OPTIMISTIC = _Scenario(128 * MiB, 0.02, 0.5, 0.0, 8.0, 0.92, False, True, False)
 POINT = _Scenario(384 * MiB, 0.04, 1.0, 0.0, 12.0, 1.0, False, True, False)
-CONSERVATIVE = _Scenario(1300 * MiB, 0.10, 2.0, 0.05, 16.0, 1.15, True, False, True)
+CONSERVATIVE = _Scenario(1300 * MiB, 0.10, 2.0, 0.05, 14.0, 1.15, True, False, True)
 CUBLAS_WORKSPACE = 8 * MiB  # ":4096:8" default, torch.backends.cuda docs (CUBLAS_WORKSPACE_CONFIG)
 UNCERTAIN_SPREAD = 0.25  # widening of the range for each unmodelled option or generic model
 
