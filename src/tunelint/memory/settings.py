@@ -386,6 +386,10 @@ def setup_from_settings(
     if adapter_dtype in ("bf16", "fp16", "fp32"):
         adapter_bytes = 4 if adapter_dtype == "fp32" else 2
     loading = _bool(get("sharded_loading"))
+    if loading is None and fw == "litgpt" and fsdp and gpus > 1:
+        # LitGPT loads a full checkpoint into the sharded model through Lightning's
+        # _load_raw_module_state, which gathers all weights first and writes each shard back
+        loading = False
     setup = TrainingSetup(
         model=info,
         method=method,
