@@ -6,7 +6,8 @@ import pytest
 
 from tunelint.memory import activations as act
 from tunelint.memory.estimate import TrainingSetup
-from tunelint.memory.settings import estimate_from_settings, parse_version, setup_from_settings
+from tunelint.memory.releases import parse_version
+from tunelint.memory.settings import estimate_from_settings, setup_from_settings
 
 LLAMA8 = "meta-llama/Meta-Llama-3-8B"
 LORA: dict[str, object] = {

@@ -13,6 +13,12 @@ from pathlib import Path
 
 from tunelint.memory.estimate import Estimate, Framework, Method, TrainingSetup, estimate
 from tunelint.memory.models import ModelInfo, UnknownModelError, resolve_model
+from tunelint.memory.releases import (
+    BNB_DROPS_INPUT,
+    TORCH_ZERO_GRAD_NONE,
+    TRANSFORMERS_LOSS_UPCAST,
+    older_than,
+)
 
 DEFAULT_SEQ = 1024  # TRL SFTConfig.max_length; run_clm block_size
 DEFAULT_LORA_R = 8  # peft.LoraConfig default
@@ -203,45 +209,6 @@ CHECKPOINT_DTYPE = {"gpt2": "fp32", "bert": "fp32", "t5": "fp32", "t5v11": "fp32
 # frameworks that load the base model in the dtype of `bf16: true` / `fp16: true`
 LOADS_IN_COMPUTE_DTYPE = ("axolotl", "llamafactory")
 
-# Releases that changed what a training step keeps alive (accessed 2026-12-04). Unknown
-# versions are taken as current releases, where none of these applies.
-# - torch 2.0: ``zero_grad`` sets gradients to None by default, and AdamW defaults to the
-#   foreach implementation on CUDA (https://github.com/pytorch/pytorch/releases/tag/v2.0.0);
-#   before, zeroed gradient tensors stayed allocated between steps.
-# - bitsandbytes 0.43.2: ``MatMul4Bit`` stops keeping its input for backward (PR #1270,
-#   https://github.com/bitsandbytes-foundation/bitsandbytes/pull/1270).
-# - transformers 4.46: causal-LM models return 16-bit logits and upcast inside the loss
-#   (``loss/loss_utils.py``); before, ``logits.float()`` in the model's forward returned an
-#   fp32 copy that the output kept alive through backward.
-TORCH_ZERO_GRAD_NONE = (2, 0)
-BNB_DROPS_INPUT = (0, 43, 2)
-TRANSFORMERS_LOSS_UPCAST = (4, 46)
-
-
-def parse_version(value: object) -> tuple[int, ...] | None:
-    """(2, 1, 0) from "2.1.0+cu121", "==0.42.0", "v4.37"; None when no number is given."""
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip().lstrip("=<>~!^v ")
-    numbers: list[int] = []
-    for part in text.split("."):
-        digits = ""
-        for ch in part:
-            if not ch.isdigit():
-                break
-            digits += ch
-        if not digits:
-            break
-        numbers.append(int(digits))
-        if len(digits) < len(part):
-            break
-    return tuple(numbers) or None
-
-
-def _older(settings: Mapping[str, object], key: str, release: tuple[int, ...]) -> bool:
-    version = parse_version(settings.get(key))
-    return version is not None and version < release
-
 
 def _method(
     settings: Mapping[str, object], info: ModelInfo, notes: list[str]
@@ -370,7 +337,7 @@ def setup_from_settings(
         optimizer = "adamw"
         what = "unknown" if opt_raw is None else f"{opt_raw!r} not recognised"
         notes.append(f"optimizer {what}: AdamW (torch) assumed")
-    old_torch = _older(settings, "torch_version", TORCH_ZERO_GRAD_NONE)
+    old_torch = older_than(settings, "torch_version", TORCH_ZERO_GRAD_NONE)
     if optimizer == "adamw" and old_torch:
         optimizer = "adamw_loop"  # one parameter at a time before foreach became the default
     gpus = _int(get("num_gpus")) or 1
@@ -426,9 +393,9 @@ def setup_from_settings(
         grads_persist=old_torch,
         bnb_keeps_input=bool(quant)
         and fw != "torchtune"  # torchtune quantises with torchao's NF4 tensor
-        and _older(settings, "bitsandbytes_version", BNB_DROPS_INPUT),
+        and older_than(settings, "bitsandbytes_version", BNB_DROPS_INPUT),
         logits_fp32_kept=fw == "transformers"
-        and _older(settings, "transformers_version", TRANSFORMERS_LOSS_UPCAST),
+        and older_than(settings, "transformers_version", TRANSFORMERS_LOSS_UPCAST),
     )
     return setup, notes
 
