@@ -4,7 +4,9 @@ Sources (accessed 2026-12-04):
 
 - bytes per parameter and mixed precision (K = 12 bytes of fp32 master weights and Adam
   moments): Rajbhandari et al., "ZeRO", https://arxiv.org/abs/1910.02054, and EleutherAI,
-  "Transformer Math 101", https://blog.eleuther.ai/transformer-math/.
+  "Transformer Math 101", https://blog.eleuther.ai/transformer-math/. The fp32 masters
+  exist under DeepSpeed's 16-bit optimizers and FSDP mixed precision over fp32 weights;
+  pure 16-bit FSDP (Lightning's ``bf16-true``, fsdp_qlora) keeps none.
 - what ZeRO-1/2/3 divide by the GPU count, and the bucket settings (defaults
   ``reduce_bucket_size`` 5e8, ``allgather_bucket_size`` 5e8, ``stage3_prefetch_bucket_size``
   5e7, ``stage3_max_live_parameters`` 1e9 elements):
@@ -18,7 +20,8 @@ Sources (accessed 2026-12-04):
   https://arxiv.org/abs/2305.14314. ``MatMul4Bit`` dequantises the weight to the compute
   dtype for every matmul (a weight-sized temporary), bitsandbytes ``autograd/_functions.py``.
 - torch AdamW's foreach step allocates one state-sized temporary (``_foreach_sqrt`` of the
-  second moment), ``torch/optim/adamw.py``; bitsandbytes 8-bit optimizers keep one byte
+  second moment), ``torch/optim/adamw.py``; a per-tensor loop (transformers' own AdamW,
+  torch before 2.0) one tensor's worth; bitsandbytes 8-bit optimizers keep one byte
   per moment, https://huggingface.co/docs/bitsandbytes/main/en/optimizers .
 - DDP copies gradients into communication buckets:
   https://pytorch.org/docs/stable/notes/ddp.html .
@@ -205,9 +208,11 @@ def model_states(setup: TrainingSetup, nf4: float, count_paged: bool) -> dict[st
 def loading_peak(setup: TrainingSetup) -> float:
     """Allocated peak while a checkpoint is loaded whole onto each GPU before sharding.
 
-    LitGPT's FSDP recipes of 2023 loaded the full state dict into the sharded model, and a
-    Trainer without ``zero3_init`` / ``cpu_ram_efficient_loading`` materialises the whole
-    model on every rank first. Zero when the model is not sharded or loads sharded.
+    LitGPT's FSDP recipes load the full state dict into the sharded model through
+    Lightning's ``_load_raw_module_state`` ("gathering all weights first"), and a Trainer
+    without ``zero3_init`` / ``cpu_ram_efficient_loading`` materialises the whole model on
+    every rank first. Zero when the model is not sharded or loads sharded. LitGPT's 4-bit
+    runs have no such peak: Lightning's bitsandbytes plugin quantises layer by layer.
     """
     if zero_level(setup) < 3 or setup.sharded_loading:
         return 0.0
