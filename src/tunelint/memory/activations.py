@@ -13,9 +13,11 @@ Sources (accessed 2026-12-04):
   ``MatMul8bitLt`` saves the input as well
   (https://github.com/bitsandbytes-foundation/bitsandbytes, ``autograd/_functions.py``).
 - Hugging Face causal-LM loss upcasts the logits to fp32 before cross-entropy
-  (``transformers/loss/loss_utils.py``), so the logits exist in 16 and 32 bit and the
-  backward adds fp32 gradients; torchtune's chunked loss and LitGPT's chunked
-  cross-entropy keep about one 16-bit copy.
+  (``transformers/loss/loss_utils.py``): the output keeps the logits (16-bit, or fp32
+  before 4.46), and at the loss's backward the fp32 log-softmax output, its gradient and
+  the gradient of its input are alive: 2 + 12 bytes per logit in 16 bit. fitcheck's T4
+  sweep (SDPA fit rows, transformers 5.17) measures 14.1-14.7; torchtune's chunked loss
+  and LitGPT's chunked cross-entropy keep about one 16-bit copy.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ def _layer_token_bytes(setup: TrainingSetup) -> float:
     full = setup.method == "full"
     nb = 4 if (a.norm == "rms" or setup.amp or ab == 4) else ab
     # a linear keeps its input when its weight trains; bitsandbytes' 8-bit matmul keeps it
-    # for frozen weights too, as did its 4-bit matmul up to 0.41 (the release LitGPT's
-    # published tables name); bitsandbytes 0.50 and torchao's NF4 linear do not
+    # for frozen weights too, as did its 4-bit matmul before 0.43.2; torchao's NF4 linear
+    # (torchtune) keeps only the packed weight
     keeps_input = setup.framework != "torchtune" and (
-        setup.quant_bits == 8 or (setup.quant_bits == 4 and setup.framework == "litgpt")
+        setup.quant_bits == 8 or (setup.quant_bits == 4 and setup.bnb_keeps_input)
     )
     trained = set(LINEAR_SLOTS) if (full or keeps_input) else set(setup.lora_targets)
     targets = set() if full else set(setup.lora_targets)
@@ -79,9 +81,25 @@ def score_bytes(setup: TrainingSetup, s_q: int, s_k: int) -> float:
         return 0.0
     ab = act_bytes(setup)
     per = 4.0 + (ab if ab != 4 else 0)  # fp32 softmax output (+ its 16-bit cast)
+    if a.softcap:
+        per += ab  # Gemma 2 soft-caps the scores: tanh keeps its output for backward
     if a.dropout > 0:
         per += 1 + ab  # dropout mask and output
     return per * a.heads * s_q * s_k
+
+
+def score_backward_bytes(setup: TrainingSetup, s_q: int, s_k: int) -> float:
+    """What the backward of one eager attention adds to its kept scores, per layer.
+
+    At the softmax backward the gradient of its output and of its input (both fp32, as the
+    softmax runs in fp32) and the incoming gradient in the activation dtype are alive with
+    the kept probabilities: 8 + 2 (16-bit) or 12 (fp32) bytes per score. fitcheck's T4 sweep
+    (TinyLlama 1.1B, 1024 and 2048 tokens, fit rows) puts the whole backward peak of a
+    recomputed eager block at 15-16 bytes per score, kept ones included.
+    """
+    if setup.attention != "eager":
+        return 0.0
+    return (8.0 + act_bytes(setup)) * setup.model.arch.heads * s_q * s_k
 
 
 def activation_parts(setup: TrainingSetup, factor: float = 1.0) -> tuple[float, float]:
@@ -91,38 +109,49 @@ def activation_parts(setup: TrainingSetup, factor: float = 1.0) -> tuple[float, 
     s_dec = setup.target_len or s
     per_tok = _layer_token_bytes(setup) * factor
     resid = 4 if act_bytes(setup) == 4 or setup.amp else 2
-    layer_sets: list[tuple[int, float, float]] = []  # (layers, bytes per layer, ckpt bytes)
+    # (layers, token-proportional bytes per layer, score bytes kept, score backward extra,
+    # checkpointed bytes per layer)
+    layer_sets: list[tuple[int, float, float, float, float]] = []
     if a.kind == "encoder-decoder":
-        enc = b * s * per_tok + b * score_bytes(setup, s, s)
         dec_tok = per_tok + 0.35 * per_tok  # + cross-attention half
-        dec = b * s_dec * dec_tok + b * (
-            score_bytes(setup, s_dec, s_dec) + score_bytes(setup, s_dec, s)
+        enc_scores = b * score_bytes(setup, s, s)
+        dec_scores = b * (score_bytes(setup, s_dec, s_dec) + score_bytes(setup, s_dec, s))
+        enc_extra = b * score_backward_bytes(setup, s, s)
+        dec_extra = b * score_backward_bytes(setup, s_dec, s_dec + s)
+        layer_sets = [(a.layers, b * s * per_tok, enc_scores, enc_extra, b * s * a.hidden * resid)]
+        layer_sets.append(
+            (a.dec_layers, b * s_dec * dec_tok, dec_scores, dec_extra, b * s_dec * a.hidden * resid)
         )
-        layer_sets = [(a.layers, enc, b * s * a.hidden * resid)]
-        layer_sets.append((a.dec_layers, dec, b * s_dec * a.hidden * resid))
     else:
-        one = b * s * per_tok + b * score_bytes(setup, s, s)
-        layer_sets = [(a.layers, one, b * s * a.hidden * resid)]
-    biggest = max(one for _, one, _ in layer_sets)
+        scores, extra = b * score_bytes(setup, s, s), b * score_backward_bytes(setup, s, s)
+        layer_sets = [(a.layers, b * s * per_tok, scores, extra, b * s * a.hidden * resid)]
     if setup.grad_checkpointing:
-        kept = sum(n * ckpt for n, _, ckpt in layer_sets)
-        return kept, 1.5 * biggest  # recomputed block + its backward temporaries
-    return sum(n * one for n, one, _ in layer_sets), 0.5 * biggest
+        kept = sum(n * ckpt for n, _, _, _, ckpt in layer_sets)
+        # the recomputed block, the backward temporaries of its tokens and of its scores
+        block = max(1.5 * tok + sc + ex for _, tok, sc, ex, _ in layer_sets)
+        return kept, block
+    kept = sum(n * (tok + sc) for n, tok, sc, _, _ in layer_sets)
+    return kept, max(0.5 * (tok + sc) + ex for _, tok, sc, ex, _ in layer_sets)
 
 
 def logits_per_element(setup: TrainingSetup, hf_bytes: float) -> float:
     """Bytes per (token, vocabulary entry) at the loss's peak, by loss implementation."""
     loss = setup.loss
+    # Gemma 2's final soft-capping (tanh(x / cap) * cap) keeps tanh's 16-bit output
+    softcap = 2.0 if setup.model.arch.softcap else 0.0
     if loss == "auto":
         loss = {"transformers": "standard", "torchtune": "chunked", "litgpt": "litgpt"}[
             setup.framework
         ]
     if loss == "chunked":
-        return 3.0
+        return 3.0 + softcap
     if loss == "litgpt":
-        return 4.0
-    # fp32 activations: the logits and their gradient are fp32 throughout (4 more bytes)
-    return hf_bytes + (4.0 if act_bytes(setup) == 4 else 0.0)
+        return 4.0 + softcap
+    # The output holds the logits in the activation dtype through backward; transformers
+    # < 4.46 returned ``logits.float()``, an fp32 copy, instead. ``hf_bytes`` is the loss's
+    # own share: fp32 log-softmax output, its gradient and the gradient of its input.
+    held = 4.0 if setup.logits_fp32_kept else float(act_bytes(setup))
+    return held + hf_bytes + softcap
 
 
 def logits_bytes(setup: TrainingSetup, hf_bytes: float) -> int:

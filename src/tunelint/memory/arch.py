@@ -56,6 +56,7 @@ class Architecture:
     kv_lora_rank: int = 0
     rope_head_dim: int = 0
     v_head_dim: int = 0
+    softcap: bool = False  # tanh soft-capping of attention scores and logits (Gemma 2)
 
     # ---- derived shapes -------------------------------------------------------------
     @property

@@ -69,6 +69,14 @@ class TrainingSetup:
     max_live_params: int = 0
     cuda_context: int = 0
     unmodelled: tuple[str, ...] = ()
+    # fp32 master weights beside 16-bit ones (DeepSpeed, FSDP mixed precision over fp32)
+    master_weights: bool = False
+    # release-dependent behaviour (see settings.release_effects): gradients kept between
+    # steps (torch < 2.0), 4-bit matmuls keeping their input (bitsandbytes < 0.43.2), the
+    # causal-LM logits returned in fp32 (transformers < 4.46)
+    grads_persist: bool = False
+    bnb_keeps_input: bool = False
+    logits_fp32_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,9 +123,9 @@ class _Scenario:
 
 
 # optimistic / point / conservative
-OPTIMISTIC = _Scenario(128 * MiB, 0.02, 0.5, 0.0, 10.0, 0.92, False, True, False)
+OPTIMISTIC = _Scenario(128 * MiB, 0.02, 0.5, 0.0, 8.0, 0.92, False, True, False)
 POINT = _Scenario(384 * MiB, 0.04, 1.0, 0.0, 12.0, 1.0, False, True, False)
-CONSERVATIVE = _Scenario(1300 * MiB, 0.10, 2.0, 0.05, 16.0, 1.15, True, False, True)
+CONSERVATIVE = _Scenario(1300 * MiB, 0.10, 2.0, 0.05, 14.0, 1.15, True, False, True)
 CUBLAS_WORKSPACE = 8 * MiB  # ":4096:8" default, torch.backends.cuda docs (CUBLAS_WORKSPACE_CONFIG)
 UNCERTAIN_SPREAD = 0.25  # widening of the range for each unmodelled option or generic model
 
@@ -137,7 +145,7 @@ def _allocated_terms(setup: TrainingSetup, sc: _Scenario, loading: bool) -> dict
     fixed["comm_buffers"] = ms["comm_buffers"]
     fixed["cublas_workspace"] = float(CUBLAS_WORKSPACE)
     grads, temp = ms["gradients"], ms["optimizer_step_temp"]
-    accumulate = setup.grad_accum > 1 or not sc.set_to_none
+    accumulate = setup.grad_accum > 1 or not sc.set_to_none or setup.grads_persist
     if accumulate:
         backward = {"gradients": grads, "activations": acts, "logits": logits}
     else:  # zero_grad(set_to_none): gradients appear while activations are freed

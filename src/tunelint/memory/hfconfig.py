@@ -152,6 +152,9 @@ def architecture_from_config(config: Mapping[str, object]) -> Architecture | Non
     dropout = cfg.get("hidden_dropout_prob", cfg.get("dropout_rate", cfg.get("resid_pdrop")))
     if isinstance(dropout, (int, float)) and not isinstance(dropout, bool):
         values["dropout"] = float(dropout)
+    caps = (cfg.get("attn_logit_softcapping"), cfg.get("final_logit_softcapping"))
+    if any(isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0 for c in caps):
+        values["softcap"] = True  # Gemma 2: tanh soft-capping of scores and logits
     attn = str(cfg.get("_attn_implementation") or cfg.get("attn_implementation") or "")
     if attn:
         values["attention"] = "eager" if attn == "eager" else "sdpa"

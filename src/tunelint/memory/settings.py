@@ -8,10 +8,17 @@ job leaves unknown is never guessed silently: the default used is written to
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from tunelint.memory.estimate import Estimate, Framework, Method, TrainingSetup, estimate
 from tunelint.memory.models import ModelInfo, UnknownModelError, resolve_model
+from tunelint.memory.releases import (
+    BNB_DROPS_INPUT,
+    TORCH_ZERO_GRAD_NONE,
+    TRANSFORMERS_LOSS_UPCAST,
+    older_than,
+)
 
 DEFAULT_SEQ = 1024  # TRL SFTConfig.max_length; run_clm block_size
 DEFAULT_LORA_R = 8  # peft.LoraConfig default
@@ -75,7 +82,7 @@ _OPTIMIZERS: dict[str, str] = {
     "adamw": "adamw",
     "adam": "adamw",
     "adamw_torch": "adamw",
-    "adamw_hf": "adamw",
+    "adamw_hf": "adamw_loop",
     "adamw_apex_fused": "adamw_fused",
     "adamw_torch_fused": "adamw_fused",
     "fusedadam": "adamw_fused",
@@ -282,14 +289,22 @@ def setup_from_settings(
 
     quant, method = _method(settings, info, notes)
     framework = str(get("framework") or "transformers").lower()
+    if framework == "litgpt" and arch.tied and info.source != "name":
+        # LitGPT's GPT has its own lm_head and never ties it to the embedding (litgpt/model.py)
+        arch = arch.with_updates(tied=False)
+        info = replace(info, arch=arch, params=arch.total_params())
     fw: Framework = framework if framework in ("torchtune", "litgpt") else "transformers"  # type: ignore[assignment]
     param_bytes, amp = _precision(settings, framework, arch.family, quant, notes)
 
     zero = _int(get("zero_stage")) or 0
     fsdp = bool(_bool(get("fsdp")))
     mixed = _dtype(get("mixed_precision"))
+    master = False
     if (zero >= 1 or fsdp) and mixed in ("bf16", "fp16") and param_bytes == 4 and quant is None:
         param_bytes, amp = 2, False  # DeepSpeed / FSDP keep 16-bit weights + fp32 master
+        master = True
+    if zero >= 1 and not fsdp and param_bytes == 2 and quant is None:
+        master = True  # DeepSpeed's bf16/fp16 optimizers always hold fp32 master partitions
 
     r = _int(get("lora_r"))
     targets = normalize_targets(get("lora_targets"), arch.family)
@@ -322,6 +337,9 @@ def setup_from_settings(
         optimizer = "adamw"
         what = "unknown" if opt_raw is None else f"{opt_raw!r} not recognised"
         notes.append(f"optimizer {what}: AdamW (torch) assumed")
+    old_torch = older_than(settings, "torch_version", TORCH_ZERO_GRAD_NONE)
+    if optimizer == "adamw" and old_torch:
+        optimizer = "adamw_loop"  # one parameter at a time before foreach became the default
     gpus = _int(get("num_gpus")) or 1
     off_opt = str(get("offload_optimizer_device") or "none").lower() in ("cpu", "nvme")
     off_par = str(get("offload_param_device") or "none").lower() in ("cpu", "nvme")
@@ -335,6 +353,10 @@ def setup_from_settings(
     if adapter_dtype in ("bf16", "fp16", "fp32"):
         adapter_bytes = 4 if adapter_dtype == "fp32" else 2
     loading = _bool(get("sharded_loading"))
+    if loading is None and fw == "litgpt" and fsdp and gpus > 1:
+        # LitGPT loads a full checkpoint into the sharded model through Lightning's
+        # _load_raw_module_state, which gathers all weights first and writes each shard back
+        loading = False
     setup = TrainingSetup(
         model=info,
         method=method,
@@ -367,6 +389,13 @@ def setup_from_settings(
         max_live_params=_int(get("stage3_max_live_parameters")) or 0,
         cuda_context=(_int(get("cuda_context_mib")) or 0) << 20,
         unmodelled=tuple(sorted(k for k in UNMODELLED if _bool(get(k)))),
+        master_weights=master and method == "full",
+        grads_persist=old_torch,
+        bnb_keeps_input=bool(quant)
+        and fw != "torchtune"  # torchtune quantises with torchao's NF4 tensor
+        and older_than(settings, "bitsandbytes_version", BNB_DROPS_INPUT),
+        logits_fp32_kept=fw == "transformers"
+        and older_than(settings, "transformers_version", TRANSFORMERS_LOSS_UPCAST),
     )
     return setup, notes
 

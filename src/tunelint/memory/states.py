@@ -4,7 +4,9 @@ Sources (accessed 2026-12-04):
 
 - bytes per parameter and mixed precision (K = 12 bytes of fp32 master weights and Adam
   moments): Rajbhandari et al., "ZeRO", https://arxiv.org/abs/1910.02054, and EleutherAI,
-  "Transformer Math 101", https://blog.eleuther.ai/transformer-math/.
+  "Transformer Math 101", https://blog.eleuther.ai/transformer-math/. The fp32 masters
+  exist under DeepSpeed's 16-bit optimizers and FSDP mixed precision over fp32 weights;
+  pure 16-bit FSDP (Lightning's ``bf16-true``, fsdp_qlora) keeps none.
 - what ZeRO-1/2/3 divide by the GPU count, and the bucket settings (defaults
   ``reduce_bucket_size`` 5e8, ``allgather_bucket_size`` 5e8, ``stage3_prefetch_bucket_size``
   5e7, ``stage3_max_live_parameters`` 1e9 elements):
@@ -18,7 +20,8 @@ Sources (accessed 2026-12-04):
   https://arxiv.org/abs/2305.14314. ``MatMul4Bit`` dequantises the weight to the compute
   dtype for every matmul (a weight-sized temporary), bitsandbytes ``autograd/_functions.py``.
 - torch AdamW's foreach step allocates one state-sized temporary (``_foreach_sqrt`` of the
-  second moment), ``torch/optim/adamw.py``; bitsandbytes 8-bit optimizers keep one byte
+  second moment), ``torch/optim/adamw.py``; a per-tensor loop (transformers' own AdamW,
+  torch before 2.0) one tensor's worth; bitsandbytes 8-bit optimizers keep one byte
   per moment, https://huggingface.co/docs/bitsandbytes/main/en/optimizers .
 - DDP copies gradients into communication buckets:
   https://pytorch.org/docs/stable/notes/ddp.html .
@@ -131,6 +134,7 @@ def optimizer_state_bytes(optimizer: str, state_bytes: int) -> tuple[float, bool
     table: dict[str, tuple[float, bool]] = {
         "adamw": (2.0 * state_bytes, False),
         "adamw_fused": (2.0 * state_bytes, False),
+        "adamw_loop": (2.0 * state_bytes, False),
         "adamw_8bit": (2.0, False),
         "paged_adamw_8bit": (2.0, True),
         "paged_adamw_32bit": (8.0, True),
@@ -170,15 +174,15 @@ def model_states(setup: TrainingSetup, nf4: float, count_paged: bool) -> dict[st
 
     trainable = trainable_params(setup)
     tb = setup.param_bytes if full else setup.adapter_bytes
-    if not full:
-        out["adapters"] = float(trainable * tb)
+    if not full:  # ZeRO-3 / FSDP shard the trainable parameters with the frozen ones
+        out["adapters"] = float(trainable * tb) / (n if zero >= 3 else 1)
     sd_grad = n if zero >= 2 else 1
     grads = trainable * tb / sd_grad
     if setup.offload_optimizer and zero >= 1:
         grads = 0.0  # gradient partitions go to host memory with the optimizer
     out["gradients"] = grads
 
-    master = full and setup.param_bytes < 4 and zero >= 1 and setup.quant_bits is None
+    master = setup.master_weights and zero >= 1
     state_b = 4 if master else tb
     per_p, paged = optimizer_state_bytes(setup.optimizer, state_b)
     opt = trainable * per_p
@@ -193,6 +197,9 @@ def model_states(setup: TrainingSetup, nf4: float, count_paged: bool) -> dict[st
     temp = 0.0
     if setup.optimizer in ("adamw", "lion") and not setup.offload_optimizer:
         temp = trainable * state_b / (n if zero >= 1 else 1)
+    elif setup.optimizer == "adamw_loop" and not setup.offload_optimizer:
+        # one parameter at a time: the largest tensor's ``sqrt`` temporary
+        temp = min(trainable, a.vocab * a.emb_width) * state_b / (n if zero >= 1 else 1)
     out["optimizer_step_temp"] = temp
     out["comm_buffers"] = comm_buffers(setup, trainable, tb if not master else 2)
     return out
@@ -201,14 +208,12 @@ def model_states(setup: TrainingSetup, nf4: float, count_paged: bool) -> dict[st
 def loading_peak(setup: TrainingSetup) -> float:
     """Allocated peak while a checkpoint is loaded whole onto each GPU before sharding.
 
-    LitGPT's FSDP recipes of 2023 loaded the full state dict into the sharded model, and a
-    Trainer without ``zero3_init`` / ``cpu_ram_efficient_loading`` materialises the whole
-    model on every rank first. Zero when the model is not sharded or loads sharded.
+    LitGPT's FSDP recipes load the full state dict into the sharded model through
+    Lightning's ``_load_raw_module_state`` ("gathering all weights first"), and a Trainer
+    without ``zero3_init`` / ``cpu_ram_efficient_loading`` materialises the whole model on
+    every rank first. Zero when the model is not sharded or loads sharded. LitGPT's 4-bit
+    runs have no such peak: Lightning's bitsandbytes plugin quantises layer by layer.
     """
-    if setup.quant_bits and setup.framework == "litgpt":
-        # LitGPT quantises a bf16 checkpoint after it reaches the GPU: its published peaks
-        # for 4-bit runs sit at the 16-bit model size (config_hub/finetune/README.md)
-        return 2.0 * setup.model.params
     if zero_level(setup) < 3 or setup.sharded_loading:
         return 0.0
     whole = base_weight_bytes(setup, NF4_DQ_BYTES)
