@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tunelint.memory.estimate import TrainingSetup
+    from tunelint.memory.setup import TrainingSetup
 
 LINEAR_SLOTS = ("q", "k", "v", "o", "gate", "up", "down")
 

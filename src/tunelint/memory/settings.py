@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from tunelint.memory.estimate import Estimate, Framework, Method, TrainingSetup, estimate
+from tunelint.memory.estimate import Estimate, estimate
 from tunelint.memory.models import ModelInfo, UnknownModelError, resolve_model
 from tunelint.memory.releases import (
     BNB_DROPS_INPUT,
@@ -19,6 +19,7 @@ from tunelint.memory.releases import (
     TRANSFORMERS_LOSS_UPCAST,
     older_than,
 )
+from tunelint.memory.setup import Framework, Method, TrainingSetup
 
 DEFAULT_SEQ = 1024  # TRL SFTConfig.max_length; run_clm block_size
 DEFAULT_LORA_R = 8  # peft.LoraConfig default

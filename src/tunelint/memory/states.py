@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from tunelint.memory.arch import Architecture
 
 if TYPE_CHECKING:
-    from tunelint.memory.estimate import TrainingSetup
+    from tunelint.memory.setup import TrainingSetup
 
 NF4_BYTES = 0.5 + 4 / 64  # 0.5625 bytes per weight without double quantisation
 NF4_DQ_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)  # ~0.516 with double quantisation

@@ -39,6 +39,7 @@ from tunelint.facts import (
 )
 from tunelint.placeholders import is_placeholder_uri
 from tunelint.sources.config_comments import suppressions
+from tunelint.sources.config_keys import CONFIG_KEYS, CONFIG_SUFFIXES, DATA_KEYS, DATA_SUFFIXES
 from tunelint.sources.config_limits import ConfigLimits, JsonFallback, LimitReached
 from tunelint.sources.config_settings import document_settings
 from tunelint.sources.dialects import detect_dialects
@@ -78,13 +79,6 @@ _SCALARS = {
 _COLLECTIONS = {f"{_Y}{name}" for name in ("map", "seq", "omap", "set", "pairs")}
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _INDEX = re.compile(r"\[\d+\]$")
-CONFIG_KEYS = frozenset({"deepspeed", "deepspeed_config", "deepspeed_config_file", "fsdp_config"})
-CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".conf")
-DATA_KEYS = frozenset(
-    {"path", "data_files", "train_file", "validation_file", "test_file", "dataset_path"}
-    | {"data_path", "json_path", "train_data", "eval_data"}
-)
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".arrow", ".jsonl.gz")
 
 
 @functools.cache
@@ -207,7 +201,7 @@ class _Walker:
             self.entries.append((key, value, anchor))
         if isinstance(node, ScalarNode) or raw is UNKNOWN:
             self.assignments.append(Assignment(key, value, "key", anchor))
-            self._reference(key, value)
+            self.reference(key, value)
         if self._command(node, key, raw):
             self.commands.append(Command(key, node))  # type: ignore[arg-type]
         return raw
@@ -247,7 +241,7 @@ class _Walker:
             start, end = node.start_mark, node.end_mark
             self.protected.append(((start.line, start.column), (end.line, end.column)))
 
-    def _reference(self, key: str, value: Value) -> None:
+    def reference(self, key: str, value: Value) -> None:
         text = value.as_str()
         if not text or "://" in text:
             return

@@ -6,13 +6,22 @@ quoted or block scalar is text, not a comment (the walker remembers where those 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from tunelint.facts import Suppression
+from tunelint.facts import Span, Suppression
 from tunelint.sources.comments import parse_ignore
 
-if TYPE_CHECKING:
-    from tunelint.sources.config import _Walker
+
+class _Walker(Protocol):
+    """What the config walker knows that placing a comment needs."""
+
+    lines: tuple[str, ...]
+    ranges: dict[int, int]
+    cell: int | None
+
+    def make_span(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span: ...
+
+    def is_protected(self, line: int, column: int) -> bool: ...
 
 
 def suppressions(walker: _Walker) -> list[Suppression]:

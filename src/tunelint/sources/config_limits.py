@@ -10,12 +10,22 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tunelint.facts import Assignment, Span, Value
 
-if TYPE_CHECKING:
-    from tunelint.sources.config import _Walker
+
+class _Walker(Protocol):
+    """What the config walker offers the JSON fallback: spans, limits, where facts go."""
+
+    limits: ConfigLimits
+    nodes: int
+    entries: list[tuple[str, Value, Span]]
+    assignments: list[Assignment]
+
+    def make_span(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span: ...
+
+    def reference(self, key: str, value: Value) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +91,7 @@ class JsonFallback:
         elif key:
             value = Value(data, span, "config", json.dumps(data))
             walker.assignments.append(Assignment(key, value, "key", span))
-            walker._reference(key, value)
+            walker.reference(key, value)
 
 
 __all__ = ["POLICY_KEYS", "ConfigLimits", "JsonFallback", "LimitReached"]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from tunelint.facts import Reference, Setting, Span, Value
-from tunelint.sources.config import CONFIG_SUFFIXES, DATA_KEYS, DATA_SUFFIXES
+from tunelint.sources.config_keys import CONFIG_SUFFIXES, DATA_KEYS, DATA_SUFFIXES
 from tunelint.sources.dialect_stacks import OLMO_PREFIXES, SWIFT_DEEPSPEED, SWIFT_NOT_TRAINING
 from tunelint.sources.dialects import canonical_settings, lookup_key
 from tunelint.sources.shellvalues import WordReader
