@@ -122,7 +122,7 @@ def test_risky_example() -> None:
     assert "TL203 high" in artifact[5]
     server = row(text, "Where data goes", "`examples/risky/track.py:5`")
     assert server[0] == "`https://mlflow.example.com`"
-    assert server[4] == "**not approved** host `mlflow.example.com`"
+    assert server[4] == "**not approved** (TL301)"
     if "**TL301**" in text:  # the residency rule's finding lands on the same row
         assert server[5] == "TL301 medium"
 
@@ -147,7 +147,7 @@ def test_fixed_example() -> None:
     assert job[2] == "QLoRA r=16 on a 4-bit base"
     server = row(text, "Where data goes", "`examples/fixed/track.py:8`")
     assert server[0] == "`https://mlflow.internal.example.eu`"
-    assert server[4] == "approved host"
+    assert server[4] == "approved (TL301)"
     assert "TL203" not in section(text, "Where data goes")
     assert "- [ ]" not in section(text, "Rules")
     assert "Nothing found: no `trust_remote_code`" in section(text, "What runs remote code")
@@ -209,16 +209,16 @@ def destinations(tmp_path: Path) -> str:
 def test_every_destination_is_listed_with_its_line(destinations: str) -> None:
     env = row(destinations, "Where data goes", "`send.py:9`")
     assert env[0] == "`https://mlflow.us.example.com`"
-    assert env[4] == "**not approved** host `mlflow.us.example.com`"
+    assert env[4] == "**not approved** (TL301)"
     unresolved = row(destinations, "Where data goes", "`send.py:12`")
     assert unresolved[0] == """unresolved: `os.environ["TRACKING"]`"""
     assert unresolved[4] == "not resolved statically: review by hand"
     wandb = row(destinations, "Where data goes", "`send.py:13`")
-    assert wandb[0] == "`wandb`" and wandb[4] == "**not approved** service `wandb`"
+    assert wandb[0] == "`wandb`" and wandb[4] == "**not approved** (TL301)"
     region = row(destinations, "Where data goes", "`send.py:14`")
-    assert region[0] == "`us-east-1`" and region[4] == "**not approved** region `us-east-1`"
+    assert region[0] == "`us-east-1`" and region[4] == "**not approved** (TL302)"
     bucket = row(destinations, "Where data goes", "`s3://team-ckpts/run1`")
-    assert bucket[3] == "`send.py:17`" and bucket[4] == "approved bucket"
+    assert bucket[3] == "`send.py:17`" and bucket[4] == "approved (TL302)"
     assert "(via `output_dir`)" in bucket[2]  # the setting names it, not the call
     services = [
         line
@@ -227,8 +227,8 @@ def test_every_destination_is_listed_with_its_line(destinations: str) -> None:
     ]
     assert len(services) == 2  # one row per service of report_to=[...]
     assert "`send.py:18`" in services[0] and "`send.py:18`" in services[1]
-    assert "| approved service |" in services[0] and "`tensorboard`" in services[0]
-    assert "**not approved** service `wandb`" in services[1]
+    assert "| approved (TL301) |" in services[0] and "`tensorboard`" in services[0]
+    assert "**not approved** (TL301)" in services[1]
     if "**TL301**" in destinations:  # the finding about wandb lands on wandb's row only
         assert services[0].endswith("| — |") and services[1].endswith("| TL301 medium |")
     hub = row(destinations, "Where data goes", "`acme/secret-model`")
@@ -238,7 +238,7 @@ def test_every_destination_is_listed_with_its_line(destinations: str) -> None:
     upload = row(destinations, "Where data goes", "`acme/weights`")
     assert upload[3] == "`send.py:22`"
     named = row(destinations, "Where data goes", "`eu-west-1`")  # the use, not the name
-    assert named[3] == "`send.py:24`" and named[4] == "approved region"
+    assert named[3] == "`send.py:24`" and named[4] == "approved (TL302)"
 
 
 def test_local_and_unused_places_are_not_destinations(destinations: str) -> None:
@@ -246,6 +246,35 @@ def test_local_and_unused_places_are_not_destinations(destinations: str) -> None
     assert "localhost" not in goes and "mlruns" not in goes
     assert "never-used" in goes  # a URI only bound to a name is still listed, once
     assert len([line for line in goes.splitlines() if "never-used" in line]) == 1
+
+
+def test_hub_rows_say_what_tl303_decided(destinations: str) -> None:
+    pushed = row(destinations, "Where data goes", "`send.py:19`")
+    assert pushed[4] == "**public** (TL303)"  # push_to_hub with nothing making it private
+    uploaded = row(destinations, "Where data goes", "`send.py:22`")
+    assert uploaded[4] == "private or not made public here (TL303)"
+
+
+@pytest.mark.parametrize(
+    ("policy", "verdict"),
+    [
+        ("version: 1\n", "listed for review: the policy has no allow-list (TL301)"),
+        ("version: 1\nrules:\n  ignore: [TL301]\n", "not checked (TL301 is off)"),
+        (
+            "version: 1\nresidency:\n  allowed_services: [wandb]\n",
+            "approved (TL301)",
+        ),
+    ],
+)
+def test_destination_verdict_is_the_rules_not_the_checklists(
+    tmp_path: Path, policy: str, verdict: str
+) -> None:
+    """The Policy column repeats what TL301 decided: no allow-list lists, an ignored rule
+    decides nothing, an allowed service is approved."""
+    (tmp_path / "tunelint.yaml").write_text(policy)
+    (tmp_path / "send.py").write_text("import wandb\n\nwandb.init(project='ft')\n")
+    text = render_checklist(lint(["send.py"], Options(cwd=tmp_path, use_cache=False, jobs=1)))
+    assert row(text, "Where data goes", "`send.py:3`")[4] == verdict
 
 
 def test_remote_output_dir_rests_remotely(destinations: str) -> None:

@@ -10,12 +10,11 @@ destinations, policy) and is sorted, so the same input gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from tunelint.facts import Setting, Span
-from tunelint.findings import Destination, Finding, Report
+from tunelint.findings import Destination, Finding, Report, Severity
 from tunelint.project.jobs import Job
 from tunelint.report._common import plural, rule_index, sorted_findings, summarise, tool_version
 from tunelint.report._markdown import code as _code
@@ -73,20 +72,6 @@ def _policy(report: Report, dotted: str) -> list[str]:
     return [str(item) for item in node] if isinstance(node, list | tuple) else []
 
 
-def _allowed(item: str, patterns: Iterable[str]) -> bool:
-    lowered = item.lower()
-    return any(fnmatchcase(lowered, pattern.lower()) for pattern in patterns)
-
-
-def _verdict_on(report: Report, item: str, key: str, what: str) -> str:
-    allowed = _policy(report, f"residency.{key}")
-    if not allowed and _policy_node(report, f"residency.{key}") is _MISSING:
-        return f"no approved {what}s in policy"
-    if _allowed(item, allowed):
-        return f"approved {what}"
-    return f"**not approved** {what} {_code(item)}"
-
-
 def _split(target: str) -> SplitResult:
     """``urlsplit`` that takes a malformed URI ("http://[x") as one with no host."""
     try:
@@ -95,38 +80,63 @@ def _split(target: str) -> SplitResult:
         return SplitResult("", "", target, "", "")
 
 
-def _destination_policy(report: Report, destination: Destination) -> str:
+# The rule that judges each kind of place: what its silence and its finding say.
+DECIDING_RULES = {
+    "tracking": ("TL301", "approved", "**not approved**"),
+    "storage": ("TL302", "approved", "**not approved**"),
+    "region": ("TL302", "approved", "**not approved**"),
+    "hub": ("TL303", "private or not made public here", "**public**"),
+}
+
+
+def _enabled(report: Report, rule_id: str) -> bool:
+    return any(getattr(rule, "id", None) == rule_id for rule in report.rules)
+
+
+def _decided(report: Report, here: Sequence[Finding], kind: str) -> str:
+    """The deciding rule's verdict on one place, read from its findings on that place
+    (never worked out again here): a finding is a "no", or a listing when the policy has no
+    allow-list (info); silence from an enabled rule is a "yes"."""
+    if kind not in DECIDING_RULES:
+        return NONE
+    rule_id, yes, no = DECIDING_RULES[kind]
+    if not _enabled(report, rule_id):
+        return f"not checked ({rule_id} is off)"
+    found = [f for f in here if f.rule_id == rule_id]
+    if not found:
+        return f"{yes} ({rule_id})"
+    if all(f.severity is Severity.INFO for f in found):
+        return f"listed for review: the policy has no allow-list ({rule_id})"
+    return f"{no} ({rule_id})"
+
+
+def _destination_policy(report: Report, here: Sequence[Finding], destination: Destination) -> str:
+    """``here``: the findings on this destination's row."""
     if not destination.resolved:
         return "not resolved statically: review by hand"
-    target = destination.target
-    if destination.kind == "tracking":
-        host = _split(target).hostname if "://" in target else None
-        if host:
-            return _verdict_on(report, host, "allowed_hosts", "host")
-        return _verdict_on(report, destination.service or target, "allowed_services", "service")
-    if destination.kind == "storage":
-        bucket = _split(target).netloc
-        allowed = _policy(report, "residency.allowed_buckets")
-        if allowed and (_allowed(bucket, allowed) or _allowed(target, allowed)):
-            return "approved bucket"
-        if allowed:
-            return f"**not approved** bucket {_code(bucket)}"
-        return "no approved buckets in policy"
-    if destination.kind == "region":
-        return _verdict_on(report, target, "allowed_regions", "region")
-    return NONE
+    return _decided(report, here, destination.kind)
 
 
-def _encrypted(report: Report, directory: str) -> str:
+def _encrypted(
+    report: Report, findings: Sequence[Finding], kind: str, directory: str, span: Span
+) -> str:
+    """TL201 decides for offload folders; other folders are compared with the policy's
+    encrypted paths by the same path test TL201 uses, since no rule judges them."""
     if "://" in directory:
         return "remote: see Where data goes"
-    encrypted = _policy(report, "data_protection.encrypted_paths")
-    if not encrypted:
-        return "**no**: the policy declares no encrypted paths"
-    if path_under(directory, encrypted):
-        return "yes"
-    relative = "" if directory.startswith(("/", "~")) else "relative path, "
-    return f"**no**: {relative}not under {_codes(encrypted)}"
+    if kind != "offload":
+        encrypted = _policy(report, "data_protection.encrypted_paths")
+        if not encrypted:
+            return "**no**: the policy declares no encrypted paths"
+        if path_under(directory, encrypted):
+            return "yes"
+        relative = "" if directory.startswith(("/", "~")) else "relative path, "
+        return f"**no**: {relative}not under {_codes(encrypted)}"
+    if not _enabled(report, "TL201"):
+        return "not checked (TL201 is off)"
+    if _findings_at(findings, ("TL201",), span):
+        return "**no** (TL201)"
+    return "yes (TL201)"
 
 
 # --------------------------------------------------------------------------- sections
@@ -267,7 +277,7 @@ def _goes_section(report: Report, findings: list[Finding]) -> list[str]:
             _kind(destination),
             WHAT_LEAVES[destination.kind] + f" (via {_code(destination.via)})",
             _code(_where(destination.span)),
-            _destination_policy(report, destination),
+            _destination_policy(report, here, destination),
             _labels(here),
         )
         rows.append((_order(destination.span), row))
@@ -355,7 +365,9 @@ def _rests_section(report: Report, findings: list[Finding]) -> list[str]:
             _code(directory) if resolved else f"unresolved: {_code(directory)}",
             REST_KINDS[kind],
             _code(_where(span)),
-            _encrypted(report, directory) if resolved else "unknown: review by hand",
+            _encrypted(report, findings, kind, directory, span)
+            if resolved
+            else "unknown: review by hand",
             _labels(_findings_at(findings, REST_RULES, span)),
         )
         for kind, directory, span, resolved in places
