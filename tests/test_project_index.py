@@ -38,6 +38,23 @@ def test_a_local_folder_without_init_never_shadows_an_installed_package(tmp_path
     assert index.resolve_module("accelerate.launch_helper", "train.py") is None
 
 
+def test_a_packages_own_source_tree_resolves_without_its_top_init(tmp_path: Path) -> None:
+    """A checkout of ``ray``'s own sources missing ``ray/__init__.py``: the regular
+    subpackage below says the folder is that package, not a folder of configs."""
+    index = _index(
+        tmp_path,
+        {
+            "ray/job/__init__.py": "",
+            "ray/job/submit.py": "x = 1\n",
+            "ray/configs/base.py": "x = 2\n",
+            "run.py": "import ray.job.submit\nimport ray.configs.base\n",
+        },
+    )
+    assert index.resolve_module("ray.job.submit", "run.py") == "ray/job/submit.py"
+    assert index.resolve_module("ray.configs.base", "run.py") is None  # no regular package
+    assert index.resolve_module("ray", "run.py") is None
+
+
 def test_a_local_namespace_folder_beside_the_script_is_imported(tmp_path: Path) -> None:
     index = _index(tmp_path, {"helpers/io.py": "x = 1\n", "train.py": "from helpers.io import x\n"})
     assert index.imports_of("train.py") == ("helpers/io.py",)
@@ -178,6 +195,37 @@ def test_training_reached_through_a_function_passed_to_a_runner(tmp_path: Path) 
         },
     )
     assert index.trains("main.py")
+
+
+def test_training_started_on_a_ray_actor(tmp_path: Path) -> None:
+    actor = (
+        "import ray\nfrom lib.ppo import PPOTrainer\n\ndef train(args):\n"
+        "    trainer = PPOTrainer.remote(args)\n    ray.get(trainer.fit.remote())\n\n"
+        "train(None)\n"
+    )
+    index = _index(
+        tmp_path,
+        {"cli/ppo.py": actor, "cli/serve.py": actor.replace(".fit.remote", ".score.remote")},
+    )
+    assert index.trains("cli/ppo.py")
+    assert not index.trains("cli/serve.py")  # a Ray call that is not a trainer's fit
+
+
+def test_a_cluster_wrapper_runs_the_command_after_its_double_dash(tmp_path: Path) -> None:
+    """``mason.py ... -- setup.sh '&&' python train.py``: the wrapper hands the command,
+    separators escaped, to the machine it books; both programs run."""
+    index = _index(
+        tmp_path,
+        {
+            "mason.py": "import sys\nprint(sys.argv)\n",
+            "train.py": TRAINS,
+            "run.sh": "python mason.py --gpus 8 -- source setup.sh \\&\\& "
+            "python train.py --model_name_or_path org/base\n",
+            "uv.sh": "uv run mason.py --gpus 1 -- \\\nuv run train.py --lr 1e-5\n",
+        },
+    )
+    training = {job.entry for job in index.jobs if job.trains and "train.py" in job.members}
+    assert training == {"run.sh", "uv.sh"}
 
 
 def _copies(root: Path, copies: int) -> ProjectIndex:

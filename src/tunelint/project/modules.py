@@ -13,6 +13,10 @@ Static reading cannot see what is installed, so a namespace portion is taken onl
 regular package has been looked for, nearest directory first, and never for a name that the
 standard library or a well-known distribution provides: a folder of example configs named
 ``accelerate/`` is not the ``accelerate`` that ``from accelerate import Accelerator`` loads.
+The one exception is a distribution's own source tree checked without its top
+``__init__.py`` (a partial checkout, or only some files named on the command line):
+``openrlhf/cli/__init__.py`` beside ``openrlhf/cli/train.py`` says that ``openrlhf.cli.train``
+is this file, since a regular subpackage is no folder of configs.
 
 Relative imports resolve from the importer's package. Nothing here reads the disk: the index
 knows the discovered files, and directories are what those paths imply.
@@ -122,11 +126,14 @@ class Modules:
                     return self._in(base, parts, namespace_ok=False)
         # a namespace portion, only for a name nothing installs: beside the importer first,
         # then in a directory above it (a PEP 420 package at the repository root or in src/)
-        if parts[0] in INSTALLED:
-            return None
         for root in ancestors(directory):
             for base in (root, _join(root, "src")):
-                if _join(base, parts[0]) in self.directories:
+                top = _join(base, parts[0])
+                if parts[0] in INSTALLED and not (
+                    len(parts) > 1 and _join(top, parts[1]) in self.packages
+                ):
+                    continue  # a well-known name: only its source tree (docstring)
+                if top in self.directories:
                     found = self._in(base, parts, namespace_ok=True)
                     if found is not None:
                         return found

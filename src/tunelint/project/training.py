@@ -48,6 +48,10 @@ def training_call(call: Call) -> bool:
     short = call.short_name
     if short == "backward":
         return True
+    if short == "remote" and call.text.endswith((".fit.remote", ".train.remote")):
+        # a Ray actor's method: ``ray.get(trainer.fit.remote())`` runs it on the actor
+        receiver = call.text.rsplit(".", 2)[0]
+        return "trainer" in receiver.lower()
     if short in {"train", "fit"}:
         if "Trainer" in call.name or call.name.startswith("trl."):
             return short == "train" or "lightning" in call.name

@@ -101,6 +101,8 @@ class LaunchReader(WordReader):
             build = self.arguments(Build("trl"), words[2:], "trainer")
         elif name in {"swift", "megatron"} and sub in SWIFT_COMMANDS:
             build = self.swift(words, name, sub)
+        elif name.endswith(".py"):  # `./train.py ...`, `uv run train.py ...`: its shebang runs it
+            build = self.program(Build("python"), words, module_flag=False)
         return build
 
     def swift(self, words: list[Word], name: str, sub: str) -> Build:

@@ -187,7 +187,7 @@ class _Reader(SpliceReader):
                 found = [
                     later
                     for later in range(index + 1, len(words))
-                    if _is_program(self.name_of(words[later]))
+                    if _runs(self.name_of(words[later]))
                 ]
                 return found[0] if found else None
             elif name == "ray" and [self.literal(w) for w in words[index + 1 : index + 3]] == [
@@ -221,7 +221,8 @@ class _Reader(SpliceReader):
             self.facts.references.append(Reference(self.value(words[1]), "other", name))
         cut = _inner(words, self)
         if cut is not None:  # `python mason.py ... -- accelerate launch ...`: both run
-            self.launch(words[cut + 1 :], words[cut + 1 :], env)
+            for piece in _pieces(words[cut + 1 :], self):
+                self.launch(piece, piece, env)
             words = words[:cut]
         build = self.build(words)
         if build is not None:
@@ -270,10 +271,35 @@ def _is_program(name: str) -> bool:
     return name in LAUNCHERS or name in SHELLS or PYTHON.fullmatch(name) is not None
 
 
+def _runs(name: str) -> bool:
+    """A program, or a Python script run by its own name (``./train.py``, ``uv run x.py``)."""
+    return _is_program(name) or name.endswith(".py")
+
+
+# Separators a wrapper receives as arguments (``-- setup.sh '&&' python train.py``) and
+# hands to a shell on the machine that runs the command.
+_SEPARATORS = frozenset({"&&", "||", ";"})
+
+
+def _pieces(words: list[Word], reader: _Reader) -> list[list[Word]]:
+    """``words`` split at escaped command separators: the commands a wrapper will run."""
+    pieces: list[list[Word]] = [[]]
+    for word in words:
+        if reader.literal(word) in _SEPARATORS:
+            pieces.append([])
+        else:
+            pieces[-1].append(word)
+    return [piece for piece in pieces if piece]
+
+
 def _inner(words: list[Word], reader: _Reader) -> int | None:
-    """Index of a bare ``--`` followed by a program: the command a wrapper runs."""
+    """Index of a bare ``--`` followed by a command that runs a program: what a wrapper
+    such as ``mason.py ... -- setup.sh '&&' python train.py`` runs."""
     for index in range(1, len(words) - 1):
-        if words[index].raw == "--" and _is_program(reader.name_of(words[index + 1])):
+        if words[index].raw != "--":
+            continue
+        heads = [reader.name_of(piece[0]) for piece in _pieces(words[index + 1 :], reader)]
+        if any(_runs(head) or head in _RUNNERS for head in heads):
             return index
     return None
 
