@@ -15,7 +15,11 @@ loads. Left out, because the model they load is not the one being trained:
   other wrappers);
 * ``device_map="cpu"``: the whole model on the CPU on purpose, nothing spills silently.
 
-Configs and launch lines that set ``device_map`` are reported when their job trains.
+Configs and launch lines that set ``device_map`` are reported when their job trains, and so
+is an ms-swift training launch that leaves ``--device_map`` unset while each process sees two
+or more GPUs: ms-swift then loads with ``device_map='auto'`` itself (``get_default_device_map``
+and ``is_mp`` in ms-swift's ``swift/model/utils.py`` and ``swift/utils/env.py``, read
+2026-12-04), unless DeepSpeed or FSDP is on.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from tunelint.facts import Call, FileFacts, FileKind, Value
+from tunelint.facts import Call, FileFacts, FileKind, Launch, Value
+from tunelint.findings import Related
 from tunelint.project.index import Lookups
-from tunelint.project.training import training_call
+from tunelint.project.training import SWIFT_TRAINING, training_call
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit, render
 
@@ -153,6 +158,7 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
         return
     if not context.trains(facts.path):
         return
+    yield from _swift_implicit(facts)
     for setting in facts.settings:
         raw = setting.value.raw
         if setting.name != "device_map" or not isinstance(raw, str):
@@ -181,3 +187,41 @@ def _loads(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
         key, value = found
         values: dict[str, object] = {"key": key, "text": value.text or render(value.raw)}
         yield Hit(value.span, values, anchor=f"{call.name}:{key}", scope=call.scope)
+
+
+def _visible_gpus(value: Value) -> int | None:
+    raw = value.as_str() if value.known else None
+    if raw is None or not re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*", raw):
+        return None
+    return len(raw.split(","))
+
+
+def _swift_implicit(facts: FileFacts) -> Iterator[Hit]:
+    """``CUDA_VISIBLE_DEVICES=0,1 swift sft ...``: ms-swift's own ``device_map='auto'``."""
+    for launch in facts.launches:
+        if launch.launcher != "swift" or not (launch.module or "").startswith(SWIFT_TRAINING):
+            continue
+        flags = {name for name, _ in launch.args}
+        if flags & {"device_map", "deepspeed", "fsdp"} or _env(launch, "ACCELERATE_USE_FSDP"):
+            continue  # chosen, or ZeRO/FSDP, under which ms-swift picks no map
+        devices = _env(launch, "CUDA_VISIBLE_DEVICES")
+        if devices is None:
+            continue  # how many GPUs the machine has is not written here
+        visible = _visible_gpus(devices)
+        processes = _env(launch, "NPROC_PER_NODE")
+        per_node = processes.as_str() if processes is not None and processes.known else "1"
+        if visible is None or not (per_node or "").isdigit() or int(per_node or 0) < 1:
+            continue
+        if visible // int(per_node or 1) < 2:
+            continue
+        model = next((value for name, value in launch.args if name == "model"), None)
+        where = model.span if model is not None else launch.span
+        text = f"'auto' (ms-swift's default with {visible} GPUs for {per_node} process"
+        text += "es)" if per_node != "1" else ")"
+        values: dict[str, object] = {"key": "device_map", "text": text}
+        shown = Related(devices.span, f"CUDA_VISIBLE_DEVICES={devices.text or devices.raw}")
+        yield Hit(where, values, anchor="swift:device_map", related=(shown,))
+
+
+def _env(launch: Launch, name: str) -> Value | None:
+    return next((value for key, value in launch.env if key == name), None)
