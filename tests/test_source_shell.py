@@ -188,6 +188,22 @@ def test_quoted_values_and_equals_flags() -> None:
     assert args["hub_model_id"].raw == "org/m#1"
 
 
+def test_an_option_with_an_unknown_value_stays_an_option() -> None:
+    """``--nnodes=${WORLD_SIZE}``: the value is not known, the word is still an option, so
+    the program after it is found and the flags after it are read."""
+    facts = shell_of(
+        """
+        torchrun --nproc_per_node=8 --nnodes=${WORLD_SIZE} --node_rank=$RANK train.py \\
+            --output_dir=$OUT --model acme/base-7b
+        """
+    )
+    launch = only_launch(facts)
+    assert launch.script is not None and launch.script.raw == "train.py"
+    args = dict(launch.args)
+    assert args["output_dir"].raw is UNKNOWN
+    assert args["model"].raw == "acme/base-7b"
+
+
 def test_single_quotes_do_not_expand() -> None:
     facts = shell_of(
         """

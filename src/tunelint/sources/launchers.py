@@ -76,6 +76,15 @@ class Build:
 class LaunchReader(WordReader):
     """Reads the words of one launch line into a Build."""
 
+    def option_text(self, word: Word) -> str:
+        """The word as an option is read: its literal text, or for ``--nnodes=$N`` (value
+        unknown) the word as written, so that it stays an option with an unknown value."""
+        text = self.literal(word)
+        if text is not None:
+            return text
+        name = word.raw.split("=", 1)[0]
+        return word.raw if name.startswith("-") and "$" not in name else ""
+
     def build(self, words: list[Word]) -> Build | None:
         """The launch ``words`` (program word first) start, or None when not a launch."""
         name = self.name_of(words[0])
@@ -121,7 +130,7 @@ class LaunchReader(WordReader):
     def python(self, words: list[Word]) -> Build | None:
         index, module = 1, None
         while index < len(words):
-            option = self.literal(words[index]) or ""
+            option = self.option_text(words[index])
             if not option.startswith("-") or option == "-":
                 break
             if option == "-c":
@@ -156,7 +165,7 @@ class LaunchReader(WordReader):
         module_flag = False
         while index < len(words):
             word = words[index]
-            option = self.literal(word) or ""
+            option = self.option_text(word)
             if not option.startswith("-") or option in {"-", "--"}:
                 index += 1 if option == "--" else 0
                 break
@@ -245,7 +254,7 @@ class LaunchReader(WordReader):
         index = 0
         while index < len(words):
             word = words[index]
-            text = self.literal(word) or ""
+            text = self.option_text(word)
             override = _OVERRIDE.match(word.raw) is not None
             if _is_flag(text):
                 key, equals, _ = text.lstrip("-").partition("=")
@@ -256,7 +265,7 @@ class LaunchReader(WordReader):
                     taken: list[Word] = []
                     while (
                         index < len(words)
-                        and not _is_flag(self.literal(words[index]) or "")
+                        and not _is_flag(self.option_text(words[index]))
                         and not _OVERRIDE.match(words[index].raw)
                     ):
                         taken.append(words[index])
