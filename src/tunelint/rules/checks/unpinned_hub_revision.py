@@ -63,6 +63,11 @@ LOADERS = (
     Loader("huggingface_hub.hf_hub_download", 0, "repo_id", "model"),
     # TRL trainers take a model id string and load it themselves
     Loader("trl.*Trainer", 0, "model", "model"),
+    # ms-swift's loaders (ModelScope by default, the Hugging Face Hub with use_hf), and
+    # ModelScope's own download
+    Loader("swift*.get_model_processor", 0, "model_id_or_path", "model"),
+    Loader("swift*.get_model_tokenizer", 0, "model_id_or_path", "model"),
+    Loader("modelscope*.snapshot_download", 0, "model_id", "model"),
 )
 # ``hf://datasets/org/name@revision/path`` (datasets, pandas, polars, DuckDB read these)
 HF_URI = re.compile(r"^hf://(?:(datasets|spaces|models)/)?([\w.-]+/[\w.-]+)(?:@([^/]+))?(?:/|$)")
