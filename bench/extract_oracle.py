@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--show", type=int, default=20, help="files whose differences to print")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     roots = list(args.roots)
     if args.stdlib:
         roots.append(Path(sysconfig.get_paths()["stdlib"]))

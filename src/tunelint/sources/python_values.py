@@ -155,9 +155,18 @@ class Resolver:
 
     # -- values ------------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: ScopeInfo) -> Value:
-        self.work = 0
-        raw, origin = self._raw(node, scope, 0)
+        raw, origin = self.raw(node, scope)
         return Value(raw=raw, span=self.span_of(node), origin=origin, text=self.code_of(node))
+
+    def raw(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Raw, str]:
+        """What ``value`` resolves, without the span and text that only a kept Value needs."""
+        self.work = 0
+        return self._raw(node, scope, 0)
+
+    def text_of(self, node: cst.BaseExpression, scope: ScopeInfo) -> str | None:
+        """The value of an expression when it is a string, else None."""
+        raw = self.raw(node, scope)[0]
+        return raw if isinstance(raw, str) else None
 
     def _raw(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
         self.work += 1

@@ -1,0 +1,133 @@
+"""Spans of the nodes that become facts, without generating code for the whole module.
+
+libcst computes positions by regenerating all of a module's code, which costs more than
+parsing it. Ranges come from the source text instead (``python_tokens``); the insides of an
+f-string that holds a call come from libcst's code generation of that one string; a module
+the tokens cannot place (:class:`Unmapped`) gets libcst's ``PositionProvider`` for all of it,
+so a span never depends on a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from tunelint.facts import Span
+from tunelint.sources.python_tokens import TokenPositions, Unmapped
+from tunelint.sources.python_walk import Walk
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+# (cell, line within the cell, physical line in the file) of one line of parsed text.
+LineCell = tuple[int | None, int, int | None]
+
+
+class Spans:
+    """Spans of nodes for one parsed text, mapped to notebook cells where there are some."""
+
+    def __init__(
+        self,
+        path: str,
+        module: cst.Module,
+        text: str,
+        cell: int | None,
+        line_map: Sequence[int] | None,
+        line_cells: Sequence[LineCell] | None,
+    ) -> None:
+        self.path = path
+        self.module = module
+        self.text = text
+        self.cell = cell
+        self.line_map = line_map
+        self.line_cells = line_cells
+        self.tokens: TokenPositions | None = None
+        self.ranges: dict[cst.CSTNode, CodeRange] = {}
+        self._line_starts: list[int] | None = None
+
+    def use_tokens(self, walk: Walk) -> None:
+        self.tokens = TokenPositions(self.text, walk)
+
+    def use_libcst(self) -> None:
+        """Positions from libcst for the whole module (it regenerates all of its code)."""
+        self.tokens = None
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        self.ranges = dict(wrapper.resolve(PositionProvider))
+
+    def add_fstring(self, node: cst.CSTNode, indents: Sequence[str]) -> None:
+        """Ranges inside one f-string, from libcst's code generation of that string alone."""
+        if self.tokens is None:
+            return
+        from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+        line, column = self.position(self.tokens.first(node))
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(
+            default_indent=self.module.default_indent,
+            default_newline=self.module.default_newline,
+            provider=provider,
+        )
+        state.line, state.column = line, column
+        state.indent_tokens = list(indents)
+        state.add_token(node.start)  # type: ignore[attr-defined]
+        for part in node.parts:  # type: ignore[attr-defined]
+            part._codegen(state)
+        self.ranges.update(provider._computed)  # type: ignore[arg-type]
+        self.ranges.pop(node, None)  # the string itself is a token
+
+    # -- lines -------------------------------------------------------------------------
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, 0-based column) of an offset, lines broken as libcst breaks them."""
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1]
+
+    def locate(self, line: int) -> LineCell:
+        """(cell, line in that cell, physical line) of a line of the parsed text."""
+        if self.line_cells is not None and 0 < line <= len(self.line_cells):
+            return self.line_cells[line - 1]
+        file_line = None
+        if self.line_map is not None and 0 < line <= len(self.line_map):
+            file_line = self.line_map[line - 1]
+        return self.cell, line, file_line
+
+    def make(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span:
+        cell, local, file_line = self.locate(line)
+        local_end = self.locate(end_line)[1] if end_line else 0
+        return Span(self.path, local, column, local_end, end_column, cell, file_line)
+
+    # -- what the resolver asks ----------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        found = self.ranges.get(node)
+        if found is not None:
+            start, end = found.start, found.end
+            return self.make(start.line, start.column + 1, end.line, max(end.column, 1))
+        if self.tokens is None:
+            return Span(self.path, 1, 1, cell=self.cell)
+        first, last = self.tokens.range(node)
+        line, column = self.position(first)
+        end_line, end_column = self.position(last)
+        return self.make(line, column + 1, end_line, max(end_column, 1))
+
+    def lines(self, node: cst.CSTNode) -> tuple[int, int]:
+        """First and last line of a node in the parsed text (not mapped to cells)."""
+        found = self.ranges.get(node)
+        return (found.start.line, found.end.line) if found is not None else (1, 1)
+
+    def code(self, node: cst.CSTNode) -> str:
+        code = None
+        if self.tokens is not None and node not in self.ranges:
+            start, end = self.tokens.full_range(node)
+            code = self.text[start:end]
+            if "\n" in code or "\r" in code:  # libcst leaves out the block's indentation
+                code = None
+        if code is None:
+            code = self.module.code_for_node(node)
+        return code if len(code) <= 300 else code[:297] + "..."
+
+
+__all__ = ["LineCell", "Spans", "Unmapped"]

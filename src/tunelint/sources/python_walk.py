@@ -1,0 +1,472 @@
+"""One pass over a Python module: bindings, imports, defaults and the sites that become facts.
+
+libcst's visitors rebuild every node they pass, even when nothing changes, and visit every
+whitespace and punctuation node: most of a module's nodes. This walk reads node fields
+directly, skips the fields that can hold only whitespace or punctuation, and keeps its own
+stack instead of recursing. In source order it does what a binding pass would do (every
+name bound per scope, imports, argparse calls, dataclasses, instance types known so far)
+and records the call and assignment sites; facts are emitted from those afterwards, when
+every binding is known. It also lists the leaves (names, strings, numbers) in source order,
+which is how positions are found without generating code for the whole module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import libcst as cst
+
+from tunelint.sources.python_values import Resolver, ScopeInfo, dotted_name
+
+# Fields that can hold names, strings, numbers or statements, in libcst's visiting order
+# (source order); whitespace, brackets, commas, operators and keywords are left out.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "AnnAssign": ("target", "annotation", "value"),
+    "Annotation": ("annotation",),
+    "Arg": ("keyword", "value"),
+    "AsName": ("name",),
+    "Assert": ("test", "msg"),
+    "Assign": ("targets", "value"),
+    "AssignTarget": ("target",),
+    "Attribute": ("value", "attr"),
+    "AugAssign": ("target", "value"),
+    "Await": ("expression",),
+    "BinaryOperation": ("left", "right"),
+    "BooleanOperation": ("left", "right"),
+    "Call": ("func", "args"),
+    "ClassDef": ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    "CompFor": ("target", "iter", "ifs", "inner_for_in"),
+    "CompIf": ("test",),
+    "Comparison": ("left", "comparisons"),
+    "ComparisonTarget": ("comparator",),
+    "ConcatenatedString": ("left", "right"),
+    "Decorator": ("decorator",),
+    "Del": ("target",),
+    "Dict": ("elements",),
+    "DictComp": ("key", "value", "for_in"),
+    "DictElement": ("key", "value"),
+    "Element": ("value",),
+    "Else": ("body",),
+    "ExceptHandler": ("type", "name", "body"),
+    "ExceptStarHandler": ("type", "name", "body"),
+    "Expr": ("value",),
+    "Finally": ("body",),
+    "For": ("target", "iter", "body", "orelse"),
+    "FormattedString": ("parts",),
+    "FormattedStringExpression": ("expression", "format_spec"),
+    "From": ("item",),
+    "FunctionDef": ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    "GeneratorExp": ("elt", "for_in"),
+    "Global": ("names",),
+    "If": ("test", "body", "orelse"),
+    "IfExp": ("body", "test", "orelse"),
+    "Import": ("names",),
+    "ImportAlias": ("name", "asname"),
+    "ImportFrom": ("module", "names"),
+    "IndentedBlock": ("body",),
+    "Index": ("value",),
+    "Lambda": ("params", "body"),
+    "List": ("elements",),
+    "ListComp": ("elt", "for_in"),
+    "Module": ("body",),
+    "NameItem": ("name",),
+    "NamedExpr": ("target", "value"),
+    "Nonlocal": ("names",),
+    "Param": ("name", "annotation", "default"),
+    "ParamSpec": ("name",),
+    "Parameters": ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    "Raise": ("exc", "cause"),
+    "Return": ("value",),
+    "Set": ("elements",),
+    "SetComp": ("elt", "for_in"),
+    "SimpleStatementLine": ("body",),
+    "SimpleStatementSuite": ("body",),
+    "Slice": ("lower", "upper", "step"),
+    "StarredDictElement": ("value",),
+    "StarredElement": ("value",),
+    "Subscript": ("value", "slice"),
+    "SubscriptElement": ("slice",),
+    "TemplatedString": ("parts",),
+    "TemplatedStringExpression": ("expression", "format_spec"),
+    "Try": ("body", "handlers", "orelse", "finalbody"),
+    "TryStar": ("body", "handlers", "orelse", "finalbody"),
+    "Tuple": ("elements",),
+    "TypeParam": ("param", "default"),
+    "TypeParameters": ("params",),
+    "TypeVar": ("name", "bound"),
+    "TypeVarTuple": ("name",),
+    "UnaryOperation": ("expression",),
+    "While": ("test", "body", "orelse"),
+    "With": ("items", "body"),
+    "WithItem": ("item", "asname"),
+    "Yield": ("value",),
+}
+# Leaves whose text is one token of the source, listed for the position mapping.
+LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary})
+# Statements whose keywords are soft (``match``, ``case``, ``type``, ``lazy``): tokens that
+# look like names but are no Name node, so positions come from libcst for such a module.
+SOFT_KEYWORD_STATEMENTS = ("Match", "TypeAlias", "LazyImport", "LazyImportFrom")
+# Compound statements whose header lines a suppression comment may cover.
+COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
+COMPOUND_NAMES = ("Match",)
+_SEQUENCES = (tuple, list)
+Handler = Callable[[Any, list[Any]], None]
+
+
+def _reversed_fields() -> dict[type, tuple[str, ...]]:
+    """FIELDS keyed by class, reversed for a stack; classes missing here are skipped."""
+    table: dict[type, tuple[str, ...]] = {}
+    for name, fields in FIELDS.items():
+        cls = getattr(cst, name, None)
+        if isinstance(cls, type):
+            table[cls] = tuple(reversed(fields))
+    return table
+
+
+_FIELDS_BY_CLASS = _reversed_fields()
+
+
+class _Leave:
+    """Marks the end of a node's children on the walk's stack."""
+
+    __slots__ = ("action",)
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action = action
+
+
+class Walk:
+    """Everything one pass over a module learns; facts are made from it afterwards."""
+
+    def __init__(self, resolver: Resolver, module_scope: ScopeInfo, statements: bool) -> None:
+        self.resolver = resolver
+        self.stack = [module_scope]
+        self.scope_names: list[str] = []
+        self.scope_label = "<module>"
+        self.imports: set[str] = set()
+        self.class_depth = 0
+        self.argparse_calls: list[tuple[cst.Call, ScopeInfo]] = []
+        self.dataclasses: list[cst.ClassDef] = []
+        # ("call", node, scope, scope label) and ("assign", target, value, scope), in the
+        # order a pre-order visit enters them
+        self.sites: list[tuple[Any, ...]] = []
+        self.leaves: list[cst.CSTNode] = []
+        # id of a value -> the call or assignment holding it, for the positions of values
+        # that start with no leaf ("[]", "...")
+        self.owners: dict[int, cst.CSTNode] = {}
+        # f-strings that hold calls, with the indentation of the block they are in
+        self.fstrings: dict[cst.CSTNode, tuple[str, ...]] = {}
+        self.fstring: cst.CSTNode | None = None
+        self.indent_here: tuple[str, ...] = ()
+        self.indents: list[str] = []
+        self.default_indent = "    "
+        self.soft_keywords = False
+        self.statements: list[cst.CSTNode] | None = [] if statements else None
+        self.handlers: dict[type, Handler] = self._handlers()
+
+    def _handlers(self) -> dict[type, Handler]:
+        handlers: dict[type, Handler] = {
+            _Leave: lambda node, todo: node.action(),
+            cst.FunctionDef: self._function,
+            cst.ClassDef: self._class,
+            cst.Import: self._import,
+            cst.ImportFrom: self._import_from,
+            cst.Assign: self._assign,
+            cst.AnnAssign: self._ann_assign,
+            cst.AugAssign: self._aug_assign,
+            cst.For: self._for,
+            cst.WithItem: self._with_item,
+            cst.NamedExpr: self._named_expr,
+            cst.Call: self._call,
+            cst.FormattedString: self._formatted_string,
+            cst.IndentedBlock: self._block,
+        }
+        templated = getattr(cst, "TemplatedString", None)
+        if isinstance(templated, type):
+            handlers[templated] = self._formatted_string
+        for name in SOFT_KEYWORD_STATEMENTS:
+            cls = getattr(cst, name, None)
+            if isinstance(cls, type):
+                handlers[cls] = self._soft_keyword
+        if self.statements is not None:
+            statements = self.statements
+            compound = COMPOUND + tuple(
+                cls for cls in (getattr(cst, n, None) for n in COMPOUND_NAMES) if cls
+            )
+            for cls in (cst.SimpleStatementLine, *compound):
+                handlers[cls] = _recording(statements, handlers.get(cls, self._children))
+        return handlers
+
+    # -- the walk ------------------------------------------------------------------------
+    def run(self, module: cst.Module) -> None:
+        self.default_indent = module.default_indent
+        self._walk([module], self.leaves)
+
+    def _walk(self, roots: Iterable[cst.CSTNode], leaves: list[cst.CSTNode]) -> None:
+        todo: list[Any] = list(roots)
+        todo.reverse()
+        pop, push, extend = todo.pop, todo.append, todo.extend
+        handlers, fields_of, leaf_classes = self.handlers, _FIELDS_BY_CLASS, LEAVES
+        while todo:
+            node = pop()
+            cls = node.__class__
+            if cls in leaf_classes:
+                leaves.append(node)
+                continue
+            handler = handlers.get(cls)
+            if handler is not None:
+                handler(node, todo)
+                continue
+            for name in fields_of.get(cls, ()):
+                child = getattr(node, name)
+                if child is None:
+                    continue
+                if child.__class__ in _SEQUENCES:
+                    extend(reversed(child))
+                elif isinstance(child, cst.CSTNode):
+                    push(child)
+
+    @staticmethod
+    def _children(node: cst.CSTNode, todo: list[Any]) -> None:
+        for name in _FIELDS_BY_CLASS.get(node.__class__, ()):
+            child = getattr(node, name)
+            if child is None:
+                continue
+            if child.__class__ in _SEQUENCES:
+                todo.extend(reversed(child))
+            elif isinstance(child, cst.CSTNode):
+                todo.append(child)
+
+    @property
+    def scope(self) -> ScopeInfo:
+        return self.stack[-1]
+
+    def _label(self) -> None:
+        self.scope_label = ".".join(self.scope_names) or "<module>"
+
+    # -- scopes --------------------------------------------------------------------------
+    def _function(self, node: cst.FunctionDef, todo: list[Any]) -> None:
+        if not (self.class_depth and self.scope is self.stack[0]):
+            self.scope.bind(node.name.value, None)
+        parent = self.stack[0] if self.class_depth else self.scope
+        scope = ScopeInfo(name=node.name.value, parent=parent)
+        params = node.params
+        for param in [*params.params, *params.kwonly_params, *params.posonly_params]:
+            scope.bind(param.name.value, None)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.bind(star.name.value, None)
+        self.stack.append(scope)
+        self.scope_names.append(node.name.value)
+        self._label()
+        todo.append(_Leave(self._leave_scope))
+        self._children(node, todo)
+
+    def _leave_scope(self) -> None:
+        self.stack.pop()
+        self.scope_names.pop()
+        self._label()
+
+    def _class(self, node: cst.ClassDef, todo: list[Any]) -> None:
+        self.scope.bind(node.name.value, None)
+        self.class_depth += 1
+        if any(_is_dataclass_decorator(d.decorator) for d in node.decorators):
+            self.dataclasses.append(node)
+        self.scope_names.append(node.name.value)
+        self._label()
+        todo.append(_Leave(self._leave_class))
+        self._children(node, todo)
+
+    def _leave_class(self) -> None:
+        self.class_depth -= 1
+        self.scope_names.pop()
+        self._label()
+
+    def _block(self, node: cst.IndentedBlock, todo: list[Any]) -> None:
+        self.indents.append(self.default_indent if node.indent is None else node.indent)
+        todo.append(_Leave(self._leave_block))
+        self._children(node, todo)
+
+    def _leave_block(self) -> None:
+        self.indents.pop()
+
+    def _formatted_string(self, node: cst.CSTNode, todo: list[Any]) -> None:
+        """An f-string is one token of the source: what it holds is walked apart."""
+        if self.fstring is not None:  # nested: the outermost one stands for it
+            self._walk(getattr(node, "parts", ()), [])
+            return
+        self.leaves.append(node)
+        self.fstring = node
+        self.indent_here = tuple(self.indents)
+        try:
+            self._walk(getattr(node, "parts", ()), [])
+        finally:
+            self.fstring = None
+
+    def _soft_keyword(self, node: cst.CSTNode, todo: list[Any]) -> None:
+        self.soft_keywords = True
+        self._children(node, todo)
+
+    # -- imports -------------------------------------------------------------------------
+    def _import(self, node: cst.Import, todo: list[Any]) -> None:
+        for alias in node.names:
+            full = dotted_name(alias.name) or ""
+            self._imported(full)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.resolver.aliases[alias.asname.name.value] = full
+            else:
+                head = full.split(".")[0]
+                self.resolver.aliases[head] = head
+        self._children(node, todo)
+
+    def _import_from(self, node: cst.ImportFrom, todo: list[Any]) -> None:
+        self._children(node, todo)  # walked after this returns
+        dots = "." * len(node.relative)
+        module = dotted_name(node.module) or "" if node.module is not None else ""
+        if dots:
+            self.imports.add(dots + module)
+        else:
+            self._imported(module)
+        if not isinstance(node.names, cst.ImportStar):
+            # ``from pkg import name``: name may be a submodule (the project index decides)
+            for alias in node.names:
+                name = dotted_name(alias.name) or ""
+                if name:
+                    self.imports.add(f"{dots}{module}.{name}" if module else f"{dots}{name}")
+        if dots or not module or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.resolver.aliases[local] = f"{module}.{name}"
+
+    def _imported(self, module: str) -> None:
+        """An absolute import loads the module and every package above it, as Python does."""
+        parts = module.split(".") if module else []
+        for end in range(1, len(parts) + 1):
+            self.imports.add(".".join(parts[:end]))
+
+    # -- bindings and sites --------------------------------------------------------------
+    def _assign(self, node: cst.Assign, todo: list[Any]) -> None:
+        if not (self.class_depth and self.scope is self.stack[0]):
+            for target in node.targets:
+                self._bind_target(target.target, node.value)
+        scope = self.scope
+        for target in node.targets:
+            self.sites.append(("assign", target.target, node.value, scope))
+        self.owners[id(node.value)] = node
+        self._children(node, todo)
+
+    def _ann_assign(self, node: cst.AnnAssign, todo: list[Any]) -> None:
+        if not (self.class_depth and self.scope is self.stack[0]):
+            self._bind_target(node.target, node.value)
+        if node.value is not None:
+            self.sites.append(("assign", node.target, node.value, self.scope))
+            self.owners[id(node.value)] = node
+        self._children(node, todo)
+
+    def _aug_assign(self, node: cst.AugAssign, todo: list[Any]) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope.bind(node.target.value, None)
+        self._children(node, todo)
+
+    def _for(self, node: cst.For, todo: list[Any]) -> None:
+        self._bind_unknown(node.target)
+        self._children(node, todo)
+
+    def _with_item(self, node: cst.WithItem, todo: list[Any]) -> None:
+        if node.asname is not None and isinstance(node.asname.name, cst.Name):
+            name = node.asname.name.value
+            self.scope.bind(name, None)
+            kind = self.resolver.type_of(node.item, self.scope)
+            if kind is not None:
+                self.scope.types[name] = kind
+        self._children(node, todo)
+
+    def _named_expr(self, node: cst.NamedExpr, todo: list[Any]) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope.bind(node.target.value, node.value)
+        self._children(node, todo)
+
+    def _call(self, node: cst.Call, todo: list[Any]) -> None:
+        scope = self.scope
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
+            self.argparse_calls.append((node, scope))
+        self.sites.append(("call", node, scope, self.scope_label))
+        owners = self.owners
+        for argument in node.args:
+            owners[id(argument.value)] = node
+        if self.fstring is not None:
+            self.fstrings[self.fstring] = self.indent_here
+        todo.extend(reversed(node.args))
+        todo.append(func)
+
+    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, value)
+            return
+        if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Call):
+            # parser.parse_args_into_dataclasses() -> (ModelArgs, DataArgs, TrainingArgs)
+            classes = self._dataclass_order(value)
+            for index, element in enumerate(target.elements):
+                self._bind_unknown(element.value)
+                if isinstance(element.value, cst.Name):
+                    if classes is not None and index < len(classes):
+                        self.scope.types[element.value.value] = classes[index]
+                    elif index == 0 and _method(value) == "parse_known_args":
+                        self.scope.types[element.value.value] = "argparse"
+            return
+        self._bind_unknown(target)
+
+    def _dataclass_order(self, call: cst.Call) -> list[str] | None:
+        method = _method(call)
+        if method not in {
+            "parse_args_into_dataclasses",
+            "parse_yaml_file",
+            "parse_json_file",
+            "parse_dict",
+            "parse_args_and_config",
+        }:
+            return None
+        assert isinstance(call.func, cst.Attribute)
+        parser = call.func.value
+        if isinstance(parser, cst.Name):
+            bound, single = self.resolver.binding(parser.value, self.scope)
+            parser = bound if single and bound is not None else parser
+        if not isinstance(parser, cst.Call) or not parser.args:
+            return None
+        first = parser.args[0].value
+        elements = first.elements if isinstance(first, cst.Tuple | cst.List) else None
+        names = [dotted_name(e.value) for e in elements] if elements else [dotted_name(first)]
+        return [self.resolver.qualify(n)[0] if n else "?" for n in names]
+
+    def _bind_unknown(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, None)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._bind_unknown(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_unknown(target.value)
+
+
+def _recording(statements: list[cst.CSTNode], handler: Handler) -> Handler:
+    def record(node: cst.CSTNode, todo: list[Any]) -> None:
+        statements.append(node)
+        handler(node, todo)
+
+    return record
+
+
+def _method(call: cst.Call) -> str | None:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+
+
+def _is_dataclass_decorator(node: cst.BaseExpression) -> bool:
+    target = node.func if isinstance(node, cst.Call) else node
+    name = dotted_name(target) or ""
+    return name.rsplit(".", 1)[-1] == "dataclass"
