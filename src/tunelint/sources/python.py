@@ -53,9 +53,9 @@ MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
 MAX_CHAIN = 1000  # operators, calls and brackets chained in one statement (over-counted)
 MAX_NESTING_WORK = 2_000_000  # sum over statements of the squared chain: about 20 s of parsing
 MAX_PIECES = 200_000  # brackets, operators, separators and strings: the parser needs ~5 KB each
-_SCAN = re.compile(
-    # strings as "unrolled loops" with possessive repeats: linear time and constant memory
-    # even for a string of megabytes
+# What the scan counts. Strings as "unrolled loops" with possessive repeats: linear time and
+# constant memory even for a string of megabytes.
+_PIECES = (
     r"(?P<string>(?P<prefix>[A-Za-z]{0,2})(?:"
     r"\'\'\'[^\'\\]*+(?:(?:\\.|\'(?!\'\'))[^\'\\]*+)*+\'\'\'"
     r"|\"\"\"[^\"\\]*+(?:(?:\\.|\"(?!\"\"))[^\"\\]*+)*+\"\"\""
@@ -63,9 +63,14 @@ _SCAN = re.compile(
     r"|\"[^\"\\\r\n]*+(?:\\.[^\"\\\r\n]*+)*+\"))"
     r"|(?P<comment>#[^\r\n]*+)|(?P<join>\\(?:\r\n?|\n))|(?P<open>[(\[{])|(?P<close>[)\]}])"
     r"|(?P<reset>[,;]|\r\n?|\n)"
-    r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)",
-    re.DOTALL,
+    r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)"
 )
+# Runs that begin no piece (blanks, "=", ":", "!", names that are no word operator and are not
+# a string's prefix) are passed over inside a match, and a character that begins nothing is
+# matched alone as junk: the regular expression then tries each position once, not each
+# alternative at every character of every name.
+_INERT = r"(?:[ \t=:!]++|(?!(?:not|and|or|if|else|lambda|await|yield|in|is)\b)\w++(?![\'\"]))*+"
+_SCAN = re.compile(rf"{_INERT}(?:{_PIECES}|(?P<junk>.|\Z))", re.DOTALL)
 
 
 def _nesting_problem(text: str) -> str | None:
@@ -76,14 +81,18 @@ def _nesting_problem(text: str) -> str | None:
     statement ends a chain). f-string contents are measured as code.
     """
     stack: list[int] = []
-    chain = deepest = work = 0
-    for pieces, match in enumerate(_SCAN.finditer(text)):
+    chain = deepest = work = pieces = 0
+    for match in _SCAN.finditer(text):
+        group = match.lastgroup
+        if group == "junk":
+            continue
         if pieces > MAX_PIECES:
             return f"more than {MAX_PIECES} brackets, operators and strings, about 1 GB to parse"
-        group = match.lastgroup
+        pieces += 1
         if group == "string":
-            if "f" in match.group("prefix").lower():
-                inner = _nesting_problem(match.group(0)[len(match.group("prefix")) + 1 : -1])
+            prefix = match.group("prefix")
+            if "f" in prefix.lower():
+                inner = _nesting_problem(match.group("string")[len(prefix) + 1 : -1])
                 if inner is not None:
                     return inner
             continue
@@ -95,9 +104,10 @@ def _nesting_problem(text: str) -> str | None:
         elif group == "close":
             chain = stack.pop() + 1 if stack else chain
         elif group == "reset":
-            if match.group(0) in ",;" or not stack:
+            separator = match.group("reset")
+            if separator in ",;" or not stack:
                 chain = stack[-1] + 1 if stack else 0
-            if not stack and match.group(0) != ",":  # the end of a statement
+            if not stack and separator != ",":  # the end of a statement
                 work += deepest * deepest
                 deepest = 0
                 if work > MAX_NESTING_WORK:

@@ -9,9 +9,10 @@ so a span never depends on a guess.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -21,6 +22,7 @@ from tunelint.sources.python_tokens import TokenPositions, Unmapped
 from tunelint.sources.python_walk import Walk
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+MAX_CODE = 300  # characters of source text a fact keeps (``Call.text``, ``Value.text``)
 
 # (cell, line within the cell, physical line in the file) of one line of parsed text.
 LineCell = tuple[int | None, int, int | None]
@@ -119,15 +121,53 @@ class Spans:
         return (found.start.line, found.end.line) if found is not None else (1, 1)
 
     def code(self, node: cst.CSTNode) -> str:
-        code = None
+        """The node's code as libcst generates it, cut at MAX_CODE characters."""
         if self.tokens is not None and node not in self.ranges:
             start, end = self.tokens.full_range(node)
-            code = self.text[start:end]
-            if "\n" in code or "\r" in code:  # libcst leaves out the block's indentation
-                code = None
-        if code is None:
-            code = self.module.code_for_node(node)
-        return code if len(code) <= 300 else code[:297] + "..."
+            text = self.text
+            # on one line the source is that code; over several, libcst leaves out the
+            # indentation of the block (an expression does not know it)
+            if text.find("\n", start, end) < 0 and text.find("\r", start, end) < 0:
+                if end - start <= MAX_CODE:
+                    return text[start:end]
+                return text[start : start + MAX_CODE - 3] + "..."
+        return bounded_code(self.module, node)
 
 
-__all__ = ["LineCell", "Spans", "Unmapped"]
+class _Enough(Exception):
+    """More code than a fact keeps has been generated."""
+
+
+class _BoundedTokens(list[str]):
+    """Code generation's output, which stops it once it holds more than MAX_CODE characters."""
+
+    size = 0
+
+    def append(self, token: str) -> None:
+        super().append(token)
+        self.size += len(token)
+        if self.size > MAX_CODE:
+            raise _Enough
+
+    def extend(self, tokens: Iterable[str]) -> None:
+        for token in tokens:
+            self.append(token)
+
+
+def bounded_code(module: cst.Module, node: cst.CSTNode) -> str:
+    """``module.code_for_node(node)`` cut at MAX_CODE characters, without generating more."""
+    tokens = _BoundedTokens()
+    try:
+        from libcst._nodes.internal import CodegenState
+
+        state = CodegenState(module.default_indent, module.default_newline, tokens=tokens)
+    except (ImportError, TypeError):  # another libcst: generate all of it
+        code = module.code_for_node(node)
+    else:
+        with contextlib.suppress(_Enough):
+            node._codegen(state)
+        code = "".join(tokens)
+    return code if len(code) <= MAX_CODE else code[: MAX_CODE - 3] + "..."
+
+
+__all__ = ["MAX_CODE", "LineCell", "Spans", "Unmapped", "bounded_code"]

@@ -37,8 +37,12 @@ _KEYWORDS = (
     "|global|if|import|in|is|lambda|nonlocal|not|or|pass|raise|return|try|while|with|yield"
 )
 _IDENTIFIER = r"[^\W\d]\w*"
+# Leaves are the named groups; keywords and comments are matched so as to be passed over. A
+# run of blanks is taken in front of what follows it (only from its first blank, so that a
+# run before a bracket is not read again from each of its blanks).
 _LEAF = re.compile(
-    rf"(?P<leaf>{_STRING}|(?<!\w)(?!(?:{_KEYWORDS})\b){_IDENTIFIER}|{_NUMBER})|#[^\r\n]*",
+    rf"(?:(?<![ \t])[ \t]++)?(?:(?P<leaf>{_STRING}|{_NUMBER})"
+    rf"|(?<!\w)(?:(?:{_KEYWORDS})\b|(?P<name>{_IDENTIFIER}))|#[^\r\n]*)",
     re.DOTALL,
 )
 _OPERATOR = r"\.\.\.|\*\*=?|//=?|>>=?|<<=?|->|:=|[-+*/%&|^@<>=!]=|[-+*/%&|^~@<>=.,:;!()\[\]{}]"
@@ -104,7 +108,7 @@ class TokenPositions:
     def __init__(self, text: str, walk: Walk) -> None:
         if walk.soft_keywords:
             raise Unmapped("soft keywords")
-        spans = [match.span() for match in _LEAF.finditer(text) if match.lastgroup]
+        spans = [m.span(m.lastgroup) for m in _LEAF.finditer(text) if m.lastgroup]
         leaves = walk.leaves
         if len(spans) != len(leaves):
             raise Unmapped("leaf count")

@@ -224,7 +224,7 @@ class Walk:
                     continue
                 if child.__class__ in _SEQUENCES:
                     extend(reversed(child))
-                elif isinstance(child, cst.CSTNode):
+                else:  # a node, or MaybeSentinel.DEFAULT: a class with no fields
                     push(child)
 
     @staticmethod
@@ -235,7 +235,7 @@ class Walk:
                 continue
             if child.__class__ in _SEQUENCES:
                 todo.extend(reversed(child))
-            elif isinstance(child, cst.CSTNode):
+            else:
                 todo.append(child)
 
     @property
