@@ -175,40 +175,72 @@ class TokenPositions:
         return offset
 
     def first(self, node: Any) -> int:
-        found = self._first.get(id(node))
+        """Start of a node: down its left edge (a loop: string concatenations nest deep)."""
+        memo = self._first
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        edge = []
+        current = node
+        while (child := _LEFT.get(current.__class__)) is not None:
+            edge.append(current)
+            current = self._hold(current, getattr(current, child))
+            if id(current) in memo:
+                break
+        found = memo.get(id(current))
         if found is None:
             try:
-                found = self._first_of(node)
+                found = self._first_of(current)
             except Unmapped:
-                found = self._placed(node)
-                for _ in node.lpar:
+                found = self._placed(current)
+                for _ in current.lpar:
                     found = self.next(found, "(")[1]
                 found = self.next(found)[0]
-            self._first[id(node)] = found
+            memo[id(current)] = found
+        for parent in reversed(edge):
+            for _ in getattr(parent, _LEFT[parent.__class__]).lpar:
+                found = self.previous(found, "(")[0]
+            memo[id(parent)] = found
         return found
 
     def last(self, node: Any) -> int:
-        found = self._last.get(id(node))
+        """End of a node: down its right edge, as ``first``."""
+        memo = self._last
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        edge = []
+        current = node
+        while (child := _RIGHT.get(current.__class__)) is not None:
+            edge.append(current)
+            current = self._hold(current, getattr(current, child))
+            if id(current) in memo:
+                break
+        found = memo.get(id(current))
         if found is None:
-            found = self._last[id(node)] = self._last_of(node)
+            found = memo[id(current)] = self._last_of(current)
+        for parent in reversed(edge):
+            for _ in getattr(parent, _RIGHT[parent.__class__]).rpar:
+                found = self.next(found, ")")[1]
+            memo[id(parent)] = found
         return found
 
-    def _inner_first(self, owner: Any, child: Any) -> int:
+    def _hold(self, owner: Any, child: Any) -> Any:
+        """Note what holds ``child``, for placing it if it has no leaf at an edge."""
         self.owners[id(child)] = owner
-        return self.full_first(child)
+        return child
+
+    def _inner_first(self, owner: Any, child: Any) -> int:
+        return self.full_first(self._hold(owner, child))
 
     def _inner_last(self, owner: Any, child: Any) -> int:
-        self.owners[id(child)] = owner
-        return self.full_last(child)
+        return self.full_last(self._hold(owner, child))
 
     def _first_of(self, node: Any) -> int:
         index = self.index.get(id(node))
         if index is not None:
             return self.starts[index]
         cls = node.__class__
-        child = _LEFT.get(cls)
-        if child is not None:
-            return self._inner_first(node, getattr(node, child))
         prefix = _PREFIX.get(cls)
         if prefix is not None:
             return self.previous(self._inner_first(node, getattr(node, prefix[0])), *prefix[1])[0]
@@ -222,6 +254,15 @@ class TokenPositions:
                 if isinstance(element, cst.StarredDictElement):
                     offset = self.previous(offset, "**")[0]
             return self.previous(offset, opening)[0] if opening else offset
+        if cls is cst.Tuple and not node.elements and node.lpar:
+            # "()": an empty range just inside the parentheses, after the blanks they own
+            after = node.lpar[-1].whitespace_after
+            if not isinstance(after, cst.SimpleWhitespace):
+                raise Unmapped("empty tuple")
+            offset = self._placed(node)
+            for _ in node.lpar:
+                offset = self.next(offset, "(")[1]
+            return offset + len(after.value)
         if isinstance(node, cst.Yield) and node.value is not None:
             if isinstance(node.value, cst.From):
                 offset = self.previous(self._inner_first(node, node.value.item), "from")[0]
@@ -246,12 +287,13 @@ class TokenPositions:
         if left is not None and getattr(owner, left) is node:
             return self._inside(owner)
         if cls is cst.BinaryOperation:
-            return self.next(self.full_last(owner.left))[1]
+            return self.next(self._inner_last(owner, owner.left))[1]
         between = _BETWEEN.get(cls)
         if between is not None and getattr(owner, _RIGHT[cls]) is node:
-            return self.next(self.full_last(getattr(owner, between[0])), *between[1])[1]
+            before = getattr(owner, between[0])
+            return self.next(self._inner_last(owner, before), *between[1])[1]
         if cls is cst.IfExp and owner.test is node:
-            return self.next(self.full_last(owner.body), "if")[1]
+            return self.next(self._inner_last(owner, owner.body), "if")[1]
         if cls is cst.Comparison:
             return self._comparator_start(owner, node)
         prefix = _PREFIX.get(cls)
@@ -292,7 +334,7 @@ class TokenPositions:
         previous: Any = owner.left
         for target in owner.comparisons:
             if target.comparator is node:
-                offset = self.full_last(previous)
+                offset = self._inner_last(owner, previous)
                 operator = target.operator
                 words = (
                     ("not", "in")
@@ -315,7 +357,8 @@ class TokenPositions:
             if key is not node:
                 continue
             if index:
-                offset = self.next(self.full_last(_element(owner.elements[index - 1])), ",")[1]
+                before = _element(owner.elements[index - 1])
+                offset = self.next(self._inner_last(owner, before), ",")[1]
             else:
                 offset = self._inside(owner)
                 if _OPENING[owner.__class__]:
@@ -353,9 +396,6 @@ class TokenPositions:
         if index is not None:
             return self.ends[index]
         cls = node.__class__
-        child = _RIGHT.get(cls)
-        if child is not None:
-            return self._inner_last(node, getattr(node, child))
         if cls is cst.Attribute:
             return self.ends[self.index[id(node.attr)]]
         if cls is cst.Call:
@@ -380,7 +420,9 @@ class TokenPositions:
                 return self.next(self.first(node), "yield")[1]
             item = node.value.item if isinstance(node.value, cst.From) else node.value
             return self._inner_last(node, item)
-        if cls is cst.Tuple and node.elements:
+        if cls is cst.Tuple and not node.elements:
+            return self.first(node)
+        if cls is cst.Tuple:
             element = node.elements[-1]
             offset = self._inner_last(node, _element(element))
             if isinstance(element.comma, cst.Comma):

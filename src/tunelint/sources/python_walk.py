@@ -68,7 +68,24 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Index": ("value",),
     "Lambda": ("params", "body"),
     "List": ("elements",),
+    "LazyImport": ("names",),
+    "LazyImportFrom": ("module", "names"),
     "ListComp": ("elt", "for_in"),
+    "Match": ("subject", "cases"),
+    "MatchAs": ("pattern", "name"),
+    "MatchCase": ("pattern", "guard", "body"),
+    "MatchClass": ("cls", "patterns", "kwds"),
+    "MatchKeywordElement": ("key", "pattern"),
+    "MatchList": ("patterns",),
+    "MatchMapping": ("elements", "rest"),
+    "MatchMappingElement": ("key", "pattern"),
+    "MatchOr": ("patterns",),
+    "MatchOrElement": ("pattern",),
+    "MatchSequenceElement": ("value",),
+    "MatchSingleton": ("value",),
+    "MatchStar": ("name",),
+    "MatchTuple": ("patterns",),
+    "MatchValue": ("value",),
     "Module": ("body",),
     "NameItem": ("name",),
     "NamedExpr": ("target", "value"),
@@ -83,6 +100,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "SimpleStatementLine": ("body",),
     "SimpleStatementSuite": ("body",),
     "Slice": ("lower", "upper", "step"),
+    "StarredDictComp": ("value", "for_in"),
     "StarredDictElement": ("value",),
     "StarredElement": ("value",),
     "Subscript": ("value", "slice"),
@@ -92,6 +110,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Try": ("body", "handlers", "orelse", "finalbody"),
     "TryStar": ("body", "handlers", "orelse", "finalbody"),
     "Tuple": ("elements",),
+    "TypeAlias": ("name", "type_parameters", "value"),
     "TypeParam": ("param", "default"),
     "TypeParameters": ("params",),
     "TypeVar": ("name", "bound"),
@@ -114,9 +133,29 @@ _SEQUENCES = (tuple, list)
 Handler = Callable[[Any, list[Any]], None]
 
 
+# Nodes with nothing to walk: whitespace, punctuation, operators, keyword statements.
+_NOTHING_INSIDE = (  # noqa: SIM905 (a list of names, one string, is easier to read)
+    "Add AddAssign And AssignEqual Asynchronous BitAnd BitAndAssign BitInvert BitOr"
+    " BitOrAssign BitXor BitXorAssign Break Colon Comma Comment Continue Divide DivideAssign"
+    " Dot Ellipsis EmptyLine Equal FloorDivide FloorDivideAssign FormattedStringText"
+    " GreaterThan GreaterThanEqual ImportStar In Is IsNot LeftCurlyBrace LeftParen LeftShift"
+    " LeftShiftAssign LeftSquareBracket LessThan LessThanEqual MatrixMultiply"
+    " MatrixMultiplyAssign Minus Modulo ModuloAssign Multiply MultiplyAssign Newline Not"
+    " NotEqual NotIn Or ParamSlash ParamStar ParenthesizedWhitespace Pass Plus Power"
+    " PowerAssign RightCurlyBrace RightParen RightShift RightShiftAssign RightSquareBracket"
+    " Semicolon SimpleWhitespace Subtract SubtractAssign TemplatedStringText"
+    " TrailingWhitespace"
+).split()
+
+
 def _reversed_fields() -> dict[type, tuple[str, ...]]:
-    """FIELDS keyed by class, reversed for a stack; classes missing here are skipped."""
-    table: dict[type, tuple[str, ...]] = {}
+    """FIELDS keyed by class, reversed for a stack. A class in neither table (one a later
+    libcst adds) is walked through its ``children``: slower, never skipped."""
+    table: dict[type, tuple[str, ...]] = {cst.MaybeSentinel: ()}
+    for name in _NOTHING_INSIDE:
+        cls = getattr(cst, name, None)
+        if isinstance(cls, type):
+            table[cls] = ()
     for name, fields in FIELDS.items():
         cls = getattr(cst, name, None)
         if isinstance(cls, type):
@@ -218,7 +257,11 @@ class Walk:
             if handler is not None:
                 handler(node, todo)
                 continue
-            for name in fields_of.get(cls, ()):
+            fields = fields_of.get(cls)
+            if fields is None:
+                extend(reversed(node.children))
+                continue
+            for name in fields:
                 child = getattr(node, name)
                 if child is None:
                     continue
@@ -229,7 +272,11 @@ class Walk:
 
     @staticmethod
     def _children(node: cst.CSTNode, todo: list[Any]) -> None:
-        for name in _FIELDS_BY_CLASS.get(node.__class__, ()):
+        fields = _FIELDS_BY_CLASS.get(node.__class__)
+        if fields is None:
+            todo.extend(reversed(node.children))
+            return
+        for name in fields:
             child = getattr(node, name)
             if child is None:
                 continue
