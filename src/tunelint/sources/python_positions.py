@@ -83,10 +83,11 @@ class Spans:
     # -- lines -------------------------------------------------------------------------
     def position(self, offset: int) -> tuple[int, int]:
         """(line, 0-based column) of an offset, lines broken as libcst breaks them."""
-        if self._line_starts is None:
-            self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
-        line = bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1]
+        starts = self._line_starts
+        if starts is None:
+            starts = self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1]
 
     def locate(self, line: int) -> LineCell:
         """(cell, line in that cell, physical line) of a line of the parsed text."""
@@ -104,7 +105,7 @@ class Spans:
 
     # -- what the resolver asks ----------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
-        found = self.ranges.get(node)
+        found = self.ranges.get(node) if self.ranges else None
         if found is not None:
             start, end = found.start, found.end
             return self.make(start.line, start.column + 1, end.line, max(end.column, 1))
@@ -113,6 +114,8 @@ class Spans:
         first, last = self.tokens.range(node)
         line, column = self.position(first)
         end_line, end_column = self.position(last)
+        if self.line_cells is None and self.line_map is None:
+            return Span(self.path, line, column + 1, end_line, max(end_column, 1), self.cell)
         return self.make(line, column + 1, end_line, max(end_column, 1))
 
     def lines(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -122,9 +125,16 @@ class Spans:
 
     def code(self, node: cst.CSTNode) -> str:
         """The node's code as libcst generates it, cut at MAX_CODE characters."""
-        if self.tokens is not None and node not in self.ranges:
-            start, end = self.tokens.full_range(node)
+        tokens = self.tokens
+        if tokens is not None and not (self.ranges and node in self.ranges):
             text = self.text
+            leaf = tokens.index.get(id(node))
+            if leaf is not None and not node.lpar:  # type: ignore[attr-defined]
+                start, end = tokens.starts[leaf], tokens.ends[leaf]  # a token: its own text
+                if end - start <= MAX_CODE:
+                    return text[start:end]
+                return text[start : start + MAX_CODE - 3] + "..."
+            start, end = tokens.full_range(node)
             # on one line the source is that code; over several, libcst leaves out the
             # indentation of the block (an expression does not know it)
             if text.find("\n", start, end) < 0 and text.find("\r", start, end) < 0:

@@ -39,9 +39,10 @@ _KEYWORDS = (
 _IDENTIFIER = r"[^\W\d]\w*"
 # Leaves are the named groups; keywords and comments are matched so as to be passed over. A
 # run of blanks is taken in front of what follows it (only from its first blank, so that a
-# run before a bracket is not read again from each of its blanks).
+# run before a bracket is not read again from each of its blanks), and a character that
+# begins no token of interest fails at once.
 _LEAF = re.compile(
-    rf"(?:(?<![ \t])[ \t]++)?(?:(?P<leaf>{_STRING}|{_NUMBER})"
+    rf"(?:(?<![ \t])[ \t]++)?(?=[\w'\"#.])(?:(?P<leaf>{_STRING}|{_NUMBER})"
     rf"|(?<!\w)(?:(?:{_KEYWORDS})\b|(?P<name>{_IDENTIFIER}))|#[^\r\n]*)",
     re.DOTALL,
 )
@@ -109,17 +110,17 @@ class TokenPositions:
         if walk.soft_keywords:
             raise Unmapped("soft keywords")
         spans = [m.span(m.lastgroup) for m in _LEAF.finditer(text) if m.lastgroup]
-        leaves = walk.leaves
+        leaves, texts = walk.leaves, walk.leaf_texts
         if len(spans) != len(leaves):
             raise Unmapped("leaf count")
-        for node, (start, end) in zip(leaves, spans, strict=True):
-            value = getattr(node, "value", None)
-            if value is None:  # an f-string: its quotes must be where the token's are
-                quotes = node.start, node.end  # type: ignore[attr-defined]
-                if not (text.startswith(quotes[0], start) and text.endswith(quotes[1], 0, end)):
-                    raise Unmapped("f-string")
-            elif len(value) != end - start or not text.startswith(value, start):
-                raise Unmapped("leaf text")
+        for index in walk.fstring_leaves:  # its quotes must be where the token's are
+            node: Any = leaves[index]
+            start, end = spans[index]
+            if not (text.startswith(node.start, start) and text.endswith(node.end, 0, end)):
+                raise Unmapped("f-string")
+            texts[index] = text[start:end]
+        if texts != [text[start:end] for start, end in spans]:
+            raise Unmapped("leaf text")
         self.text = text
         self.starts = [start for start, _ in spans]
         self.ends = [end for _, end in spans]
@@ -156,6 +157,9 @@ class TokenPositions:
     # -- ranges ------------------------------------------------------------------------
     def range(self, node: cst.CSTNode) -> tuple[int, int]:
         """Start and end offsets of the node itself (its own parentheses left out)."""
+        index = self.index.get(id(node))
+        if index is not None:
+            return self.starts[index], self.ends[index]
         return self.first(node), self.last(node)
 
     def full_range(self, node: cst.CSTNode) -> tuple[int, int]:

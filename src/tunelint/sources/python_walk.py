@@ -191,6 +191,8 @@ class Walk:
         # order a pre-order visit enters them
         self.sites: list[tuple[Any, ...]] = []
         self.leaves: list[cst.CSTNode] = []
+        self.leaf_texts: list[str] = []  # each leaf's text; an f-string's is filled in later
+        self.fstring_leaves: list[int] = []  # where f-strings are in ``leaves``
         # id of a value -> the call or assignment holding it, for the positions of values
         # that start with no leaf ("[]", "...")
         self.owners: dict[int, cst.CSTNode] = {}
@@ -202,7 +204,9 @@ class Walk:
         self.default_indent = "    "
         self.soft_keywords = False
         self.statements: list[cst.CSTNode] | None = [] if statements else None
-        self.handlers: dict[type, Handler] = self._handlers()
+        # bound methods of this walk: set only while it runs, or they would keep it (and the
+        # whole tree) alive in a reference cycle until the cycle collector finds it
+        self.handlers: dict[type, Handler] = {}
 
     def _handlers(self) -> dict[type, Handler]:
         handlers: dict[type, Handler] = {
@@ -240,9 +244,15 @@ class Walk:
     # -- the walk ------------------------------------------------------------------------
     def run(self, module: cst.Module) -> None:
         self.default_indent = module.default_indent
-        self._walk([module], self.leaves)
+        self.handlers = self._handlers()
+        try:
+            self._walk([module], self.leaves, self.leaf_texts)
+        finally:
+            self.handlers = {}
 
-    def _walk(self, roots: Iterable[cst.CSTNode], leaves: list[cst.CSTNode]) -> None:
+    def _walk(
+        self, roots: Iterable[cst.CSTNode], leaves: list[cst.CSTNode], texts: list[str]
+    ) -> None:
         todo: list[Any] = list(roots)
         todo.reverse()
         pop, push, extend = todo.pop, todo.append, todo.extend
@@ -252,6 +262,7 @@ class Walk:
             cls = node.__class__
             if cls in leaf_classes:
                 leaves.append(node)
+                texts.append(node.value)
                 continue
             handler = handlers.get(cls)
             if handler is not None:
@@ -341,13 +352,15 @@ class Walk:
     def _formatted_string(self, node: cst.CSTNode, todo: list[Any]) -> None:
         """An f-string is one token of the source: what it holds is walked apart."""
         if self.fstring is not None:  # nested: the outermost one stands for it
-            self._walk(getattr(node, "parts", ()), [])
+            self._walk(getattr(node, "parts", ()), [], [])
             return
+        self.fstring_leaves.append(len(self.leaves))
         self.leaves.append(node)
+        self.leaf_texts.append("")
         self.fstring = node
         self.indent_here = tuple(self.indents)
         try:
-            self._walk(getattr(node, "parts", ()), [])
+            self._walk(getattr(node, "parts", ()), [], [])
         finally:
             self.fstring = None
 
