@@ -18,7 +18,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tunelint.facts import Span
-from tunelint.sources.python_tokens import TokenPositions, Unmapped
+from tunelint.sources.python_ranges import TokenPositions
+from tunelint.sources.python_tokens import Unmapped
 from tunelint.sources.python_walk import Walk
 
 _NEWLINE = re.compile(r"\r\n?|\n")

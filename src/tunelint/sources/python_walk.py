@@ -17,153 +17,19 @@ from typing import Any
 
 import libcst as cst
 
+from tunelint.sources.python_fields import FIELDS_BY_CLASS as _FIELDS_BY_CLASS
+from tunelint.sources.python_fields import LEAVES
 from tunelint.sources.python_values import Resolver, ScopeInfo, dotted_name
 
-# Fields that can hold names, strings, numbers or statements, in libcst's visiting order
-# (source order); whitespace, brackets, commas, operators and keywords are left out.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "AnnAssign": ("target", "annotation", "value"),
-    "Annotation": ("annotation",),
-    "Arg": ("keyword", "value"),
-    "AsName": ("name",),
-    "Assert": ("test", "msg"),
-    "Assign": ("targets", "value"),
-    "AssignTarget": ("target",),
-    "Attribute": ("value", "attr"),
-    "AugAssign": ("target", "value"),
-    "Await": ("expression",),
-    "BinaryOperation": ("left", "right"),
-    "BooleanOperation": ("left", "right"),
-    "Call": ("func", "args"),
-    "ClassDef": ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    "CompFor": ("target", "iter", "ifs", "inner_for_in"),
-    "CompIf": ("test",),
-    "Comparison": ("left", "comparisons"),
-    "ComparisonTarget": ("comparator",),
-    "ConcatenatedString": ("left", "right"),
-    "Decorator": ("decorator",),
-    "Del": ("target",),
-    "Dict": ("elements",),
-    "DictComp": ("key", "value", "for_in"),
-    "DictElement": ("key", "value"),
-    "Element": ("value",),
-    "Else": ("body",),
-    "ExceptHandler": ("type", "name", "body"),
-    "ExceptStarHandler": ("type", "name", "body"),
-    "Expr": ("value",),
-    "Finally": ("body",),
-    "For": ("target", "iter", "body", "orelse"),
-    "FormattedString": ("parts",),
-    "FormattedStringExpression": ("expression", "format_spec"),
-    "From": ("item",),
-    "FunctionDef": ("decorators", "name", "type_parameters", "params", "returns", "body"),
-    "GeneratorExp": ("elt", "for_in"),
-    "Global": ("names",),
-    "If": ("test", "body", "orelse"),
-    "IfExp": ("body", "test", "orelse"),
-    "Import": ("names",),
-    "ImportAlias": ("name", "asname"),
-    "ImportFrom": ("module", "names"),
-    "IndentedBlock": ("body",),
-    "Index": ("value",),
-    "Lambda": ("params", "body"),
-    "List": ("elements",),
-    "LazyImport": ("names",),
-    "LazyImportFrom": ("module", "names"),
-    "ListComp": ("elt", "for_in"),
-    "Match": ("subject", "cases"),
-    "MatchAs": ("pattern", "name"),
-    "MatchCase": ("pattern", "guard", "body"),
-    "MatchClass": ("cls", "patterns", "kwds"),
-    "MatchKeywordElement": ("key", "pattern"),
-    "MatchList": ("patterns",),
-    "MatchMapping": ("elements", "rest"),
-    "MatchMappingElement": ("key", "pattern"),
-    "MatchOr": ("patterns",),
-    "MatchOrElement": ("pattern",),
-    "MatchSequenceElement": ("value",),
-    "MatchSingleton": ("value",),
-    "MatchStar": ("name",),
-    "MatchTuple": ("patterns",),
-    "MatchValue": ("value",),
-    "Module": ("body",),
-    "NameItem": ("name",),
-    "NamedExpr": ("target", "value"),
-    "Nonlocal": ("names",),
-    "Param": ("name", "annotation", "default"),
-    "ParamSpec": ("name",),
-    "Parameters": ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
-    "Raise": ("exc", "cause"),
-    "Return": ("value",),
-    "Set": ("elements",),
-    "SetComp": ("elt", "for_in"),
-    "SimpleStatementLine": ("body",),
-    "SimpleStatementSuite": ("body",),
-    "Slice": ("lower", "upper", "step"),
-    "StarredDictComp": ("value", "for_in"),
-    "StarredDictElement": ("value",),
-    "StarredElement": ("value",),
-    "Subscript": ("value", "slice"),
-    "SubscriptElement": ("slice",),
-    "TemplatedString": ("parts",),
-    "TemplatedStringExpression": ("expression", "format_spec"),
-    "Try": ("body", "handlers", "orelse", "finalbody"),
-    "TryStar": ("body", "handlers", "orelse", "finalbody"),
-    "Tuple": ("elements",),
-    "TypeAlias": ("name", "type_parameters", "value"),
-    "TypeParam": ("param", "default"),
-    "TypeParameters": ("params",),
-    "TypeVar": ("name", "bound"),
-    "TypeVarTuple": ("name",),
-    "UnaryOperation": ("expression",),
-    "While": ("test", "body", "orelse"),
-    "With": ("items", "body"),
-    "WithItem": ("item", "asname"),
-    "Yield": ("value",),
-}
-# Leaves whose text is one token of the source, listed for the position mapping.
-LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary})
-# Statements whose keywords are soft (``match``, ``case``, ``type``, ``lazy``): tokens that
-# look like names but are no Name node, so positions come from libcst for such a module.
-SOFT_KEYWORD_STATEMENTS = ("Match", "TypeAlias", "LazyImport", "LazyImportFrom")
+# Statements that begin with a soft keyword (``match``, ``case``, ``type``, ``lazy``): a token
+# that looks like a name and is no Name node, listed among the leaves under its own text.
+SOFT_KEYWORDS = {"Match": "match", "MatchCase": "case", "TypeAlias": "type"}
+SOFT_KEYWORDS |= {"LazyImport": "lazy", "LazyImportFrom": "lazy"}
 # Compound statements whose header lines a suppression comment may cover.
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
 COMPOUND_NAMES = ("Match",)
 _SEQUENCES = (tuple, list)
 Handler = Callable[[Any, list[Any]], None]
-
-
-# Nodes with nothing to walk: whitespace, punctuation, operators, keyword statements.
-_NOTHING_INSIDE = (  # noqa: SIM905 (a list of names, one string, is easier to read)
-    "Add AddAssign And AssignEqual Asynchronous BitAnd BitAndAssign BitInvert BitOr"
-    " BitOrAssign BitXor BitXorAssign Break Colon Comma Comment Continue Divide DivideAssign"
-    " Dot Ellipsis EmptyLine Equal FloorDivide FloorDivideAssign FormattedStringText"
-    " GreaterThan GreaterThanEqual ImportStar In Is IsNot LeftCurlyBrace LeftParen LeftShift"
-    " LeftShiftAssign LeftSquareBracket LessThan LessThanEqual MatrixMultiply"
-    " MatrixMultiplyAssign Minus Modulo ModuloAssign Multiply MultiplyAssign Newline Not"
-    " NotEqual NotIn Or ParamSlash ParamStar ParenthesizedWhitespace Pass Plus Power"
-    " PowerAssign RightCurlyBrace RightParen RightShift RightShiftAssign RightSquareBracket"
-    " Semicolon SimpleWhitespace Subtract SubtractAssign TemplatedStringText"
-    " TrailingWhitespace"
-).split()
-
-
-def _reversed_fields() -> dict[type, tuple[str, ...]]:
-    """FIELDS keyed by class, reversed for a stack. A class in neither table (one a later
-    libcst adds) is walked through its ``children``: slower, never skipped."""
-    table: dict[type, tuple[str, ...]] = {cst.MaybeSentinel: ()}
-    for name in _NOTHING_INSIDE:
-        cls = getattr(cst, name, None)
-        if isinstance(cls, type):
-            table[cls] = ()
-    for name, fields in FIELDS.items():
-        cls = getattr(cst, name, None)
-        if isinstance(cls, type):
-            table[cls] = tuple(reversed(fields))
-    return table
-
-
-_FIELDS_BY_CLASS = _reversed_fields()
 
 
 class _Leave:
@@ -202,7 +68,6 @@ class Walk:
         self.indent_here: tuple[str, ...] = ()
         self.indents: list[str] = []
         self.default_indent = "    "
-        self.soft_keywords = False
         self.statements: list[cst.CSTNode] | None = [] if statements else None
         # bound methods of this walk: set only while it runs, or they would keep it (and the
         # whole tree) alive in a reference cycle until the cycle collector finds it
@@ -228,10 +93,12 @@ class Walk:
         templated = getattr(cst, "TemplatedString", None)
         if isinstance(templated, type):
             handlers[templated] = self._formatted_string
-        for name in SOFT_KEYWORD_STATEMENTS:
+        for name in SOFT_KEYWORDS:
             cls = getattr(cst, name, None)
             if isinstance(cls, type):
                 handlers[cls] = self._soft_keyword
+        handlers[cst.MatchAs] = self._match_name
+        handlers[cst.MatchStar] = self._match_name
         if self.statements is not None:
             statements = self.statements
             compound = COMPOUND + tuple(
@@ -365,8 +232,21 @@ class Walk:
             self.fstring = None
 
     def _soft_keyword(self, node: cst.CSTNode, todo: list[Any]) -> None:
-        self.soft_keywords = True
+        self._keyword(node, SOFT_KEYWORDS[node.__class__.__name__])
         self._children(node, todo)
+
+    def _match_name(self, node: cst.MatchAs | cst.MatchStar, todo: list[Any]) -> None:
+        """``_`` in a pattern is no Name node (``case _:``, ``case [*_]:``)."""
+        if node.name is None and getattr(node, "pattern", None) is None:
+            self._keyword(node, "_")
+        else:
+            self._children(node, todo)
+
+    def _keyword(self, node: cst.CSTNode, text: str) -> None:
+        """A soft keyword stands among the leaves, so that they still match the text's."""
+        if self.fstring is None:
+            self.leaves.append(node)
+            self.leaf_texts.append(text)
 
     # -- imports -------------------------------------------------------------------------
     def _import(self, node: cst.Import, todo: list[Any]) -> None:
