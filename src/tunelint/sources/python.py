@@ -65,11 +65,15 @@ _PIECES = (
     r"|(?P<reset>[,;]|\r\n?|\n)"
     r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)"
 )
-# Runs that begin no piece (blanks, "=", ":", "!", names that are no word operator and are not
-# a string's prefix) are passed over inside a match, and a character that begins nothing is
-# matched alone as junk: the regular expression then tries each position once, not each
-# alternative at every character of every name.
-_INERT = r"(?:[ \t=:!]++|(?!(?:not|and|or|if|else|lambda|await|yield|in|is)\b)\w++(?![\'\"]))*+"
+# Runs that begin no piece (blanks, "=", ":", "!", names that are no word operator, all but the
+# last two characters of a name before a quote, which may be a string's prefix) are passed
+# over inside a match, and a character that begins nothing is matched alone as junk: the
+# regular expression then tries each position once, not each alternative at every character
+# of every name.
+_INERT = (
+    r"(?:[ \t=:!]++|(?!(?:not|and|or|if|else|lambda|await|yield|in|is)\b)"
+    r"(?:\w++(?![\'\"])|\w+(?=\w\w[\'\"])))*+"
+)
 _SCAN = re.compile(rf"{_INERT}(?:{_PIECES}|(?P<junk>.|\Z))", re.DOTALL)
 
 

@@ -41,6 +41,13 @@ def _element(element: Any) -> Any:
     return element if isinstance(element, cst.StarredElement) else element.value
 
 
+def _lambda_parameters(node: cst.Lambda) -> list[cst.Param]:
+    """A lambda's parameters in source order."""
+    params = node.params
+    every = [*params.posonly_params, *params.params, params.star_arg, *params.kwonly_params]
+    return [param for param in (*every, params.star_kwarg) if isinstance(param, cst.Param)]
+
+
 class TokenPositions(Tokens):
     """Ranges of expressions of one module, read from its text."""
 
@@ -109,8 +116,12 @@ class TokenPositions(Tokens):
             return self.next(self._inside(owner), *prefix[1])[1]
         if cls in _OPENING:
             return self._element_start(owner, node)
-        if cls is cst.Lambda and owner.body is node:
-            return self.next(self._lambda_parameters_end(owner), ":")[1]
+        if cls is cst.Lambda:
+            if owner.body is node:
+                return self.next(self._lambda_parameters_end(owner), ":")[1]
+            for param in _lambda_parameters(owner):
+                if param.default is node:
+                    return self.next(self.ends[self.index[id(param.name)]], "=")[1]
         if cls is cst.CompFor:
             if owner.iter is node:
                 return self.next(self._inner_last(owner, owner.target), "in")[1]
@@ -136,13 +147,12 @@ class TokenPositions(Tokens):
             params.posonly_ind, cst.ParamSlash
         ):
             raise Unmapped("lambda parameters")
-        every = [*params.posonly_params, *params.params, params.star_arg, *params.kwonly_params]
-        named = [param for param in (*every, params.star_kwarg) if isinstance(param, cst.Param)]
+        named = _lambda_parameters(owner)
         if not named:
             return self.next(self._inside(owner), "lambda")[1]
         last = named[-1]
         if last.default is not None:
-            offset = self.full_last(last.default)
+            offset = self._inner_last(owner, last.default)
         else:
             offset = self.ends[self.index[id(last.name)]]
         start, end = self.next(offset)
