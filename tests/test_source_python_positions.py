@@ -292,3 +292,19 @@ def test_plain_string_literals_read_as_python_reads_them(value: str) -> None:
         plain = _plain_string(literal)
         if plain is not None:
             assert plain == expected, literal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import torch\nx = 1" + " + 1" * 500 + "\ntorch.load(x)\n",
+        "import torch\ntorch.load(" + "f(" * 190 + "1" + ")" * 190 + ")\n",
+        "import torch\nx = a" + ".b" * 900 + "\ntorch.load(x)\n",
+    ],
+    ids=["operators", "calls", "attributes"],
+)
+def test_a_statement_deeper_than_recursion_reaches_is_still_read(text: str) -> None:
+    """The walk keeps its own stack: nesting under the parser's bounds is read, not refused."""
+    facts = extract_python(text, "script.py")
+    assert not facts.diagnostics, facts.diagnostics
+    assert "torch.load" in {call.name for call in facts.calls}

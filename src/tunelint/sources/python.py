@@ -323,7 +323,7 @@ def extract_python(
                 raise Unmapped("suppressions")
             spans.use_tokens(walk)
             found = _facts_of(walk, resolver, spans, path)
-        except Unmapped:
+        except (Unmapped, RecursionError):  # what the text cannot place, libcst places
             spans.use_libcst()
             found = _facts_of(walk, resolver, spans, path)
         facts.calls, facts.settings = found.calls, found.settings
