@@ -50,9 +50,11 @@ class Spans:
         self.tokens: TokenPositions | None = None
         self.ranges: dict[cst.CSTNode, CodeRange] = {}
         self._line_starts: list[int] | None = None
+        self.block_indents: dict[int, str] = {}
 
     def use_tokens(self, walk: Walk) -> None:
         self.tokens = TokenPositions(self.text, walk)
+        self.block_indents = walk.block_indents
 
     def use_libcst(self) -> None:
         """Positions from libcst for the whole module (it regenerates all of its code)."""
@@ -127,8 +129,8 @@ class Spans:
     def code(self, node: cst.CSTNode) -> str:
         """The node's code as libcst generates it, cut at MAX_CODE characters."""
         tokens = self.tokens
+        text = self.text
         if tokens is not None and not (self.ranges and node in self.ranges):
-            text = self.text
             leaf = tokens.index.get(id(node))
             if leaf is not None and not node.lpar:  # type: ignore[attr-defined]
                 start, end = tokens.starts[leaf], tokens.ends[leaf]  # a token: its own text
@@ -136,13 +138,40 @@ class Spans:
                     return text[start:end]
                 return text[start : start + MAX_CODE - 3] + "..."
             start, end = tokens.full_range(node)
-            # on one line the source is that code; over several, libcst leaves out the
-            # indentation of the block (an expression does not know it)
             if text.find("\n", start, end) < 0 and text.find("\r", start, end) < 0:
-                if end - start <= MAX_CODE:
-                    return text[start:end]
-                return text[start : start + MAX_CODE - 3] + "..."
+                code: str | None = text[start:end]  # on one line, the source is the code
+            else:
+                code = self._dedented(node, start, end)
+            if code is not None:
+                return code if len(code) <= MAX_CODE else code[: MAX_CODE - 3] + "..."
         return bounded_code(self.module, node)
+
+    def _dedented(self, node: cst.CSTNode, start: int, end: int) -> str | None:
+        """Code over several lines, as libcst generates it for the node alone: without the
+        block's indentation at the start of each line that continues it inside brackets
+        (where the line starts with it). None where a comment, a continuation or an unknown
+        block could make that differ: libcst then generates the code."""
+        assert self.tokens is not None
+        owner = self.tokens.owners.get(id(node))
+        indent = self.block_indents.get(id(owner)) if owner is not None else None
+        text = self.text
+        if not indent:
+            return text[start:end] if indent == "" else None
+        if text.find("#", start, end) >= 0 or text.find("\\", start, end) >= 0:
+            return None
+        starts, ends = self.tokens.starts, self.tokens.ends
+        pieces = []
+        cursor = start
+        for newline in _NEWLINE.finditer(text, start, end):
+            line = newline.end()
+            leaf = bisect_right(starts, newline.start()) - 1
+            if leaf >= 0 and ends[leaf] > line:  # inside a string
+                continue
+            if text.startswith(indent, line):
+                pieces.append(text[cursor:line])
+                cursor = line + len(indent)
+        pieces.append(text[cursor:end])
+        return "".join(pieces)
 
 
 class _Enough(Exception):

@@ -67,6 +67,10 @@ class Walk:
         self.fstring: cst.CSTNode | None = None
         self.indent_here: tuple[str, ...] = ()
         self.indents: list[str] = []
+        self.indent = ""  # the indentation of the block being walked
+        # id of a call or assignment -> the indentation of its block, which libcst leaves
+        # out of the lines of a bracketed expression when it generates its code alone
+        self.block_indents: dict[int, str] = {}
         self.default_indent = "    "
         self.statements: list[cst.CSTNode] | None = [] if statements else None
         # bound methods of this walk: set only while it runs, or they would keep it (and the
@@ -210,11 +214,13 @@ class Walk:
 
     def _block(self, node: cst.IndentedBlock, todo: list[Any]) -> None:
         self.indents.append(self.default_indent if node.indent is None else node.indent)
+        self.indent = "".join(self.indents)
         todo.append(_Leave(self._leave_block))
         self._children(node, todo)
 
     def _leave_block(self) -> None:
         self.indents.pop()
+        self.indent = "".join(self.indents)
 
     def _formatted_string(self, node: cst.CSTNode, todo: list[Any]) -> None:
         """An f-string is one token of the source: what it holds is walked apart."""
@@ -298,6 +304,7 @@ class Walk:
         for target in node.targets:
             self.sites.append(("assign", target.target, node.value, scope))
         self.owners[id(node.value)] = node
+        self.block_indents[id(node)] = self.indent
         self._children(node, todo)
 
     def _ann_assign(self, node: cst.AnnAssign, todo: list[Any]) -> None:
@@ -306,6 +313,7 @@ class Walk:
         if node.value is not None:
             self.sites.append(("assign", node.target, node.value, self.scope))
             self.owners[id(node.value)] = node
+            self.block_indents[id(node)] = self.indent
         self._children(node, todo)
 
     def _aug_assign(self, node: cst.AugAssign, todo: list[Any]) -> None:
@@ -338,8 +346,10 @@ class Walk:
             self.argparse_calls.append((node, scope))
         self.sites.append(("call", node, scope, self.scope_label))
         owners = self.owners
+        owners[id(func)] = node
         for argument in node.args:
             owners[id(argument.value)] = node
+        self.block_indents[id(node)] = self.indent
         if self.fstring is not None:
             self.fstrings[self.fstring] = self.indent_here
         todo.extend(reversed(node.args))
