@@ -101,8 +101,9 @@ class Tokens:
         if texts != [text[start:end] for start, end in spans]:
             raise Unmapped("leaf text")
         self.text = text
-        self.starts = [start for start, _ in spans]
-        self.ends = [end for _, end in spans]
+        starts, ends = zip(*spans, strict=True) if spans else ((), ())
+        self.starts: list[int] = list(starts)
+        self.ends: list[int] = list(ends)
         self.index = dict(zip(map(id, leaves), range(len(leaves)), strict=True))
         # id of a node -> the node holding it (values of calls and assignments, from the
         # walk; others as ranges are looked up)

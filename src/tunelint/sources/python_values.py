@@ -70,7 +70,7 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
 
 @dataclass(slots=True)
 class Resolver:
-    """Turns expressions into Values for one module, given what the collector found."""
+    """Turns expressions into Values for one module, given the bindings the walk recorded."""
 
     aliases: dict[str, str]
     span_of: Callable[[cst.CSTNode], Span]
