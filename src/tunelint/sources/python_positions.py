@@ -116,7 +116,12 @@ class Spans:
             return Span(self.path, 1, 1, cell=self.cell)
         first, last = self.tokens.range(node)
         line, column = self.position(first)
-        end_line, end_column = self.position(last)
+        starts = self._line_starts
+        assert starts is not None
+        if line == len(starts) or last < starts[line]:  # ends on the line it starts on
+            end_line, end_column = line, last - starts[line - 1]
+        else:
+            end_line, end_column = self.position(last)
         if self.line_cells is None and self.line_map is None:
             return Span(self.path, line, column + 1, end_line, max(end_column, 1), self.cell)
         return self.make(line, column + 1, end_line, max(end_column, 1))

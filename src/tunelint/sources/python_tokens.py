@@ -160,15 +160,21 @@ class Tokens:
 
     def first(self, node: Any) -> int:
         """Start of a node: down its left edge (a loop: string concatenations nest deep)."""
+        index = self.index.get(id(node))
+        if index is not None:
+            return self.starts[index]
         memo = self._first
         found = memo.get(id(node))
         if found is not None:
             return found
+        owners = self.owners
         edge = []
         current = node
         while (child := LEFT.get(current.__class__)) is not None:
             edge.append(current)
-            current = self._hold(current, getattr(current, child))
+            inner = getattr(current, child)
+            owners[id(inner)] = current
+            current = inner
             if id(current) in memo:
                 break
         found = memo.get(id(current))
@@ -189,15 +195,21 @@ class Tokens:
 
     def last(self, node: Any) -> int:
         """End of a node: down its right edge, as ``first``."""
+        index = self.index.get(id(node))
+        if index is not None:
+            return self.ends[index]
         memo = self._last
         found = memo.get(id(node))
         if found is not None:
             return found
+        owners = self.owners
         edge = []
         current = node
         while (child := RIGHT.get(current.__class__)) is not None:
             edge.append(current)
-            current = self._hold(current, getattr(current, child))
+            inner = getattr(current, child)
+            owners[id(inner)] = current
+            current = inner
             if id(current) in memo:
                 break
         found = memo.get(id(current))

@@ -13,6 +13,7 @@ which is how positions are found without generating code for the whole module.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 import libcst as cst
@@ -28,7 +29,6 @@ SOFT_KEYWORDS |= {"LazyImport": "lazy", "LazyImportFrom": "lazy"}
 # Compound statements whose header lines a suppression comment may cover.
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
 COMPOUND_NAMES = ("Match",)
-_SEQUENCES = (tuple, list)
 Handler = Callable[[Any, list[Any]], None]
 
 
@@ -75,7 +75,7 @@ class Walk:
         self.statements: list[cst.CSTNode] | None = [] if statements else None
         # bound methods of this walk: set only while it runs, or they would keep it (and the
         # whole tree) alive in a reference cycle until the cycle collector finds it
-        self.handlers: dict[type, Handler] = {}
+        self.dispatch: dict[type, Any] = {}
 
     def _handlers(self) -> dict[type, Handler]:
         handlers: dict[type, Handler] = {
@@ -115,11 +115,11 @@ class Walk:
     # -- the walk ------------------------------------------------------------------------
     def run(self, module: cst.Module) -> None:
         self.default_indent = module.default_indent
-        self.handlers = self._handlers()
+        self.dispatch = {**_STATIC_DISPATCH, **self._handlers()}
         try:
             self._walk([module], self.leaves, self.leaf_texts)
         finally:
-            self.handlers = {}
+            self.dispatch = {}
 
     def _walk(
         self, roots: Iterable[cst.CSTNode], leaves: list[cst.CSTNode], texts: list[str]
@@ -127,30 +127,25 @@ class Walk:
         todo: list[Any] = list(roots)
         todo.reverse()
         pop, push, extend = todo.pop, todo.append, todo.extend
-        handlers, fields_of, leaf_classes = self.handlers, _FIELDS_BY_CLASS, LEAVES
+        dispatch = self.dispatch
         while todo:
             node = pop()
-            cls = node.__class__
-            if cls in leaf_classes:
+            how = dispatch.get(node.__class__)
+            if how.__class__ is tuple:  # the children worth walking, last first
+                for child in how[0](node) if how[1] else (how[0](node),):
+                    if child is None:
+                        continue
+                    if child.__class__ is tuple or child.__class__ is list:
+                        extend(reversed(child))
+                    else:  # a node, or MaybeSentinel.DEFAULT: a class with no fields
+                        push(child)
+            elif how is _LEAF:
                 leaves.append(node)
                 texts.append(node.value)
-                continue
-            handler = handlers.get(cls)
-            if handler is not None:
-                handler(node, todo)
-                continue
-            fields = fields_of.get(cls)
-            if fields is None:
+            elif how is None:  # a class the table does not know
                 extend(reversed(node.children))
-                continue
-            for name in fields:
-                child = getattr(node, name)
-                if child is None:
-                    continue
-                if child.__class__ in _SEQUENCES:
-                    extend(reversed(child))
-                else:  # a node, or MaybeSentinel.DEFAULT: a class with no fields
-                    push(child)
+            elif how is not _NOTHING:
+                how(node, todo)
 
     @staticmethod
     def _children(node: cst.CSTNode, todo: list[Any]) -> None:
@@ -162,7 +157,7 @@ class Walk:
             child = getattr(node, name)
             if child is None:
                 continue
-            if child.__class__ in _SEQUENCES:
+            if child.__class__ is tuple or child.__class__ is list:
                 todo.extend(reversed(child))
             else:
                 todo.append(child)
@@ -402,6 +397,23 @@ class Walk:
                 self._bind_unknown(element.value)
         elif isinstance(target, cst.StarredElement):
             self._bind_unknown(target.value)
+
+
+_LEAF = object()  # in a dispatch table: a leaf, listed for the position mapping
+_NOTHING = object()  # in a dispatch table: whitespace, punctuation, nothing to walk
+
+
+def _static_dispatch() -> dict[type, Any]:
+    """Per class: _LEAF, _NOTHING, or (a getter of the fields worth walking, whether it
+    returns several)."""
+    table: dict[type, Any] = {}
+    for cls, fields in _FIELDS_BY_CLASS.items():
+        table[cls] = (attrgetter(*fields), len(fields) > 1) if fields else _NOTHING
+    table.update(dict.fromkeys(LEAVES, _LEAF))
+    return table
+
+
+_STATIC_DISPATCH = _static_dispatch()
 
 
 def _recording(statements: list[cst.CSTNode], handler: Handler) -> Handler:
