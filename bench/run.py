@@ -3,6 +3,7 @@
     python bench/run.py                # everything, about 6-9 minutes on 2 cores
     python bench/run.py --quick        # fewer repetitions, smaller scaling series, no stdlib
     python bench/run.py --json out.json
+    python bench/run.py --floor ~/src/corpus   # only extraction / libcst parse floor
 
 Every tool runs as a subprocess, process start included. Times are medians over ``--runs``
 repetitions (wall clock; CPU time of the process tree alongside); every ratio in the table is
@@ -13,6 +14,10 @@ taken between figures measured in this same run. Corpora:
 * ``stdlib``: the running interpreter's standard library (``*.py`` under
   ``sysconfig.get_paths()["stdlib"]``, site-packages left out), copied to a temporary
   directory so that no cache is written next to the interpreter.
+
+``--floor PATH`` measures only the Python source: its extraction of every ``.py`` file under
+PATH and under the stdlib against ``libcst.parse_module`` of the same texts (the parse floor),
+in-process CPU time, min and median of ``--runs``.
 
 Exits 1 when the findings of ``--jobs 1`` and of the parallel run differ (or those of a
 cached run differ from an uncached one), 2 when a tool is missing.
@@ -205,6 +210,86 @@ def _parse_time(item: tuple[str, bool]) -> float:
             libcst.parse_module(source)
         total += time.perf_counter() - started
     return total
+
+
+def extraction_floor(root: Path, runs: int) -> dict[str, float]:
+    """The Python source's time on every ``.py`` file under ``root`` against the floor:
+    ``libcst.parse_module`` of the same texts.
+
+    Both in this one process, as CPU time; each repetition times the parse, then the
+    extraction, so that other load on the machine falls on both. Figures are min and median.
+    """
+    import gc
+
+    import libcst
+
+    from tunelint.sources.python import extract_python
+
+    texts = []
+    for path in python_files(root):
+        if "site-packages" in path.relative_to(root).parts:
+            continue
+        try:
+            texts.append((path.relative_to(root).as_posix(), path.read_bytes().decode("utf-8-sig")))
+        except (OSError, UnicodeDecodeError):
+            continue
+
+    def parse_all() -> None:
+        for _, text in texts:
+            with contextlib.suppress(Exception):  # a syntax error still took parse time
+                libcst.parse_module(text)
+
+    def extract_all() -> None:
+        for path, text in texts:
+            extract_python(text, path)
+
+    for path, text in texts[:20]:  # warm: imports, compiled patterns
+        extract_python(text, path)
+    parse: list[float] = []
+    extract: list[float] = []
+    for _ in range(runs):
+        for step, times in ((parse_all, parse), (extract_all, extract)):
+            gc.collect()
+            started = time.process_time()
+            step()
+            times.append(time.process_time() - started)
+    return {
+        "files": len(texts),
+        "bytes": sum(len(text.encode()) for _, text in texts),
+        "parse_min": min(parse),
+        "parse_median": statistics.median(parse),
+        "extract_min": min(extract),
+        "extract_median": statistics.median(extract),
+        "ratio": statistics.median(extract) / statistics.median(parse),
+        "ratio_min": min(extract) / min(parse),
+    }
+
+
+def floor_main(roots: list[Path], runs: int, json_path: Path | None) -> int:
+    """``--floor``: extraction / libcst parse floor, for each corpus given and the stdlib."""
+    print(f"Python extraction against libcst's parse floor (CPU s in one process, {runs} runs)")
+    print("| corpus | .py files | MB | parse floor min / median | extraction min / median |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    found: dict[str, dict[str, float]] = {}
+    for root in roots:
+        figures = found[str(root)] = extraction_floor(root, runs)
+        print(
+            f"| {root} | {figures['files']:.0f} | {figures['bytes'] / 1e6:.1f} "
+            f"| {figures['parse_min']:.2f} / {figures['parse_median']:.2f} "
+            f"| {figures['extract_min']:.2f} / {figures['extract_median']:.2f} |",
+            flush=True,
+        )
+    print()
+    for root, figures in found.items():
+        met = "yes" if figures["ratio"] <= 1.5 else "no"
+        print(
+            f"extraction / parse floor ({root}): {figures['ratio']:.2f} median, "
+            f"{figures['ratio_min']:.2f} min (target <= 1.5: {met})"
+        )
+    print(f"machine: {machine()}")
+    if json_path is not None:
+        json_path.write_text(json.dumps(found, indent=2) + "\n")
+    return 0
 
 
 def _notebook_code(text: str) -> list[str]:
@@ -649,7 +734,17 @@ def main(argv: list[str] | None = None) -> int:
         "--stdlib-semgrep", action="store_true", help="also time Semgrep on the stdlib (minutes)"
     )
     parser.add_argument("--json", type=Path, help="write all figures here too")
+    parser.add_argument(
+        "--floor",
+        type=Path,
+        metavar="PATH",
+        help="only this: Python extraction against libcst's parse floor on the .py files "
+        "under PATH and the stdlib's (unless --no-stdlib), --runs times",
+    )
     args = parser.parse_args(argv)
+    if args.floor is not None:
+        stdlib = [] if args.no_stdlib else [Path(sysconfig.get_paths()["stdlib"])]
+        return floor_main([args.floor.expanduser(), *stdlib], args.runs, args.json)
     if not (BIN / "tunelint").exists():
         sys.stderr.write(
             f"bench: no tunelint next to {sys.executable}: pip install -e '.[bench]'\n"

@@ -1,8 +1,10 @@
 """Python source: a script becomes calls, settings, assignments and suppressions.
 
-Parsed with libcst and never imported or run. Two passes: the first records what every
-name is bound to (imports, assignments, argparse options, dataclass fields, instance
-types); the second emits one fact per call site, with arguments resolved statically.
+Parsed with libcst and never imported or run. One walk over the tree (``python_walk``)
+records what every name is bound to (imports, assignments, argparse options, dataclass
+fields, instance types) and where calls and assignments are; then one fact is made per call
+site, with arguments resolved statically (``python_values``) and positions read from the
+source text (``python_positions``).
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ import io
 import re
 import tokenize
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tunelint.facts import (
     UNKNOWN,
@@ -30,26 +31,18 @@ from tunelint.facts import (
     Value,
 )
 from tunelint.sources.comments import parse_ignore
-from tunelint.sources.python_bindings import Collector, collect_defaults
+from tunelint.sources.python_bindings import collect_defaults
+from tunelint.sources.python_positions import LineCell, Spans, Unmapped
 from tunelint.sources.python_values import Resolver, ScopeInfo, dotted_name
+from tunelint.sources.python_walk import Walk
 
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".arrow", ".txt", ".jsonl.gz")
 CONFIG_KEYWORDS = {"deepspeed", "config", "config_file", "deepspeed_config", "fsdp_config"}
 # Keywords of Trainer/SFTTrainer constructors that are settings (the rest are objects).
 TRAINER_CONSTRUCTOR_KEYS = {"max_seq_length", "packing", "dataset_text_field"}
 TOKENIZER_WORDS = ("Tokenizer", "Processor", "FeatureExtractor")
-# (cell, line within the cell, physical line in the file) of one line of parsed text.
-LineCell = tuple[int | None, int, int | None]
-_COMPOUND = (
-    cst.If,
-    cst.For,
-    cst.While,
-    cst.With,
-    cst.Try,
-    cst.FunctionDef,
-    cst.ClassDef,
-    cst.Match,
-)
+# Only a text that says "tunelint" can hold a suppression comment (see comments.py).
+_MENTIONS_TUNELINT = re.compile("tunelint", re.IGNORECASE)
 
 
 # libcst's native parser recurses without a stack guard: a few thousand nested brackets or
@@ -60,9 +53,9 @@ MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
 MAX_CHAIN = 1000  # operators, calls and brackets chained in one statement (over-counted)
 MAX_NESTING_WORK = 2_000_000  # sum over statements of the squared chain: about 20 s of parsing
 MAX_PIECES = 200_000  # brackets, operators, separators and strings: the parser needs ~5 KB each
-_SCAN = re.compile(
-    # strings as "unrolled loops" with possessive repeats: linear time and constant memory
-    # even for a string of megabytes
+# What the scan counts. Strings as "unrolled loops" with possessive repeats: linear time and
+# constant memory even for a string of megabytes.
+_PIECES = (
     r"(?P<string>(?P<prefix>[A-Za-z]{0,2})(?:"
     r"\'\'\'[^\'\\]*+(?:(?:\\.|\'(?!\'\'))[^\'\\]*+)*+\'\'\'"
     r"|\"\"\"[^\"\\]*+(?:(?:\\.|\"(?!\"\"))[^\"\\]*+)*+\"\"\""
@@ -70,9 +63,18 @@ _SCAN = re.compile(
     r"|\"[^\"\\\r\n]*+(?:\\.[^\"\\\r\n]*+)*+\"))"
     r"|(?P<comment>#[^\r\n]*+)|(?P<join>\\(?:\r\n?|\n))|(?P<open>[(\[{])|(?P<close>[)\]}])"
     r"|(?P<reset>[,;]|\r\n?|\n)"
-    r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)",
-    re.DOTALL,
+    r"|(?P<op>[-+*/%@&|^~<>.]|\b(?:not|and|or|if|else|lambda|await|yield|in|is)\b)"
 )
+# Runs that begin no piece (blanks, "=", ":", "!", names that are no word operator, all but the
+# last two characters of a name before a quote, which may be a string's prefix) are passed
+# over inside a match, and a character that begins nothing is matched alone as junk: the
+# regular expression then tries each position once, not each alternative at every character
+# of every name.
+_INERT = (
+    r"(?:[ \t=:!]++|(?!(?:not|and|or|if|else|lambda|await|yield|in|is)\b)"
+    r"(?:\w++(?![\'\"])|\w+(?=\w\w[\'\"])))*+"
+)
+_SCAN = re.compile(rf"{_INERT}(?:{_PIECES}|(?P<junk>.|\Z))", re.DOTALL)
 
 
 def _nesting_problem(text: str) -> str | None:
@@ -83,14 +85,18 @@ def _nesting_problem(text: str) -> str | None:
     statement ends a chain). f-string contents are measured as code.
     """
     stack: list[int] = []
-    chain = deepest = work = 0
-    for pieces, match in enumerate(_SCAN.finditer(text)):
+    chain = deepest = work = pieces = 0
+    for match in _SCAN.finditer(text):
+        group = match.lastgroup
+        if group == "junk":
+            continue
         if pieces > MAX_PIECES:
             return f"more than {MAX_PIECES} brackets, operators and strings, about 1 GB to parse"
-        group = match.lastgroup
+        pieces += 1
         if group == "string":
-            if "f" in match.group("prefix").lower():
-                inner = _nesting_problem(match.group(0)[len(match.group("prefix")) + 1 : -1])
+            prefix = match.group("prefix")
+            if "f" in prefix.lower():
+                inner = _nesting_problem(match.group("string")[len(prefix) + 1 : -1])
                 if inner is not None:
                     return inner
             continue
@@ -102,9 +108,10 @@ def _nesting_problem(text: str) -> str | None:
         elif group == "close":
             chain = stack.pop() + 1 if stack else chain
         elif group == "reset":
-            if match.group(0) in ",;" or not stack:
+            separator = match.group("reset")
+            if separator in ",;" or not stack:
                 chain = stack[-1] + 1 if stack else 0
-            if not stack and match.group(0) != ",":  # the end of a statement
+            if not stack and separator != ",":  # the end of a statement
                 work += deepest * deepest
                 deepest = 0
                 if work > MAX_NESTING_WORK:
@@ -120,126 +127,45 @@ def _nesting_problem(text: str) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class _Positions:
-    ranges: dict[cst.CSTNode, CodeRange]
-    path: str
-    cell: int | None
-    line_map: Sequence[int] | None
-    line_cells: Sequence[LineCell] | None = None
+class _Emitter:
+    """Facts from the sites the walk recorded, in the order it met them."""
 
-    def locate(self, line: int) -> LineCell:
-        """(cell, line in that cell, physical line) of a line of the parsed text."""
-        if self.line_cells is not None and 0 < line <= len(self.line_cells):
-            return self.line_cells[line - 1]
-        file_line = None
-        if self.line_map is not None and 0 < line <= len(self.line_map):
-            file_line = self.line_map[line - 1]
-        return self.cell, line, file_line
-
-    def span(self, node: cst.CSTNode) -> Span:
-        found = self.ranges.get(node)
-        if found is None:
-            return Span(self.path, 1, 1, cell=self.cell)
-        start, end = found.start, found.end
-        return self.make(start.line, start.column + 1, end.line, max(end.column, 1))
-
-    def lines(self, node: cst.CSTNode) -> tuple[int, int]:
-        """First and last line of a node in the parsed text (not mapped to cells)."""
-        found = self.ranges.get(node)
-        return (found.start.line, found.end.line) if found is not None else (1, 1)
-
-    def make(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Span:
-        cell, local, file_line = self.locate(line)
-        local_end = self.locate(end_line)[1] if end_line else 0
-        return Span(self.path, local, column, local_end, end_column, cell, file_line)
-
-
-class _Emitter(cst.CSTVisitor):
-    """Second pass: one Call per call site, settings from config constructors."""
-
-    def __init__(
-        self, resolver: Resolver, collector: Collector, positions: _Positions, facts: FileFacts
-    ) -> None:
+    def __init__(self, resolver: Resolver, spans: Spans, facts: FileFacts) -> None:
         self.resolver = resolver
-        self.collector = collector
-        self.positions = positions
+        self.spans = spans
         self.facts = facts
-        self.stack = [collector.stack[0]]
-        self.scope_names: list[str] = []
-        self.statements: list[tuple[int, int]] = []
-        # call node id -> the name its result is assigned to
-        self.bound: dict[int, str] = {}
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.stack.append(self.collector.scopes[node])
-        self.scope_names.append(node.name.value)
+    def emit(self, sites: list[tuple[Any, ...]]) -> None:
+        for site in sites:
+            if site[0] == "call":
+                self._call(site[1], site[2], site[3], site[4])
+            else:
+                self._assignment(site[1], site[2], site[3])
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-        self.scope_names.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scope_names.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.scope_names.pop()
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.statements.append(self.positions.lines(node))
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _COMPOUND):
-            start = self.positions.lines(node)[0]
-            body = getattr(node, "body", None)
-            header_end = start
-            if isinstance(body, cst.IndentedBlock) and body.body:
-                header_end = self.positions.lines(body.body[0])[0] - 1
-            self.statements.append((start, max(start, header_end)))
-        return super().on_visit(node)
-
-    def _bind(self, value: cst.BaseExpression, target: cst.BaseExpression) -> None:
-        """``name = f(...)``, ``name = f(...).to(...)``: the calls whose result ``name`` holds."""
-        name = dotted_name(target) or ""
-        while isinstance(value, cst.Call) and name:
-            self.bound[id(value)] = name
-            func = value.func
-            value = func.value if isinstance(func, cst.Attribute) else func
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._bind(node.value, node.targets[0].target)
-        for target in node.targets:
-            self._assignment(target.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._bind(node.value, node.target)
-            self._assignment(node.target, node.value)
-
-    def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        scope = self.stack[-1]
+    def _assignment(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, scope: ScopeInfo
+    ) -> None:
         if isinstance(target, cst.Subscript) and dotted_name(target.value) is not None:
             owner = self.resolver.qualify(dotted_name(target.value) or "")[0]
             element = target.slice[0].slice if len(target.slice) == 1 else None
             if owner == "os.environ" and isinstance(element, cst.Index):
-                key = self.resolver.value(element.value, scope).as_str()
+                key = self.resolver.text_of(element.value, scope)
                 if key is not None:
                     resolved = self.resolver.value(value, scope)
                     self.facts.assignments.append(
-                        Assignment(key, resolved, "env", self.positions.span(target))
+                        Assignment(key, resolved, "env", self.spans.span(target))
                     )
             return
         name = dotted_name(target)
         if name is None:
             return
-        resolved = self.resolver.value(value, scope)
-        if isinstance(resolved.raw, str | int | float | bool):
-            span = self.positions.span(target)
+        raw, origin = self.resolver.raw(value, scope)
+        if isinstance(raw, str | int | float | bool):
+            resolved = Value(raw, self.spans.span(value), origin, self.spans.code(value))
+            span = self.spans.span(target)
             self.facts.assignments.append(Assignment(name, resolved, "variable", span))
 
-    def visit_Call(self, node: cst.Call) -> None:
-        scope = self.stack[-1]
+    def _call(self, node: cst.Call, scope: ScopeInfo, label: str, bound_to: str) -> None:
         callee = self.resolver.callee_name(node.func, scope)
         if callee is None:
             return
@@ -260,17 +186,16 @@ class _Emitter(cst.CSTVisitor):
                 kwargs.append((argument.keyword.value, self.resolver.value(argument.value, scope)))
             else:
                 args.append(self.resolver.value(argument.value, scope))
-        text = self.resolver.code_of(node.func)
         call = Call(
             name=name,
-            span=self.positions.span(node),
+            span=self.spans.span(node),
             args=tuple(args),
             kwargs=tuple(kwargs),
             resolved=resolved,
-            scope=".".join(self.scope_names) or "<module>",
+            scope=label,
             star_args=star,
-            text=text,
-            bound_to=self.bound.pop(id(node), ""),
+            text=self.spans.code(node.func),
+            bound_to=bound_to,
         )
         self.facts.calls.append(call)
         self._settings_from(call, node)
@@ -296,7 +221,7 @@ class _Emitter(cst.CSTVisitor):
             key_span = value.span
             for argument in node.args:
                 if argument.keyword is not None and argument.keyword.value == key:
-                    key_span = self.positions.span(argument.keyword)
+                    key_span = self.spans.span(argument.keyword)
             for setting in _canonical(dialect, key, value, key_span):
                 self.facts.settings.append(setting)
 
@@ -389,23 +314,24 @@ def extract_python(
         facts.diagnostics.append(Diagnostic(path, "too-deep", message))
         return facts
     try:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        ranges = dict(wrapper.resolve(PositionProvider))
-        positions = _Positions(ranges, path, cell, line_map, line_cells)
-
-        def code_of(node: cst.CSTNode) -> str:
-            code = module.code_for_node(node)
-            return code if len(code) <= 300 else code[:297] + "..."
-
-        resolver = Resolver(aliases={}, span_of=positions.span, code_of=code_of)
-        module_scope = ScopeInfo(name="<module>")
-        collector = Collector(resolver, module_scope)
-        module.visit(collector)
-        collect_defaults(resolver, collector, facts, _canonical)
-        emitter = _Emitter(resolver, collector, positions, facts)
-        module.visit(emitter)
-        facts.imports = tuple(sorted(collector.imports))
-        facts.suppressions.extend(_suppressions(text, emitter.statements, positions))
+        spans = Spans(path, module, text, cell, line_map, line_cells)
+        resolver = Resolver(aliases={}, span_of=spans.span, code_of=spans.code)
+        comments = _suppression_comments(text) if _MENTIONS_TUNELINT.search(text) else []
+        walk = Walk(resolver, ScopeInfo(name="<module>"), statements=bool(comments))
+        walk.run(module)
+        try:
+            if comments:  # statement lines come from libcst's positions
+                raise Unmapped("suppressions")
+            spans.use_tokens(walk)
+            found = _facts_of(walk, resolver, spans, path)
+        except (Unmapped, RecursionError):  # what the text cannot place, libcst places
+            spans.use_libcst()
+            found = _facts_of(walk, resolver, spans, path)
+        facts.calls, facts.settings = found.calls, found.settings
+        facts.assignments, facts.references = found.assignments, found.references
+        facts.imports = tuple(sorted(walk.imports))
+        statements = _statement_lines(walk.statements or [], spans)
+        facts.suppressions.extend(_suppressions(text, comments, statements, spans))
     except RecursionError:  # deeper than this interpreter's stack, though under MAX_CHAIN
         message = "Python file nests too deeply to read (Python's recursion limit)"
         diagnostic = Diagnostic(path, "too-deep", message)
@@ -415,23 +341,60 @@ def extract_python(
     return facts
 
 
-def _suppressions(
-    text: str, statements: list[tuple[int, int]], positions: _Positions
-) -> list[Suppression]:
+def _facts_of(walk: Walk, resolver: Resolver, spans: Spans, path: str) -> FileFacts:
+    """Calls, settings, assignments and references from what the walk recorded."""
+    resolver.argparse_defaults.clear()
+    resolver.dataclass_fields.clear()
+    for fstring, indents in walk.fstrings.items():
+        spans.add_fstring(fstring, indents)
+    found = FileFacts(path=path, kind=FileKind.PYTHON)
+    collect_defaults(resolver, walk, found, _canonical)
+    _Emitter(resolver, spans, found).emit(walk.sites)
+    return found
+
+
+def _statement_lines(nodes: list[cst.CSTNode], spans: Spans) -> list[tuple[int, int]]:
+    """First and last line of each statement; of a compound statement, its header's lines."""
+    lines: list[tuple[int, int]] = []
+    for node in nodes:
+        if isinstance(node, cst.SimpleStatementLine):
+            lines.append(spans.lines(node))
+            continue
+        start = spans.lines(node)[0]
+        body = getattr(node, "body", None)
+        header_end = start
+        if isinstance(body, cst.IndentedBlock) and body.body:
+            header_end = spans.lines(body.body[0])[0] - 1
+        lines.append((start, max(start, header_end)))
+    return lines
+
+
+def _suppression_comments(text: str) -> list[tuple[tokenize.TokenInfo, tuple[str, ...], str]]:
     """Comments found by the tokenizer, so ``#`` inside strings never counts."""
-    found: list[Suppression] = []
-    lines = text.splitlines()
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        return found
+        return []
+    found = []
     for token in tokens:
         if token.type != tokenize.COMMENT:
             continue
         parsed = parse_ignore(token.string[1:])
-        if parsed is None:
-            continue
-        codes, reason = parsed
+        if parsed is not None:
+            found.append((token, *parsed))
+    return found
+
+
+def _suppressions(
+    text: str,
+    comments: list[tuple[tokenize.TokenInfo, tuple[str, ...], str]],
+    statements: list[tuple[int, int]],
+    spans: Spans,
+) -> list[Suppression]:
+    """Each suppression comment and the lines of the statement it covers."""
+    found: list[Suppression] = []
+    lines = text.splitlines()
+    for token, codes, reason in comments:
         line, column = token.start
         alone = not lines[line - 1][:column].strip() if line <= len(lines) else True
         target = _next_code_line(lines, line) if alone else line
@@ -441,8 +404,8 @@ def _suppressions(
         chosen = starting or enclosing
         if chosen:
             first, last = min(chosen, key=lambda s: s[1] - s[0])
-        span = positions.make(line, column + 1, line, len(token.string) + column)
-        first_local, last_local = positions.locate(first)[1], positions.locate(last)[1]
+        span = spans.make(line, column + 1, line, len(token.string) + column)
+        first_local, last_local = spans.locate(first)[1], spans.locate(last)[1]
         found.append(Suppression(codes, reason, span, first_local, last_local, span.cell))
     return found
 
@@ -455,4 +418,4 @@ def _next_code_line(lines: list[str], line: int) -> int:
     return line
 
 
-__all__ = ["UNKNOWN", "extract_python"]
+__all__ = ["UNKNOWN", "LineCell", "extract_python"]

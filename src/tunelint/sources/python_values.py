@@ -59,10 +59,10 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for Name/Attribute chains, else None."""
     parts: list[str] = []
     current: cst.BaseExpression = node
-    while isinstance(current, cst.Attribute):
+    while current.__class__ is cst.Attribute:  # the parser makes no subclasses
         parts.append(current.attr.value)
         current = current.value
-    if isinstance(current, cst.Name):
+    if current.__class__ is cst.Name:
         parts.append(current.value)
         return ".".join(reversed(parts))
     return None
@@ -70,7 +70,7 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
 
 @dataclass(slots=True)
 class Resolver:
-    """Turns expressions into Values for one module, given what the collector found."""
+    """Turns expressions into Values for one module, given the bindings the walk recorded."""
 
     aliases: dict[str, str]
     span_of: Callable[[cst.CSTNode], Span]
@@ -155,46 +155,57 @@ class Resolver:
 
     # -- values ------------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: ScopeInfo) -> Value:
-        self.work = 0
-        raw, origin = self._raw(node, scope, 0)
+        raw, origin = self.raw(node, scope)
         return Value(raw=raw, span=self.span_of(node), origin=origin, text=self.code_of(node))
+
+    def raw(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Raw, str]:
+        """What ``value`` resolves, without the span and text that only a kept Value needs."""
+        self.work = 0
+        return self._raw(node, scope, 0)
+
+    def text_of(self, node: cst.BaseExpression, scope: ScopeInfo) -> str | None:
+        """The value of an expression when it is a string, else None."""
+        raw = self.raw(node, scope)[0]
+        return raw if isinstance(raw, str) else None
 
     def _raw(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
         self.work += 1
         if depth > MAX_DEPTH or self.work > MAX_WORK:
             return UNKNOWN, "unknown"
-        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        # classes compared by identity: the parser makes no subclasses, and isinstance on
+        # libcst's abstract classes costs more than the rest of this step
+        cls = node.__class__
+        if cls is cst.Name:
+            return self._name(node, scope, depth)  # type: ignore[arg-type]
+        if cls is cst.Attribute:
+            return self._attribute(node, scope, depth)  # type: ignore[arg-type]
+        if cls is cst.Call:
+            return self._call(node, scope, depth)  # type: ignore[arg-type]
+        if cls is cst.SimpleString or cls is cst.ConcatenatedString:
+            plain = _plain_string(node.value) if cls is cst.SimpleString else None  # type: ignore[attr-defined]
+            if plain is not None:
+                return plain, "literal"
             try:
                 with warnings.catch_warnings():  # "invalid escape sequence" is the file's
                     warnings.simplefilter("ignore")
-                    text = node.evaluated_value
+                    text = node.evaluated_value  # type: ignore[attr-defined]
             except (SyntaxError, ValueError):  # a NUL byte in the literal, and the like
                 return UNKNOWN, "unknown"
             if isinstance(text, bytes):
                 return UNKNOWN, "unknown"
             return (text, "literal") if text is not None else (UNKNOWN, "unknown")
-        if isinstance(node, cst.Integer | cst.Float):
+        if cls is cst.Integer or cls is cst.Float:
             try:
-                evaluated = node.evaluated_value
+                evaluated = node.evaluated_value  # type: ignore[attr-defined]
             except (SyntaxError, ValueError):  # more digits than int() converts (4300)
                 return UNKNOWN, "unknown"
             return evaluated, "literal"
-        if isinstance(node, cst.Imaginary):
-            return UNKNOWN, "unknown"
-        if isinstance(node, cst.Name):
-            if node.value in {"True", "False", "None"}:
-                return {"True": True, "False": False, "None": None}[node.value], "literal"
-            bound, single = self.binding(node.value, scope)
-            if single and bound is not None:
-                raw, _ = self._raw(bound, scope, depth + 1)
-                return raw, ("constant" if raw is not UNKNOWN else "unknown")
-            return UNKNOWN, "unknown"
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-            inner, origin = self._raw(node.expression, scope, depth + 1)
+        if cls is cst.UnaryOperation and isinstance(node.operator, cst.Minus):  # type: ignore[attr-defined]
+            inner, origin = self._raw(node.expression, scope, depth + 1)  # type: ignore[attr-defined]
             if isinstance(inner, int | float) and not isinstance(inner, bool):
                 return -inner, origin
             return UNKNOWN, "unknown"
-        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):  # (Imaginary and the rest: below)
             items: list[Raw] = []
             for element in node.elements[:MAX_CONTAINER_ITEMS]:
                 if isinstance(element, cst.StarredElement):
@@ -215,10 +226,15 @@ class Resolver:
             return self._fstring(node, scope, depth)
         if isinstance(node, cst.BinaryOperation):
             return self._binary(node, scope, depth)
-        if isinstance(node, cst.Attribute):
-            return self._attribute(node, scope, depth)
-        if isinstance(node, cst.Call):
-            return self._call(node, scope, depth)
+        return UNKNOWN, "unknown"
+
+    def _name(self, node: cst.Name, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
+        if node.value in {"True", "False", "None"}:
+            return {"True": True, "False": False, "None": None}[node.value], "literal"
+        bound, single = self.binding(node.value, scope)
+        if single and bound is not None:
+            raw, _ = self._raw(bound, scope, depth + 1)
+            return raw, ("constant" if raw is not UNKNOWN else "unknown")
         return UNKNOWN, "unknown"
 
     def _fstring(self, node: cst.FormattedString, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
@@ -321,6 +337,23 @@ class Resolver:
                 mapping[argument.keyword.value] = self._raw(argument.value, scope, depth + 1)[0]
             return mapping, "literal"
         return UNKNOWN, "unknown"
+
+
+def _plain_string(literal: str) -> str | None:
+    """The value of a string literal with nothing to decode (no escape, no carriage return:
+    Python turns those into newlines), else None, and Python's own reading is needed."""
+    start = 0
+    while literal[start] not in "'\"":
+        start += 1
+    prefix = literal[:start].lower()
+    if prefix not in ("", "r", "u"):
+        return None
+    triple = len(literal) - start >= 6 and literal.startswith(("'''", '"""'), start)
+    width = 3 if triple else 1
+    inner = literal[start + width : len(literal) - width]
+    if "\r" in inner or "\x00" in inner or ("\\" in inner and prefix != "r"):
+        return None
+    return inner
 
 
 def _kw(argument: cst.Arg) -> str | None:
