@@ -37,8 +37,9 @@ def test_every_table_target_is_canonical() -> None:
 
 
 def test_canonical_set_matches_the_design() -> None:
-    assert len(CANONICAL) == 41
+    assert len(CANONICAL) == 42
     assert "helper_model" in CANONICAL  # reward, reference and teacher models: not trained
+    assert "download_dir" in CANONICAL  # where a hub download command puts the repository
     assert "hub_model_id" in CANONICAL and "save_safetensors" in CANONICAL
     # read by the memory estimate: sharding, attention kernel and DeepSpeed buckets
     assert {"fsdp", "attn_implementation", "stage3_prefetch_bucket_size"} <= CANONICAL

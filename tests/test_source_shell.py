@@ -628,3 +628,140 @@ def test_a_variable_set_from_an_argument_keeps_the_script_default() -> None:
     facts = extract_shell("MODEL=$1\npython finetune.py --model_name_or_path $MODEL\n", "run.sh")
     (model,) = [s for s in facts.settings if s.name == "model"]
     assert not model.value.known
+
+
+def calls_of(facts: FileFacts) -> list[tuple[str, list[object], list[tuple[str, object]]]]:
+    return [
+        (c.name, [a.raw for a in c.args], [(k, v.raw) for k, v in c.kwargs]) for c in facts.calls
+    ]
+
+
+def test_hub_download_commands_are_calls_not_launches() -> None:
+    facts = shell_of(
+        """
+        tune download meta-llama/Llama-3.2-1B --output-dir /tmp/llama --hf-token "$T" \\
+            --ignore-patterns "original/consolidated.00.pth"
+        huggingface-cli download google/gemma-2-2b config.json --revision main --local-dir ./g
+        hf download --repo-type dataset tatsu-lab/alpaca --include "*.json" "*.md" --cache-dir=/c
+        nohup hf download openai-community/gpt2 --quiet --local-dir ./gpt2 &
+        """
+    )
+    assert facts.launches == []  # a download starts no job
+    assert calls_of(facts) == [
+        ("tune download", ["meta-llama/Llama-3.2-1B"], [("local_dir", "/tmp/llama")]),
+        (
+            "huggingface-cli download",
+            ["google/gemma-2-2b"],  # config.json names a file of the repository
+            [("revision", "main"), ("local_dir", "./g")],
+        ),
+        ("hf download", ["tatsu-lab/alpaca"], [("repo_type", "dataset"), ("cache_dir", "/c")]),
+        ("hf download", ["openai-community/gpt2"], [("local_dir", "./gpt2")]),
+    ]
+    assert [(s.name, s.key, s.value.raw, s.dialect) for s in facts.settings] == [
+        ("download_dir", "output-dir", "/tmp/llama", "hub-download"),
+        ("download_dir", "local-dir", "./g", "hub-download"),
+        ("download_dir", "cache-dir", "/c", "hub-download"),
+        ("download_dir", "local-dir", "./gpt2", "hub-download"),
+    ]
+    tune = facts.calls[0]
+    assert (tune.span.line, tune.span.end_line) == (1, 2)  # the whole command
+    assert tune.text.startswith("tune download meta-llama/Llama-3.2-1B")
+    repo = tune.args[0]
+    assert (repo.span.line, repo.span.column, repo.span.end_column) == (1, 15, 37)
+    output = facts.settings[0]
+    assert (output.key_span.column, output.span.column) == (39, 52)
+
+
+def test_modelscope_download_model_dataset_and_positional_ids() -> None:
+    facts = shell_of(
+        """
+        modelscope download --model Qwen/Qwen2.5-7B --revision v1.0 --local_dir /tmp/q a.json
+        modelscope download --dataset AI-ModelScope/alpaca-gpt4 train.jsonl
+        modelscope download internlm/internlm2-chat-7b --repo-type model --cache_dir ./c
+        """
+    )
+    assert calls_of(facts) == [
+        (
+            "modelscope download",
+            ["Qwen/Qwen2.5-7B"],  # with --model, a positional word names a file
+            [("repo_type", "model"), ("revision", "v1.0"), ("local_dir", "/tmp/q")],
+        ),
+        ("modelscope download", ["AI-ModelScope/alpaca-gpt4"], [("repo_type", "dataset")]),
+        (
+            "modelscope download",
+            ["internlm/internlm2-chat-7b"],
+            [("repo_type", "model"), ("cache_dir", "./c")],
+        ),
+    ]
+    assert [(s.key, s.value.raw) for s in facts.settings] == [
+        ("local_dir", "/tmp/q"),
+        ("cache_dir", "./c"),
+    ]
+
+
+def test_download_values_resolve_through_variables() -> None:
+    facts = shell_of(
+        """
+        MODEL=org/x; OUT=/tmp/x
+        huggingface-cli download $MODEL --local-dir "$OUT" --revision "${REV:-main}"
+        hf download "$1" --local-dir ./arg
+        """
+    )
+    first, second = facts.calls
+    repo = first.args[0]
+    assert repo.raw == "org/x" and (repo.span.line, repo.span.column) == (1, 7)  # `MODEL=`
+    assert repo.via is not None and repo.via.line == 2  # where it is used
+    revision = first.kwarg("revision")
+    assert revision is not None and (revision.raw, revision.origin) == ("main", "env-default")
+    folder = facts.settings[0]
+    assert folder.span.line == 1 and folder.key_span.line == 2  # decided where OUT= is written
+    assert not second.args[0].known  # the caller's argument
+
+
+def test_download_lookalikes_download_nothing() -> None:
+    """Uploads, logins, echoed and commented commands beside one real download."""
+    facts = shell_of(
+        """
+        huggingface-cli upload acme/chat-7b /tmp/merged
+        huggingface-cli login --token "$HF_TOKEN"
+        hf auth login
+        echo huggingface-cli download acme/chat-7b --local-dir /tmp/x
+        modelscope login --token abc
+        tune ls
+        # huggingface-cli download acme/chat-7b --local-dir /tmp/x
+        hf download acme/chat-7b --local-dir /tmp/real
+        """
+    )
+    assert [(c.name, c.span.line) for c in facts.calls] == [("hf download", 8)]
+    assert [(s.name, s.value.raw) for s in facts.settings] == [("download_dir", "/tmp/real")]
+    assert facts.launches == []
+
+
+def test_a_wrapped_download_is_read() -> None:
+    facts = shell_of(
+        """
+        srun --ntasks=1 huggingface-cli download acme/chat-7b --local-dir /tmp/x
+        bash -c "tune download acme/base-1b --output-dir /tmp/y"
+        """
+    )
+    assert [(c.name, c.args[0].raw) for c in facts.calls] == [
+        ("huggingface-cli download", "acme/chat-7b"),
+        ("tune download", "acme/base-1b"),
+    ]
+
+
+def test_a_download_is_no_training_job(tmp_path: Path) -> None:
+    """Downloading a model neither starts a job nor makes its file one that trains."""
+    from tunelint.discover import discover
+    from tunelint.extract.parallel import extract_files
+    from tunelint.project.index import ProjectIndex
+
+    (tmp_path / "get.sh").write_text(
+        "tune download meta-llama/Llama-3.2-1B --output-dir /tmp/llama\n"
+        "huggingface-cli download acme/chat-7b --local-dir ./models/chat\n"
+    )
+    found = discover(["."], root=tmp_path, cwd=tmp_path)
+    index = ProjectIndex(extract_files(found.files, 1_000_000).facts, found.repositories)
+    facts = index.facts("get.sh")
+    assert facts is not None and len(facts.calls) == 2 and facts.launches == []
+    assert index.jobs == () and not index.trains("get.sh")

@@ -143,7 +143,9 @@ class Call:
     (``transformers.AutoModelForCausalLM.from_pretrained``); a method on an instance whose
     class is known resolves through the class (``transformers.Trainer.train``). When the
     receiver cannot be resolved, ``name`` is the dotted text as written (``loss.backward``)
-    and ``resolved`` is False.
+    and ``resolved`` is False. A hub download command on a shell line is a call too, named
+    after the command (``huggingface-cli download``, ``tune download``; see
+    ``tunelint.sources.downloads``), its repository id first.
     """
 
     name: str

@@ -25,11 +25,13 @@ CANONICAL: Final[frozenset[str]] = frozenset(
         "tracking_uri", "push_to_hub", "hub_private", "hub_model_id", "trust_remote_code",
         "revision", "save_safetensors", "dataset", "fsdp", "attn_implementation",
         "reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size",
-        "stage3_max_live_parameters", "helper_model",
+        "stage3_max_live_parameters", "helper_model", "download_dir",
     }
 )  # fmt: skip
 """``helper_model``: a model the job loads but does not train (a reward, reference or
-teacher model); ``model`` is always a model the job trains."""
+teacher model); ``model`` is always a model the job trains.
+``download_dir``: a folder a hub download command (``huggingface-cli download --local-dir``)
+writes the repository's files to, or caches them in."""
 
 
 def m(name: str, transform: v.Transform = v.same) -> Entry:
@@ -287,6 +289,14 @@ LITGPT: Final[dict[str, Entry]] = {
     "logger_name": m("report_to"),
     # the finetune subcommand (`finetune_lora`, `finetune lora`), passed by the shell source
     "method": m("adapter", v.litgpt_method),
+}
+
+# Hub download commands (``tune download --output-dir``, ``huggingface-cli download --local-dir``,
+# ``modelscope download --local_dir``), read by ``tunelint.sources.downloads``.
+HUB_DOWNLOAD: Final[dict[str, Entry]] = {
+    "output_dir": m("download_dir"),
+    "local_dir": m("download_dir"),
+    "cache_dir": m("download_dir"),
 }
 
 ENV: Final[dict[str, Entry]] = {

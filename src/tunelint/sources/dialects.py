@@ -34,6 +34,7 @@ from tunelint.sources.dialect_tables import (
     DEEPSPEED,
     ENV,
     HF_LOADER,
+    HUB_DOWNLOAD,
     LITGPT,
     LLAMAFACTORY,
     PEFT,
@@ -56,6 +57,7 @@ TABLES: Final[dict[str, dict[str, Entry]]] = {
     "torchtune": TORCHTUNE,
     "litgpt": LITGPT,
     "env": ENV,
+    "hub-download": HUB_DOWNLOAD,
     **STACKS,
 }
 DIALECTS: Final[tuple[str, ...]] = tuple(TABLES)
@@ -89,6 +91,7 @@ _NORMALISE: Final[dict[str, v.Transform]] = {
         v.place,
     ),
     "hub_model_id": v.place,
+    "download_dir": v.place,
 }
 
 # Where a dialect gives null a meaning: axolotl `adapter:` left empty is a full fine-tune.

@@ -6,6 +6,10 @@ A launch line is one that starts a training program: ``python x.py``, ``torchrun
 ``--num_processes``, ``--mixed_precision``) and the program's ``--flag value`` pairs become
 canonical settings through the alias table; the files it names become references so the
 job can be assembled. ``$VAR`` resolves only to a value assigned earlier in the same file.
+
+A hub download command (``tune download``, ``huggingface-cli download``, ``hf download``,
+``modelscope download``) is no launch: it becomes a call and ``download_dir`` settings
+(``tunelint.sources.downloads``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Sequence
 
 from tunelint.facts import (
     Assignment,
+    Call,
     Diagnostic,
     FileFacts,
     FileKind,
@@ -27,6 +32,8 @@ from tunelint.facts import (
 )
 from tunelint.sources.comments import parse_ignore
 from tunelint.sources.dialects import canonical_settings, linked_settings
+from tunelint.sources.downloads import PROGRAMS as DOWNLOADERS
+from tunelint.sources.downloads import read_download
 from tunelint.sources.launchers import LAUNCHERS, PYTHON, Build
 from tunelint.sources.shellsplice import SHELLS, SpliceReader, extent
 from tunelint.sources.shellwords import (
@@ -227,6 +234,13 @@ class _Reader(SpliceReader):
         build = self.build(words)
         if build is not None:
             self.record(build, segment, env)
+            return
+        download = read_download(self, words)
+        if download is not None:
+            span, text = extent(self, segment)
+            call = Call(download.name, span, download.args, download.kwargs, text=text)
+            self.facts.calls.append(call)
+            self.facts.settings.extend(download.settings)
 
     def record(self, build: Build, segment: list[Word], env: list[tuple[str, Value]]) -> None:
         span, text = extent(self, segment)
@@ -272,8 +286,9 @@ def _is_program(name: str) -> bool:
 
 
 def _runs(name: str) -> bool:
-    """A program, or a Python script run by its own name (``./train.py``, ``uv run x.py``)."""
-    return _is_program(name) or name.endswith(".py")
+    """A program, or a Python script run by its own name (``./train.py``, ``uv run x.py``),
+    or a hub download command (``srun huggingface-cli download ...``)."""
+    return _is_program(name) or name.endswith(".py") or name in DOWNLOADERS
 
 
 # Separators a wrapper receives as arguments (``-- setup.sh '&&' python train.py``) and
