@@ -1,20 +1,33 @@
 """TL402: hub models and datasets loaded without ``revision`` pinned to a commit.
 
 Reads loader calls (``from_pretrained``, ``pipeline``, ``load_dataset``, ``snapshot_download``,
-``hf_hub_download``, ``SentenceTransformer``) and the model settings of Trainer, TRL, axolotl
-and LLaMA-Factory configs (with axolotl's per-dataset ``revision``), and launch lines of CLIs
-whose training code is not in the project (``trl sft --model_name_or_path ...``). A revision
-is pinned when it is a 40-hex commit id. Not reported: local loaders and paths (``json`` /
-``csv`` builders, ``./x``, ``/x``, ``~/x``, output and checkpoint folders, directories that
-exist), Unknown model ids and Unknown revisions. Defaults a launch line overrides are judged
-by the value the launch line passes.
+``hf_hub_download``, ``SentenceTransformer``), hub download commands on shell lines and in
+notebooks (``tune download``, ``huggingface-cli download``, ``hf download``, ``modelscope
+download``), the model settings of Trainer, TRL, axolotl and LLaMA-Factory configs (with
+axolotl's per-dataset ``revision``), and launch lines of CLIs whose training code is not in
+the project (``trl sft --model_name_or_path ...``). A revision is pinned when it is a 40-hex
+commit id. Not reported: local loaders and paths (``json`` / ``csv`` builders, ``./x``,
+``/x``, ``~/x``, output and checkpoint folders, directories that exist), downloads of Spaces,
+Unknown model ids and Unknown revisions. Defaults a launch line overrides are judged by the
+value the launch line passes.
+
+A download is a load of what runs or trains next. In a training job (a notebook or script
+that downloads and then runs ``tune run ...``) it *trains* when the folder it downloads to is
+what the training reads its weights from: the job's model setting, or torchtune's
+``checkpointer.checkpoint_dir``, is that folder or a path inside it. The repository's one
+finding is then placed at the download (where the pin goes), other loads of the same
+repository related to it. Otherwise it *loads*, as any loader call does.
+Matching folders is all the check does: what a training reads by other means (a path built
+at run time, a built-in torchtune config's defaults) is not followed, and the download then
+reads as a load. The download itself never makes its file a training job.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -77,8 +90,16 @@ NOTEBOOK_BARE = (
     Loader("snapshot_download", 0, "repo_id", "model"),
     Loader("hf_hub_download", 0, "repo_id", "model"),
 )
+# Hub download commands, read from shell lines (also notebooks' ``!`` lines and ``%%bash``
+# cells): the repository id first, ``repo_type`` saying model or dataset.
+DOWNLOADS = tuple(
+    Loader(name, 0, "repo_id", "model")
+    for name in ("tune download", "huggingface-cli download", "hf download", "modelscope download")
+)
 # model-name keywords some loaders use instead (unsloth's ``model_name``)
 ALTERNATE_KEYWORDS = ("model_name", "model_id", "model_name_or_path")
+# where a training reads its starting weights when they are a folder (besides ``model``)
+WEIGHT_FOLDER_KEYS = frozenset({"checkpointer.checkpoint_dir"})
 
 
 def pinned(text: str) -> bool:
@@ -103,11 +124,29 @@ def hub_id(text: str, referrer: str = "", project: Lookups | None = None) -> boo
     return project is None or not project.is_directory(name, referrer)
 
 
-def _loader(call: Call, notebook: bool) -> Loader | None:
-    for loader in (*LOADERS, *NOTEBOOK_BARE) if notebook else LOADERS:
+def _loader(call: Call, kind: str) -> Loader | None:
+    loaders: tuple[Loader, ...] = LOADERS
+    if kind == "notebook":
+        loaders += NOTEBOOK_BARE
+    if kind in {"shell", "notebook"}:
+        loaders += DOWNLOADS
+    for loader in loaders:
         if fnmatchcase(call.name, loader.pattern):
             return loader
     return None
+
+
+def _what(call: Call, loader: Loader) -> str | None:
+    """Model or dataset, as ``repo_type`` says (None: a Space, or a type not known);
+    a torchtune download from Kaggle (``--source kaggle``) is no hub repository."""
+    source = call.kwarg("source")
+    if source is not None and (source.as_str() or "").strip().lower() != "huggingface":
+        return None
+    repo_type = call.kwarg("repo_type")
+    if repo_type is None:
+        return loader.what
+    text = (repo_type.as_str() or "").strip().lower()
+    return {"model": "model", "dataset": "dataset"}.get(text)
 
 
 def _revision_ok(revision: Value | None) -> bool:
@@ -133,6 +172,10 @@ class Load:
     scope: str = ""
     # where the id was written when the load names it through a variable
     origins: tuple[Related, ...] = ()
+    # the folder a download command writes the repository to, and whether the training
+    # of the job reads its weights from there
+    folder: str = ""
+    trains: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -160,8 +203,11 @@ def _uri_loads(call: Call) -> Iterator[Load]:
 def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
     for call in facts.calls:
         yield from _uri_loads(call)
-        loader = _loader(call, facts.kind.value == "notebook")
+        loader = _loader(call, facts.kind.value)
         if loader is None:
+            continue
+        if loader in DOWNLOADS:
+            yield from _download_load(call, loader, facts)
             continue
         if loader.position >= 0:
             value = call.arg(loader.position, loader.keyword)
@@ -193,6 +239,61 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             call.scope,
             _written(facts, value),
         )
+
+
+def _download_load(call: Call, loader: Loader, facts: FileFacts) -> Iterator[Load]:
+    """A download command: reported where its repository id is written (the ``MODEL=``
+    line of ``huggingface-cli download $MODEL``), as launch flags are. Its first argument is
+    always a repository id (a folder of the same name, even one it downloads to, is not)."""
+    value = call.arg(0)
+    what = _what(call, loader)
+    name = value.as_str() if value is not None else None
+    if value is None or what is None or name is None or not hub_id(name):
+        return
+    folder = call.kwarg("local_dir")
+    yield Load(
+        name,
+        what,
+        value.span,
+        call.kwarg("revision"),
+        MODEL_CLASS if what == "model" else DATASET,
+        f"{call.name}:{name}",
+        "",
+        _written(facts, value),
+        (folder.as_str() or "") if folder is not None else "",
+    )
+
+
+def _folder(text: str) -> str:
+    """A folder as written, compared with other mentions of it (``./x/`` is ``x``)."""
+    cleaned = text.strip().strip("'\"")
+    return posixpath.normpath(cleaned) if cleaned else ""
+
+
+def _weight_folders(job: Job, project: Lookups) -> list[str]:
+    """Folders the job's training reads its starting weights from: its model setting, and
+    torchtune's ``checkpointer.checkpoint_dir`` in its configs and launch line."""
+    found: list[str] = []
+    model = job.value("model")
+    if model is not None and model.as_str():
+        found.append(_folder(model.as_str() or ""))
+    launched = list(job.launch.settings) if job.launch is not None else []
+    for setting in [s for f in project.member_facts(job) for s in f.settings] + launched:
+        if setting.key in WEIGHT_FOLDER_KEYS and setting.value.as_str():
+            found.append(_folder(setting.value.as_str() or ""))
+    return [folder for folder in found if folder]
+
+
+def _trained_downloads(loads: list[Load], job: Job, project: Lookups) -> list[Load]:
+    """Downloads into a folder the training reads: they train, and decide their repository."""
+    folders = _weight_folders(job, project)
+    out: list[Load] = []
+    for load in loads:
+        target = _folder(load.folder) if load.folder else ""
+        if target and any(f == target or f.startswith(target.rstrip("/") + "/") for f in folders):
+            load = replace(load, trains=True, rank=DECIDES)
+        out.append(load)
+    return out
 
 
 def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
@@ -280,7 +381,8 @@ def _report(loads: Iterable[Load], trained: str | None, job_id: str) -> Iterator
             if load is not first
             for item in (Related(load.span, f"`{load.repo}` is also loaded here"), *load.origins)
         )
-        role = "trains" if trained is not None and repo == trained else "loads"
+        trains = (trained is not None and repo == trained) or any(load.trains for load in group)
+        role = "trains" if trains else "loads"
         detail = _detail(what, first.repo, first.revision, role)
         yield Hit(
             first.span,
@@ -329,10 +431,11 @@ def check_job(job: Job, context: CheckContext) -> Iterator[Hit]:
         facts = project.facts(path)
         if facts is None or (path not in members and facts.kind.value == "shell"):
             continue  # a launcher's own lines belong to the jobs it starts itself
-        if facts.kind.value in {"python", "notebook"}:
+        if facts.kind.value in {"python", "notebook", "shell"}:
             loads.extend(_call_loads(facts, job, project))
         if path in members:
             loads.extend(_setting_loads(facts, job, project))
+    loads = _trained_downloads(loads, job, project)
     trained = job.value("model")
     name = trained.as_str() if trained is not None else None
     key = name.strip().rstrip("/").lower() if name else None
@@ -341,14 +444,15 @@ def check_job(job: Job, context: CheckContext) -> Iterator[Hit]:
 
 @register("unpinned-hub-revision", per="file")
 def check_file(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
-    """A file no training job takes in (an inference notebook, a config nothing launches):
-    each repository it downloads, once."""
+    """A file no training job takes in (an inference notebook, a config nothing launches, a
+    script that only downloads): each repository it downloads, once."""
     project = context.project
     if project.in_training_job(facts.path):
         return
     loads: list[Load] = []
-    if facts.kind.value in {"python", "notebook"}:
+    if facts.kind.value in {"python", "notebook", "shell"}:  # shell: download commands
         loads.extend(_call_loads(facts, None, project))
-    elif facts.kind.value != "shell":  # a launch line is judged with the job it starts
+    if facts.kind.value not in {"python", "notebook", "shell"}:
+        # a launch line is judged with the job it starts
         loads.extend(_setting_loads(facts, None, project))
     yield from _report(loads, None, "")
