@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fix_support import REPO, copy_case, run_cli
+from fix_support import CASES, REPO, copy_case, run_cli
 
 from tunelint.cli import main
 from tunelint.fix.registry import fixable_rules
@@ -24,10 +24,10 @@ def test_text_report_marks_what_fix_would_fix(
     _, out, _ = run_cli(project, monkeypatch, capsys)
     heads = [line for line in out.splitlines() if re.match(r"  \S+:\d+:\d+  TL", line)]
     assert all(("[*]" in line) == ("TL105" in line) for line in heads), heads
-    assert "[*] 5 fixable with --fix (2 more with --unsafe-fixes)" in out
+    assert "[*] 5 fixes available with --fix (2 more with --unsafe-fixes)" in out
     assert "unsafe fix" in out  # the TL104 fix is described as unsafe
     _, out, _ = run_cli(project, monkeypatch, capsys, "--unsafe-fixes")
-    assert "[*] 7 fixable with --fix --unsafe-fixes" in out
+    assert "[*] 7 fixes available with --fix --unsafe-fixes" in out
     assert "TL104 no-thermal-guard [low] [*]" in out
     _, out, _ = run_cli(project, monkeypatch, capsys, "--output-format", "concise")
     assert "train.py:6:19: TL105 [medium] [*] " in out
@@ -41,7 +41,7 @@ def test_only_unsafe_fixes_are_counted_as_such(
 ) -> None:
     project = copy_case("torch_load", tmp_path)
     _, out, _ = run_cli(project, monkeypatch, capsys)
-    assert "3 fixable with --fix --unsafe-fixes" in out and "[*]" not in out
+    assert "3 fixes available with --fix --unsafe-fixes" in out and "[*]" not in out
 
 
 def test_fix_says_what_it_fixed(
@@ -150,3 +150,34 @@ def test_a_finding_without_an_automatic_fix_says_why(
     assert pin["fix"]["edits"] == [] and pin["fix"]["applicability"] is None
     _, out, _ = run_cli(project, monkeypatch, capsys)
     assert "fix: No automatic fix: a pin needs" in out
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_text_marks_the_findings_the_json_report_has_edits_for(
+    case: str,
+    unsafe: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The text report does not work edits out (it reads the finding's line); the JSON
+    report does. Both must mark the same findings, on every fix case."""
+    project = copy_case(case, tmp_path)
+    extra = ("--unsafe-fixes",) if unsafe else ()
+    _, out, _ = run_cli(project, monkeypatch, capsys, "--output-format", "json", *extra)
+    with_edits = {
+        (f["path"], f["cell"], f["line"], f["column"], f["rule_id"])
+        for f in json.loads(out)["findings"]
+        if f.get("fix")
+        and f["fix"].get("edits")
+        and (unsafe or f["fix"].get("applicability") != "unsafe")
+    }
+    _, out, _ = run_cli(project, monkeypatch, capsys, "--output-format", "concise", *extra)
+    marked = set()
+    for line in out.splitlines():
+        found = re.match(r"(\S+?)(?:\[cell (\d+)\])?:(\d+):(\d+): (TL\d+) \[\w+\] \[\*\]", line)
+        if found:
+            cell = int(found[2]) if found[2] else None
+            marked.add((found[1], cell, int(found[3]), int(found[4]), found[5]))
+    assert marked == with_edits

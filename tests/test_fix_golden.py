@@ -181,7 +181,7 @@ def test_fix_alone_applies_only_the_safe_fixes(
     assert 'save_strategy="steps",  # disk is small' in train and "save_steps=400" in train
     assert "ThermalGuardCallback" not in train, "an unsafe fix applied without --unsafe-fixes"
     assert "Fixed 5 findings in 5 files." in out
-    assert "[*]" not in out and "2 fixable with --fix --unsafe-fixes" in out
+    assert "[*]" not in out and "2 fixes available with --fix --unsafe-fixes" in out
     golden = FIX_FIXTURES / "checkpointing" / "after"
     for name in ("axolotl.yaml", "llamafactory.yaml", "args.json"):
         assert (project / name).read_bytes() == (golden / name).read_bytes()

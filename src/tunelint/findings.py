@@ -69,6 +69,9 @@ class Finding:
     snippet: str = ""  # the source line(s) at span, for code frames
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
+    # A fixer exists for this rule and file kind, but its edits were not worked out (the
+    # run shows text, not the JSON or SARIF that carry edits): ``--diff`` works them out.
+    fix_offered: bool = False
     suppressed: bool = False
     suppression_reason: str | None = None
     suppression_kind: str | None = None  # "inSource" | "external" (baseline)

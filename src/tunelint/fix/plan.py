@@ -107,10 +107,15 @@ def plan_fixes(
     unsafe: bool = False,
     combine: bool = True,
     max_bytes: int | None = None,
+    edits: bool = True,
 ) -> FixPlan:
     """Attach each fixable finding's own fix to it (``Finding.fix``, edits on the original
     file) and, with ``combine``, work out the files with every fix this run may apply (safe
-    ones; unsafe ones too with ``unsafe``). Nothing is written here."""
+    ones; unsafe ones too with ``unsafe``). Nothing is written here.
+
+    Without ``edits``, only say which findings a fixer is offered for
+    (``Finding.fix_offered``): parsing files for their edits costs more than checking them,
+    and a text report needs no edits."""
     rules = {rule.id: rule for rule in report.rules if isinstance(rule, RuleMeta)}
     context = FixContext(report.policy)
     if max_bytes is None:
@@ -137,6 +142,9 @@ def plan_fixes(
         kind = kind_of(Path(absolute))
         if kind is None or not any(fixer_for(f.rule_id, kind) for f in findings):
             continue
+        if not edits and kind in {FileKind.PYTHON, FileKind.NOTEBOOK}:
+            _offer(absolute, findings, rules, context, max_bytes)
+            continue
         why = refusal(absolute, report.paths, base)
         if why is not None:
             plan.refused.append((path, why))
@@ -153,6 +161,31 @@ def plan_fixes(
         elif file_fix is not None:
             plan.files.append(file_fix)
     return plan
+
+
+def _offer(
+    absolute: str,
+    findings: Sequence[Finding],
+    rules: dict[str, RuleMeta],
+    context: FixContext,
+    max_bytes: int,
+) -> None:
+    """Mark the findings a Python fixer has something to change at (``fix.offers``), with
+    the rule's description of its fix; no edits are worked out."""
+    from tunelint.fix.offers import offered
+
+    read = _read(absolute, max_bytes)
+    if read is None:
+        return
+    text = read[1]
+    for finding in findings:
+        autofix = rules[finding.rule_id].autofix
+        if autofix is None or not offered(finding, context, text):
+            continue
+        finding.fix_offered = True
+        if finding.fix is None and autofix.description:
+            unsafe = " (unsafe fix)" if not autofix.safe else ""
+            finding.fix = Fix(f"Available: {' '.join(autofix.description.split())}{unsafe}")
 
 
 def _read(absolute: str, max_bytes: int) -> tuple[bytes, str, Encoded] | None:

@@ -5,7 +5,9 @@ everywhere else (comments, blank lines, quotes and line breaks included).
 The fix stage parses the file itself, after the findings are made: rules never see a syntax
 tree. Positions come from libcst's ``PositionProvider`` on this parse, which is the parse the
 Python source made (same text, same parser), so a finding's line and column name the same
-node here.
+node here. Names are resolved through the module's import statements only (no scope
+analysis: it cost more than the rest of the parse, and a fix is applied where the source
+already resolved the call).
 """
 
 from __future__ import annotations
@@ -15,13 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import libcst as cst
-from libcst.metadata import (
-    CodeRange,
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-)
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from tunelint.facts import Span
 
@@ -33,7 +29,8 @@ class PyDoc:
     module: cst.Module
     ranges: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
     parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
-    names: dict[cst.CSTNode, frozenset[str]] = field(default_factory=dict)
+    # local name -> what it imports (``np`` -> ``numpy``, ``load`` -> ``torch.load``)
+    imported: dict[str, str] = field(default_factory=dict)
     starts: dict[tuple[int, int], list[cst.CSTNode]] = field(default_factory=dict)
 
     def at(self, span: Span) -> list[cst.CSTNode]:
@@ -72,7 +69,7 @@ class PyDoc:
 
 
 class _Index(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
     def __init__(self, doc: PyDoc) -> None:
         super().__init__()
@@ -87,10 +84,22 @@ class _Index(cst.CSTVisitor):
         parent = self.get_metadata(ParentNodeProvider, node, None)
         if parent is not None:
             doc.parents[node] = parent
-        if isinstance(node, cst.Name | cst.Attribute):
-            qualified = self.get_metadata(QualifiedNameProvider, node, set())
-            if qualified:
-                doc.names[node] = frozenset(q.name for q in qualified)
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = _dotted(alias.name)
+                local = alias.asname.name if alias.asname is not None else None
+                if isinstance(local, cst.Name):
+                    doc.imported[local.value] = full
+                else:
+                    doc.imported.setdefault(full.split(".")[0], full.split(".")[0])
+        elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+            source = _dotted(node.module)
+            if not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    name = _dotted(alias.name)
+                    local = alias.asname.name if alias.asname is not None else None
+                    key = local.value if isinstance(local, cst.Name) else name
+                    doc.imported[key] = f"{source}.{name}"
         return True
 
 
@@ -107,7 +116,8 @@ def _parse(text: str) -> PyDoc | None:
     if _nesting_problem(text) is not None:
         return None
     try:
-        wrapper = MetadataWrapper(cst.parse_module(text))
+        # the module is parsed here and owned by this document: no copy to protect
+        wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         doc = PyDoc(wrapper.module)
         wrapper.visit(_Index(doc))
     except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, MemoryError):
@@ -156,7 +166,17 @@ def string_like(node: cst.SimpleString, text: str) -> cst.SimpleString:
 
 
 def qualified(doc: PyDoc, node: cst.BaseExpression) -> frozenset[str]:
-    return doc.names.get(node, frozenset())
+    """What a dotted name refers to through the module's imports (``torch.load``,
+    ``transformers.Trainer``); empty when its first part is not imported. Imports are
+    read wherever they are (a ``try:`` or a function), which is as far as a fix needs."""
+    dotted = _dotted(node)
+    if not dotted:
+        return frozenset()
+    head, _, rest = dotted.partition(".")
+    source = doc.imported.get(head)
+    if source is None:
+        return frozenset()
+    return frozenset({f"{source}.{rest}" if rest else source})
 
 
 def add_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:

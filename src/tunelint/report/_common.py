@@ -47,9 +47,11 @@ def fingerprints(findings: list[Finding]) -> list[str]:
 
 
 def fix_safety(report: Report, finding: Finding) -> str | None:
-    """``safe`` or ``unsafe`` for a finding whose fix edits the file, else None. A fix is
-    unsafe when its rule says so (``autofix: {safety: unsafe}``)."""
-    if finding.fix is None or not finding.fix.edits:
+    """``safe`` or ``unsafe`` for a finding whose fix edits the file (or is offered: see
+    ``Finding.fix_offered``), else None. A fix is unsafe when its rule says so
+    (``autofix: {safety: unsafe}``)."""
+    planned = finding.fix is not None and bool(finding.fix.edits)
+    if not planned and not finding.fix_offered:
         return None
     meta = rule_index(report).get(finding.rule_id)
     if meta is not None and meta.autofix is not None and meta.autofix.safety == "unsafe":
@@ -58,17 +60,23 @@ def fix_safety(report: Report, finding: Finding) -> str | None:
 
 
 def fixable_line(report: Report, unsafe_fixes: bool = False) -> str:
-    """``[*] 3 fixable with --fix (2 more with --unsafe-fixes)``, or "" when none is."""
+    """``[*] 3 fixable with --fix (2 more with --unsafe-fixes)``, or "" when none is.
+    When the edits were not worked out (a text report), it counts the fixes available
+    rather than the findings they fix: ``--diff`` shows what each fixer really does."""
     safeties = [fix_safety(report, finding) for finding in report.active]
     safe, unsafe = safeties.count("safe"), safeties.count("unsafe")
+    offered_only = any(
+        f.fix_offered and (f.fix is None or not f.fix.edits) for f in report.active
+    )
+    what = "fixes available" if offered_only else "fixable"
     if unsafe_fixes and unsafe:
-        return f"[*] {safe + unsafe} fixable with --fix --unsafe-fixes"
+        return f"[*] {safe + unsafe} {what} with --fix --unsafe-fixes"
     if safe and unsafe:
-        return f"[*] {safe} fixable with --fix ({unsafe} more with --unsafe-fixes)"
+        return f"[*] {safe} {what} with --fix ({unsafe} more with --unsafe-fixes)"
     if safe:
-        return f"[*] {safe} fixable with --fix"
+        return f"[*] {safe} {what} with --fix"
     if unsafe:
-        return f"{unsafe} fixable with --fix --unsafe-fixes"
+        return f"{unsafe} {what} with --fix --unsafe-fixes"
     return ""
 
 
