@@ -65,9 +65,7 @@ def fixable_line(report: Report, unsafe_fixes: bool = False) -> str:
     rather than the findings they fix: ``--diff`` shows what each fixer really does."""
     safeties = [fix_safety(report, finding) for finding in report.active]
     safe, unsafe = safeties.count("safe"), safeties.count("unsafe")
-    offered_only = any(
-        f.fix_offered and (f.fix is None or not f.fix.edits) for f in report.active
-    )
+    offered_only = any(f.fix_offered and (f.fix is None or not f.fix.edits) for f in report.active)
     what = "fixes available" if offered_only else "fixable"
     if unsafe_fixes and unsafe:
         return f"[*] {safe + unsafe} {what} with --fix --unsafe-fixes"
