@@ -163,6 +163,7 @@ def measure(
             continue
         path, line = places(finding)[0]
         verdict = judged.get((path, line, rule))
+        USED.add((path, line, rule))
         if verdict is None:
             tally.unjudged.append(f"{path}:{line} {rule} {finding['message']}")
         elif verdict[0] == "tp":
@@ -186,6 +187,8 @@ def measure(
     return tallies
 
 
+# Judged places some finding of this run asked about: the others are stale verdicts.
+USED: set[tuple[str, int, str]] = set()
 # Labels the judged file places outside a rule (``outside`` verdicts), filled by main().
 OUTSIDE: dict[tuple[str, int, str], str] = {}
 
@@ -238,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{rule} recall leaves out labels where: {why}")
     for (where, line, rule), why in sorted(OUTSIDE.items()):
         print(f"{rule} recall leaves out {where}:{line}: {why}")
+    for (where, line, rule), (verdict, _) in sorted(judged.items()):
+        if verdict in {"tp", "fp"} and (where, line, rule) not in USED:
+            print(f"STALE verdict, no finding there now: {where}:{line} {rule} {verdict}")
     for rule in sorted(tallies):
         for line in tallies[rule].unjudged:
             print(f"UNJUDGED {line}")
