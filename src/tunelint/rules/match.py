@@ -225,7 +225,8 @@ class Matcher:
             if value is not None:
                 values |= {"arg": name, "key": name, "value": render(value.raw), "text": value.text}
             anchor = f"{call.name}:{name}" if name else call.name
-            found.append(Hit(span, values, anchor, call.scope))
+            related = written_at(facts, value) if value is not None else ()
+            found.append(Hit(span, values, anchor, call.scope, related=related))
         return found
 
     def _setting_hits(self, facts: FileFacts, node: Mapping[str, Any]) -> list[Hit]:
@@ -267,6 +268,26 @@ class Matcher:
 def _assignment_hit(assignment: Assignment) -> Hit:
     values: dict[str, object] = {"key": assignment.target, "value": render(assignment.value.raw)}
     return Hit(assignment.value.span, values, f"{assignment.kind}:{assignment.target}")
+
+
+_NAMED = re.compile(r"\$?\{?([A-Za-z_]\w*)\}?")
+
+
+def written_at(facts: FileFacts, value: Value) -> tuple[Related, ...]:
+    """Where a value passed through a variable was written: ``MODEL_ID = "org/x"`` above
+    ``from_pretrained(MODEL_ID)``, ``MODEL=org/x`` above ``--model_name_or_path $MODEL``;
+    each place once."""
+    if value.via is not None:  # written at its definition, used here
+        return (Related(value.via, f"`{value.raw}` is passed here"),)
+    named = _NAMED.fullmatch(value.text.strip().strip("'\""))
+    if named is None or value.origin == "literal":
+        return ()
+    found = {
+        assignment.value.span: f"`{assignment.target}` is set to `{value.raw}` here"
+        for assignment in facts.assignments
+        if assignment.target == named.group(1) and assignment.value.raw == value.raw
+    }
+    return tuple(Related(span, message) for span, message in found.items())
 
 
 def _argument(call: Call, selector: str) -> tuple[Value | None, str]:

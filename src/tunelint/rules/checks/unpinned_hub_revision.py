@@ -36,7 +36,7 @@ from tunelint.findings import Related
 from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
-from tunelint.rules.match import Hit
+from tunelint.rules.match import Hit, written_at
 
 COMMIT = re.compile(r"[0-9a-fA-F]{40}")
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
@@ -237,7 +237,7 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             rank,
             f"{call.name}:{name}",
             call.scope,
-            _written(facts, value),
+            written_at(facts, value),
         )
 
 
@@ -259,7 +259,7 @@ def _download_load(call: Call, loader: Loader, facts: FileFacts) -> Iterator[Loa
         MODEL_CLASS if what == "model" else DATASET,
         f"{call.name}:{name}",
         "",
-        _written(facts, value),
+        written_at(facts, value),
         (folder.as_str() or "") if folder is not None else "",
     )
 
@@ -311,28 +311,10 @@ def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Itera
             continue
         revision = _job_revision(job) if job is not None else _own(facts, "revision")
         anchor = f"{setting.key}:{name}"
-        origins = _written(project.facts(setting.span.path) or facts, setting.value)
+        origins = written_at(project.facts(setting.span.path) or facts, setting.value)
         yield Load(name, "model", setting.span, revision, DECIDES, anchor, "", origins)
     if "axolotl" in facts.dialects:
         yield from _axolotl_datasets(facts, project)
-
-
-_NAMED = re.compile(r"\$?\{?([A-Za-z_]\w*)\}?")
-
-
-def _written(facts: FileFacts, value: Value) -> tuple[Related, ...]:
-    """Where a value passed through a variable was written: ``MODEL_ID = "org/x"`` above
-    ``from_pretrained(MODEL_ID)``, ``MODEL=org/x`` above ``--model_name_or_path $MODEL``."""
-    if value.via is not None:  # written at its definition, used here
-        return (Related(value.via, f"`{value.raw}` is passed here"),)
-    named = _NAMED.fullmatch(value.text.strip().strip("'\""))
-    if named is None or value.origin == "literal":
-        return ()
-    return tuple(
-        Related(assignment.value.span, f"`{assignment.target}` is set to `{value.raw}` here")
-        for assignment in facts.assignments
-        if assignment.target == named.group(1) and assignment.value.raw == value.raw
-    )
 
 
 def _job_revision(job: Job) -> Value | None:
