@@ -151,6 +151,7 @@ def measure(
         tally = tallies[rule]
         tally.findings += 1
         pattern = RULE_PATTERNS.get(rule)
+        USED.add((*places(finding)[0], rule))
         hit = False
         for path, line in places(finding):
             for label in by_pattern.get(pattern or "", {}).get((path, ""), []):
@@ -163,7 +164,6 @@ def measure(
             continue
         path, line = places(finding)[0]
         verdict = judged.get((path, line, rule))
-        USED.add((path, line, rule))
         if verdict is None:
             tally.unjudged.append(f"{path}:{line} {rule} {finding['message']}")
         elif verdict[0] == "tp":
@@ -239,11 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pattern {pattern}: no rule claims it ({why})")
     for rule, _, why in EXCLUDED:
         print(f"{rule} recall leaves out labels where: {why}")
-    for (where, line, rule), why in sorted(OUTSIDE.items()):
-        print(f"{rule} recall leaves out {where}:{line}: {why}")
-    for (where, line, rule), (verdict, _) in sorted(judged.items()):
-        if verdict in {"tp", "fp"} and (where, line, rule) not in USED:
-            print(f"STALE verdict, no finding there now: {where}:{line} {rule} {verdict}")
+    for (where, number, rule), why in sorted(OUTSIDE.items()):
+        print(f"{rule} recall leaves out {where}:{number}: {why}")
+    for (where, number, rule), (verdict, _) in sorted(judged.items()):
+        if verdict in {"tp", "fp"} and (where, number, rule) not in USED:
+            print(f"STALE verdict, no finding there now: {where}:{number} {rule} {verdict}")
     for rule in sorted(tallies):
         for line in tallies[rule].unjudged:
             print(f"UNJUDGED {line}")
