@@ -217,13 +217,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    from tunelint.fix import plan_fixes
+    if report.active:
+        from tunelint.fix import plan_fixes
 
-    # each fixable finding's own fix: its edits for the JSON and SARIF reports, which carry
-    # them; for the others only which findings have a fix (working out edits means parsing
-    # each file again, which costs more than the check)
-    edits = args.output_format in {"json", "sarif"}
-    plan_fixes(report, unsafe=args.unsafe_fixes, combine=False, edits=edits)
+        # each fixable finding's own fix: its edits for the JSON and SARIF reports, which
+        # carry them; for the others only which findings have a fix (working out edits
+        # means parsing each file again, which costs more than the check)
+        edits = args.output_format in {"json", "sarif"}
+        plan_fixes(report, unsafe=args.unsafe_fixes, combine=False, edits=edits)
     if args.write_baseline is not None:
         from tunelint.suppress import write_baseline
 
