@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from tunelint.facts import UNKNOWN, Span, Value
@@ -36,11 +37,7 @@ def unquote(raw: str, lookup: Lookup) -> tuple[object, str]:
     substitutions, positional parameters and unassigned variables make the word Unknown.
     """
     if "$" not in raw and "`" not in raw:
-        try:
-            parts = shlex.split(raw)
-        except ValueError:
-            return UNKNOWN, "cli"
-        return (parts[0] if len(parts) == 1 else " ".join(parts)), "cli"
+        return _as_written(raw), "cli"
     out: list[str] = []
     origin = "env"
     quote, index, expanded = "", 0, 0
@@ -81,6 +78,22 @@ def unquote(raw: str, lookup: Lookup) -> tuple[object, str]:
             out.append(char)
             index += 1
     return "".join(out), origin
+
+
+_QUOTING = frozenset("'\"\\ \t\n")
+
+
+@lru_cache(maxsize=8192)
+def _as_written(raw: str) -> object:
+    """A word with no expansion in it, unquoted (the same word recurs across a script's
+    launch lines, and shlex costs more than the rest of reading a word)."""
+    if _QUOTING.isdisjoint(raw):
+        return raw
+    try:
+        parts = shlex.split(raw)
+    except ValueError:
+        return UNKNOWN
+    return parts[0] if len(parts) == 1 else " ".join(parts)
 
 
 def _expand(raw: str, index: int, lookup: Lookup) -> tuple[str | None, int, bool]:
@@ -180,6 +193,9 @@ class WordReader:
         return Value(raw, source.span, origin, text, source.via or here)
 
     def literal(self, word: Word) -> str | None:
+        if "$" not in word.raw and "`" not in word.raw:  # no variable: no span to work out
+            text = _as_written(word.raw)
+            return None if not isinstance(text, str) or is_placeholder_uri(text) else text
         return self.value(word).as_str()
 
     def name_of(self, word: Word) -> str:
