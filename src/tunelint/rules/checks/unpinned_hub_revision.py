@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, Span, Value
@@ -125,13 +126,18 @@ def hub_id(text: str, referrer: str = "", project: Lookups | None = None) -> boo
 
 
 def _loader(call: Call, kind: str) -> Loader | None:
+    return _loader_named(call.name, kind)
+
+
+@lru_cache(maxsize=4096)
+def _loader_named(name: str, kind: str) -> Loader | None:
     loaders: tuple[Loader, ...] = LOADERS
     if kind == "notebook":
         loaders += NOTEBOOK_BARE
     if kind in {"shell", "notebook"}:
         loaders += DOWNLOADS
     for loader in loaders:
-        if fnmatchcase(call.name, loader.pattern):
+        if fnmatchcase(name, loader.pattern):
             return loader
     return None
 
@@ -201,13 +207,28 @@ def _uri_loads(call: Call) -> Iterator[Load]:
 
 
 def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator[Load]:
+    """The file's loads (worked out once per file), less those whose id is a default the
+    job's launch line or config overrides."""
+    loads = project.per_file("tl402-call-loads", facts.path, lambda f: _file_loads(f, project))
+    for load, default_of in loads:
+        if job is not None and default_of is not None:
+            decided = job.value(default_of)
+            if decided is not None and decided.origin not in DEFAULT_ORIGINS:
+                continue  # the job's launch line or config passes its own id (known or not)
+        yield load
+
+
+def _file_loads(facts: FileFacts, project: Lookups) -> list[tuple[Load, str | None]]:
+    """Each load of the file, with what it loads when its id is only a default (argparse,
+    dataclass field) that a job may override."""
+    found: list[tuple[Load, str | None]] = []
     for call in facts.calls:
-        yield from _uri_loads(call)
+        found.extend((load, None) for load in _uri_loads(call))
         loader = _loader(call, facts.kind.value)
         if loader is None:
             continue
         if loader in DOWNLOADS:
-            yield from _download_load(call, loader, facts)
+            found.extend((load, None) for load in _download_load(call, loader, facts))
             continue
         if loader.position >= 0:
             value = call.arg(loader.position, loader.keyword)
@@ -217,10 +238,6 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             value = value or call.kwarg(keyword)
         if value is None:
             continue
-        if job is not None and value.origin in DEFAULT_ORIGINS:
-            decided = job.value(loader.what)
-            if decided is not None and decided.origin not in DEFAULT_ORIGINS:
-                continue  # the job's launch line or config passes its own id (known or not)
         name = value.as_str()
         if name is None or _local(name, facts, project):
             continue
@@ -229,7 +246,7 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             continue  # ``**kwargs`` may carry the revision
         side = any(word in call.name.rsplit(".", 2)[-2:][0] for word in SIDE_LOADERS)
         rank = DATASET if loader.what == "dataset" else OTHER_LOADER if side else MODEL_CLASS
-        yield Load(
+        load = Load(
             name,
             loader.what,
             call.span,
@@ -239,6 +256,8 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             call.scope,
             written_at(facts, value),
         )
+        found.append((load, loader.what if value.origin in DEFAULT_ORIGINS else None))
+    return found
 
 
 def _download_load(call: Call, loader: Loader, facts: FileFacts) -> Iterator[Load]:
