@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
 from tunelint.facts import Call, FileFacts, Span, Value
 from tunelint.findings import Destination
+from tunelint.globs import matches_any
 from tunelint.redact import scrub
 
 # Calls that point a tracking client at a server or start a run on a service:
@@ -177,7 +177,7 @@ def _from_calls(facts: FileFacts, out: _Collector) -> None:
         if call.name.startswith("boto3."):
             _boto3_bucket(call, out)
         for pattern, (service, index, keyword) in TRACKING_CALLS.items():
-            if fnmatchcase(call.name, pattern):
+            if matches_any(call.name, (pattern,)):
                 if _offline(call):
                     break
                 value = _call_arg(call, index, keyword)
@@ -187,7 +187,7 @@ def _from_calls(facts: FileFacts, out: _Collector) -> None:
                     out.tracking(value, call.name, service)
                 break
         for pattern, (index, keyword) in HUB_CALLS.items():
-            if fnmatchcase(call.name, pattern):
+            if matches_any(call.name, (pattern,)):
                 value = _call_arg(call, index, keyword)
                 if value is not None and not value.known:
                     out.found.append(_unresolved("hub", value, call.name, "huggingface"))

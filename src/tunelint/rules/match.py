@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from tunelint.facts import Assignment, Call, FileFacts, Setting, Span, Value
 from tunelint.findings import Fix, Related, Severity
+from tunelint.globs import matches_any
 
 VALUE_OPS = (
     "equals",
@@ -212,10 +213,10 @@ class Matcher:
         return self._assignment_hits(facts, node)
 
     def _call_hits(self, facts: FileFacts, node: Mapping[str, Any]) -> list[Hit]:
-        patterns = _as_list(node["call"])
+        patterns = tuple(_as_list(node["call"]))
         found: list[Hit] = []
         for call in facts.calls:
-            if not any(fnmatchcase(call.name, pattern) for pattern in patterns):
+            if not matches_any(call.name, patterns):
                 continue
             ok, value, name = self.where(call, node.get("where", {"all": []}))
             if not ok:
@@ -258,7 +259,7 @@ class Matcher:
         for assignment in facts.assignments:
             if kind is not None and assignment.kind != kind:
                 continue
-            if not any(fnmatchcase(assignment.target, p) for p in patterns):
+            if not matches_any(assignment.target, tuple(patterns)):
                 continue
             if self.value_ok(assignment.value, node):
                 found.append(_assignment_hit(assignment))

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
+from tunelint.globs import matches_any
+
 # Loggers that only write files next to the run: not a destination. (trackio is not one:
 # through the Trainer it deploys to a Hugging Face Space, ``trackio_space_id`` defaulting to
 # "trackio", public unless the hub repo is private; transformers' TrainingArguments, read
@@ -76,4 +78,4 @@ def service_name(text: str) -> str:
 
 
 def is_logging(name: str) -> bool:
-    return any(fnmatchcase(name, pattern) for pattern in LOGGING_CALLS)
+    return matches_any(name, tuple(LOGGING_CALLS))

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, FileKind, Launch, Value
 from tunelint.findings import Related
+from tunelint.globs import matches_any
 from tunelint.project.index import Lookups
 from tunelint.project.training import SWIFT_TRAINING, training_call
 from tunelint.rules.checks import CheckContext, register
@@ -177,7 +177,7 @@ def _loads(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     trainings = [call for call in facts.calls if training_call(call)]
     trained = _trained_names(facts, context.project)
     for call in facts.calls:
-        if not any(fnmatchcase(call.name, pattern) for pattern in LOADERS):
+        if not matches_any(call.name, LOADERS):
             continue
         found = _spills(call)
         if found is None or _after_training(call, trainings) or _frozen(call, facts):

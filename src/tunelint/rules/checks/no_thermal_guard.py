@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, FileKind, Span, Value
+from tunelint.globs import matches_any
 from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.project.training import training_call
@@ -83,11 +83,11 @@ class Threshold:
 
 
 def _is_watch_call(call: Call, callbacks: Sequence[str]) -> bool:
-    if any(fnmatchcase(call.name, pattern) for pattern in (*NVML_CALLS, *TUNELINT_GUARDS)):
+    if matches_any(call.name, (*NVML_CALLS, *TUNELINT_GUARDS)):
         return True
-    if any(fnmatchcase(call.short_name, pattern) for pattern in callbacks):
+    if matches_any(call.short_name, tuple(callbacks)):
         return True
-    if any(fnmatchcase(call.name, pattern) for pattern in RUNNERS):
+    if matches_any(call.name, tuple(RUNNERS)):
         words = " ".join(_texts([*call.args, *(value for _, value in call.kwargs)]))
         return SMI_QUERY.search(words) is not None
     return False

@@ -10,11 +10,11 @@ id that the same file creates privately is not reported; an Unknown privacy flag
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, Setting
 from tunelint.findings import Related
+from tunelint.globs import matches_any
 from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
@@ -88,7 +88,7 @@ def _uploads_privately(facts: FileFacts) -> bool:
     """The file creates every repository it creates with ``private=`` set, to True or to a
     value not known here (a parameter, defaulting to True in ``push_folder_to_hub(...,
     private=True)``): an upload helper whose privacy the job does not leave public."""
-    creates = [c for c in facts.calls if any(fnmatchcase(c.name, p) for p in CREATE_CALLS)]
+    creates = [c for c in facts.calls if matches_any(c.name, tuple(CREATE_CALLS))]
     return bool(creates) and all(_privacy(call) is not False for call in creates)
 
 
@@ -132,7 +132,7 @@ def _private_repos(facts: FileFacts, jobs: list[Job]) -> set[str]:
     """Repo ids this file creates privately (``*``: one whose id is not known)."""
     repos: set[str] = set()
     for call in facts.calls:
-        creates = _is_push(call) or any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
+        creates = _is_push(call) or matches_any(call.name, tuple(CREATE_CALLS))
         if creates and not _trainer_push(call) and _privacy(call) is not False:
             repos.add(_repo_id(call))
     pushes = [s for s in facts.settings if s.name == "push_to_hub" and s.value.as_bool()]
@@ -176,7 +176,7 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
         )
     for call in facts.calls:
         trainer = _trainer_push(call)
-        creates = any(fnmatchcase(call.name, p) for p in CREATE_CALLS)
+        creates = matches_any(call.name, tuple(CREATE_CALLS))
         if not (creates or _is_push(call)):
             continue
         if trainer:
