@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from tunelint.facts import Call, FileFacts, Span, Value
@@ -172,29 +173,37 @@ def _boto3_bucket(call: Call, out: _Collector) -> None:
         out.add(value.span, "storage", f"s3://{bucket.strip()}", f"{call.name}(Bucket=)")
 
 
+@lru_cache(maxsize=8192)
+def _tracking_call(name: str) -> tuple[str, int | None, str | None] | None:
+    """(service, argument index, keyword) of the first tracking call ``name`` matches."""
+    return next((v for p, v in TRACKING_CALLS.items() if matches_any(name, (p,))), None)
+
+
+@lru_cache(maxsize=8192)
+def _hub_call(name: str) -> tuple[int | None, str | None] | None:
+    return next((v for p, v in HUB_CALLS.items() if matches_any(name, (p,))), None)
+
+
 def _from_calls(facts: FileFacts, out: _Collector) -> None:
     for call in facts.calls:
         if call.name.startswith("boto3."):
             _boto3_bucket(call, out)
-        for pattern, (service, index, keyword) in TRACKING_CALLS.items():
-            if matches_any(call.name, (pattern,)):
-                if _offline(call):
-                    break
-                value = _call_arg(call, index, keyword)
-                if value is None:
-                    out.add(call.span, "tracking", service, call.name, service)
-                else:
-                    out.tracking(value, call.name, service)
-                break
-        for pattern, (index, keyword) in HUB_CALLS.items():
-            if matches_any(call.name, (pattern,)):
-                value = _call_arg(call, index, keyword)
-                if value is not None and not value.known:
-                    out.found.append(_unresolved("hub", value, call.name, "huggingface"))
-                else:
-                    repo = value.as_str() if value is not None else None
-                    out.add(call.span, "hub", repo or "", call.name, "huggingface")
-                break
+        tracking = _tracking_call(call.name)
+        if tracking is not None and not _offline(call):
+            service, index, keyword = tracking
+            value = _call_arg(call, index, keyword)
+            if value is None:
+                out.add(call.span, "tracking", service, call.name, service)
+            else:
+                out.tracking(value, call.name, service)
+        hub = _hub_call(call.name)
+        if hub is not None:
+            value = _call_arg(call, *hub)
+            if value is not None and not value.known:
+                out.found.append(_unresolved("hub", value, call.name, "huggingface"))
+            else:
+                repo = value.as_str() if value is not None else None
+                out.add(call.span, "hub", repo or "", call.name, "huggingface")
         for name, value in call.kwargs:
             if name in REGION_KEYS and value.as_str():
                 out.add(value.span, "region", value.as_str() or "", f"{call.name}({name}=)")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import posixpath
 import sys
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Final
 
 # Top-level names that an installed distribution provides in a fine-tuning environment: a
@@ -58,7 +59,9 @@ def ancestors(directory: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@lru_cache(maxsize=65536)
 def _join(*parts: str) -> str:
+    """Paths joined and normalised; every import of every file asks for the same few."""
     return posixpath.normpath(posixpath.join(*[p for p in parts if p])) if any(parts) else ""
 
 
