@@ -143,13 +143,15 @@ def test_diff_exit_codes_follow_ruff(
 def test_a_fix_that_would_break_the_file_or_fails_is_not_applied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tunelint.fix import registry
+    from tunelint.fix import python_rules
     from tunelint.fix.model import Change
 
     project = copy_case("torch_load", tmp_path)
     before = files_of(project)
-    monkeypatch.setitem(
-        registry.PYTHON, "TL403", lambda text, finding, context: Change(text + "def (:\n", "x")
+    monkeypatch.setattr(
+        python_rules,
+        "fix_torch_load",
+        lambda text, finding, context: Change(text + "def (:\n", "x"),
     )
     code, _, err = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
     assert "not fixed: load.py: the fixed file would not parse" in err
@@ -158,7 +160,7 @@ def test_a_fix_that_would_break_the_file_or_fails_is_not_applied(
     def failing(text: str, finding: object, context: object) -> None:
         raise ValueError("a fixer that fails")
 
-    monkeypatch.setitem(registry.PYTHON, "TL403", failing)
+    monkeypatch.setattr(python_rules, "fix_torch_load", failing)
     code, out, err = run_cli(project, monkeypatch, capsys, "--fix", "--unsafe-fixes")
     assert files_of(project) == before and code == 1
     assert "internal error" not in err and "TL403" in out  # still reported

@@ -134,13 +134,13 @@ def plan_fixes(
             finding.fix = Fix(f"No automatic fix: {note[:1].lower()}{note[1:]}")
     if not by_path:
         return plan  # nothing fixable: the fixers (and libcst) are not loaded
-    from tunelint.fix.registry import fixer_for
+    from tunelint.fix.registry import has_fixer
 
     base = report.cwd or os.getcwd()
     for path, findings in sorted(by_path.items()):
         absolute = os.path.normpath(os.path.join(base, path))
         kind = kind_of(Path(absolute))
-        if kind is None or not any(fixer_for(f.rule_id, kind) for f in findings):
+        if kind is None or not any(has_fixer(f.rule_id, kind) for f in findings):
             continue
         if not edits and kind in {FileKind.PYTHON, FileKind.NOTEBOOK}:
             _offer(absolute, findings, rules, context, max_bytes)
