@@ -87,11 +87,15 @@ def path_under(path: str, patterns: Iterable[str]) -> bool:
 
 
 def host_of(url: str) -> str | None:
+    """The lower-cased host of a URL, or None when ``url`` is not one (a Windows drive
+    letter ``C:`` is no scheme). The one home for the question: rules and checks use it."""
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url.strip())
     except ValueError:
         return None
-    return parts.hostname if parts.scheme and parts.hostname else None
+    if not parts.scheme or len(parts.scheme) == 1:
+        return None
+    return (parts.hostname or "").lower() or None
 
 
 @dataclass(slots=True)

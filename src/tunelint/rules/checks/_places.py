@@ -30,16 +30,6 @@ SERVICE_ALIASES = {
 LOGGING_CALLS = ("print", "logging.*", "logger.*", "log.*", "*.info", "*.debug", "*.warning")
 
 
-def host_of(url: str) -> str | None:
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if not parts.scheme or len(parts.scheme) == 1:
-        return None
-    return (parts.hostname or "").lower() or None
-
-
 def scheme_of(url: str) -> str:
     try:
         return urlsplit(url.strip()).scheme.lower()

@@ -14,8 +14,8 @@ from typing import Any
 from tunelint.facts import FileFacts, Span
 from tunelint.redact import url_without_password
 from tunelint.rules.checks import CheckContext, register
-from tunelint.rules.checks._places import host_of, is_logging, is_loopback, scheme_of
-from tunelint.rules.match import Hit
+from tunelint.rules.checks._places import is_logging, is_loopback, scheme_of
+from tunelint.rules.match import Hit, host_of
 
 ENDPOINT_ENV = frozenset(
     {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "MLFLOW_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"}

@@ -19,12 +19,11 @@ from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.checks._places import (
     LOCAL_SERVICES,
     allowed,
-    host_of,
     is_loopback,
     policy_list,
     service_name,
 )
-from tunelint.rules.match import Hit
+from tunelint.rules.match import Hit, host_of
 
 
 def _judge(
