@@ -298,3 +298,57 @@ def test_torch_dtype_constants_resolve_by_name() -> None:
     assert second.kwarg("torch_dtype").raw is UNKNOWN  # type: ignore[union-attr]
     dtypes = [s.value.raw for s in facts.settings if s.name == "torch_dtype"]
     assert "bfloat16" in dtypes  # the alias table normalises the spelling
+
+
+MODEL = "internlm/internlm2-chat-7b"
+
+
+def test_mmengine_lazy_objects_are_calls_of_the_callable_they_name() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from xtuner.model import SupervisedFinetune
+        name = "internlm/internlm2-chat-7b"
+        tokenizer = dict(type=AutoTokenizer.from_pretrained, pretrained_model_name_or_path=name)
+        model = dict(
+            type=SupervisedFinetune,
+            llm=dict(
+                type=AutoModelForCausalLM.from_pretrained,
+                pretrained_model_name_or_path=name,
+                trust_remote_code=True,
+            ),
+        )
+        """
+    )
+    assert facts.dialects == ("mmengine",)
+    load = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")[0]
+    built = next(c for c in calls(facts, "dict") if c.span == load.span)
+    assert load.span.line == 8 and load.resolved and not load.args
+    assert load.text == "AutoModelForCausalLM.from_pretrained"
+    assert [key for key, _ in load.kwargs] == ["pretrained_model_name_or_path", "trust_remote_code"]
+    assert load.kwarg("pretrained_model_name_or_path").raw == MODEL  # type: ignore[union-attr]
+    # the very values of the dict call, spans included: a rule reports each place once
+    assert load.kwarg("trust_remote_code") is built.kwarg("trust_remote_code")
+    tokenizer = calls(facts, "transformers.AutoTokenizer.from_pretrained")[0]
+    assert tokenizer.bound_to == "tokenizer"
+    outer = calls(facts, "xtuner.model.SupervisedFinetune")[0]
+    assert outer.bound_to == "model" and outer.kwarg("llm") is not None
+    models = [s for s in facts.settings if s.name == "model"]
+    assert [(s.value.raw, s.dialect) for s in models] == [(MODEL, "hf-loader")]
+
+
+def test_lazy_objects_need_a_callable_resolved_through_imports() -> None:
+    facts = facts_of(
+        """
+        def local(**kwargs):
+            return kwargs
+        a = dict(type="AutoModelForCausalLM", pretrained_model_name_or_path="org/a")
+        b = dict(type=local, pretrained_model_name_or_path="org/b")
+        c = dict(type=int, default=1)
+        def build():
+            from transformers import AutoModel
+            return dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path="org/d")
+        """
+    )
+    assert {call.name for call in facts.calls} == {"dict", "transformers.AutoModel.from_pretrained"}
+    assert facts.dialects == ()  # only module-level lazy objects make a config

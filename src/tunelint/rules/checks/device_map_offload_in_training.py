@@ -32,7 +32,7 @@ from typing import Any
 from tunelint.facts import Call, FileFacts, FileKind, Launch, Value
 from tunelint.findings import Related
 from tunelint.project.index import Lookups
-from tunelint.project.training import SWIFT_TRAINING, training_call
+from tunelint.project.training import SWIFT_TRAINING, config_trains, training_call
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit, render
 
@@ -110,7 +110,10 @@ def _trained_names(facts: FileFacts, project: Lookups) -> set[str] | None:
     """Names holding the model that is trained: given to a trainer built in this file
     (``Trainer(model=m)``), or to a project function that trains (``train(model, loader)``);
     followed back through wrappers (``m = get_peft_model(base, cfg)`` adds ``base``). None
-    for a hand-written loop in this file: every load before the training call counts."""
+    for a hand-written loop in this file, or an mmengine config that trains: every load
+    before the training call counts."""
+    if config_trains(facts):
+        return None  # an mmengine config: its runner trains the model the config builds
     names: set[str] = set()
     for call in facts.calls:
         if "Trainer" in call.short_name and not training_call(call):
