@@ -352,3 +352,115 @@ def test_lazy_objects_need_a_callable_resolved_through_imports() -> None:
     )
     assert {call.name for call in facts.calls} == {"dict", "transformers.AutoModel.from_pretrained"}
     assert facts.dialects == ()  # only module-level lazy objects make a config
+
+
+def _alternatives(facts: FileFacts, index: int, key: str) -> list[tuple[object, int]]:
+    value = [c for c in facts.calls if c.short_name == "from_pretrained"][index].kwarg(key)
+    assert value is not None
+    return [(alternative.raw, alternative.span.line) for alternative in value.alternatives]
+
+
+def test_conditional_expressions_carry_their_alternatives() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM as M
+        M.from_pretrained("m", device_map=(
+            "auto"
+            if quantization and not fsdp
+            else None
+        ))
+        MAP = "auto" if quantization else {"": 0}
+        M.from_pretrained("m", device_map=MAP)
+        M.from_pretrained("m", device_map="auto" if a else "auto")
+        M.from_pretrained("m", device_map=chosen if a else None)
+        """
+    )
+    first = next(c for c in facts.calls if c.short_name == "from_pretrained").kwarg("device_map")
+    assert first is not None and first.raw is UNKNOWN
+    assert _alternatives(facts, 0, "device_map") == [("auto", 4), (None, 6)]
+    assert _alternatives(facts, 1, "device_map") == [("auto", 8), ({"": 0}, 8)]
+    same = [c for c in facts.calls if c.short_name == "from_pretrained"][2].kwarg("device_map")
+    assert same is not None and same.raw == "auto" and same.alternatives == ()
+    # a branch that is not written stays Unknown: it is never left out, never guessed
+    assert _alternatives(facts, 3, "device_map") == [(UNKNOWN, 11), (None, 11)]
+
+
+def test_a_name_bound_in_branches_carries_the_bindings_that_reach_the_read() -> None:
+    facts = facts_of(
+        """
+        import os
+        from transformers import AutoModelForCausalLM as M
+        def train(q_lora, ddp, rank):
+            device_map = None
+            if q_lora:
+                device_map = {"": int(os.environ.get("LOCAL_RANK") or 0)} if ddp else "auto"
+            M.from_pretrained("m", device_map=device_map)
+            placement = "auto"
+            placement = {"": rank}
+            M.from_pretrained("m", device_map=placement)
+            if q_lora:
+                chosen = "auto"
+            else:
+                chosen = "auto"
+                M.from_pretrained("m", device_map=chosen)
+            M.from_pretrained("m", device_map=chosen)
+            mapping = {"": rank}
+            for _ in range(2):
+                M.from_pretrained("m", device_map=mapping)
+                mapping = "auto"
+            mapping = mapping + ""
+            M.from_pretrained("m", device_map=mapping)
+        """
+    )
+    loads = [c for c in facts.calls if c.short_name == "from_pretrained"]
+    assert loads[0].kwarg("device_map").raw is UNKNOWN  # type: ignore[union-attr]
+    assert _alternatives(facts, 0, "device_map") == [({"": UNKNOWN}, 7), ("auto", 7), (None, 5)]
+    # overwritten before the read: only the last assignment reaches it
+    assert loads[1].kwarg("device_map").raw == {"": UNKNOWN}  # type: ignore[union-attr]
+    assert _alternatives(facts, 1, "device_map") == []
+    # "auto" in every branch is "auto"; read in the else branch, only that branch's binding
+    assert [load.kwarg("device_map").raw for load in loads[2:4]] == ["auto", "auto"]  # type: ignore[union-attr]
+    assert _alternatives(facts, 2, "device_map") == []
+    # in a loop, a binding later in the loop reaches the next pass
+    assert _alternatives(facts, 4, "device_map") == [("auto", 21), ({"": UNKNOWN}, 18)]
+    # ``x = x + ...`` reads the x bound before it; its own value is not known
+    assert loads[5].kwarg("device_map").raw is UNKNOWN  # type: ignore[union-attr]
+
+
+def test_a_function_reading_a_module_name_bound_twice_may_see_either() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM as M
+        MAP = "auto"
+        def load():
+            return M.from_pretrained("m", device_map=MAP)
+        MAP = None
+        """
+    )
+    assert facts.calls[0].kwarg("device_map").raw is UNKNOWN  # type: ignore[union-attr]
+    assert _alternatives(facts, 0, "device_map") == [(None, 6), ("auto", 3)]
+
+
+def test_try_bodies_handlers_and_match_cases_may_not_run() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM as M
+        where = None
+        try:
+            where = "auto"
+        except ImportError:
+            pass
+        finally:
+            done = {"": 0}
+        M.from_pretrained("m", device_map=where, max_memory=done)
+        match mode:
+            case "big":
+                placement = "auto"
+            case _:
+                placement = None
+        M.from_pretrained("m", device_map=placement)
+        """
+    )
+    assert _alternatives(facts, 0, "device_map") == [("auto", 5), (None, 3)]
+    assert facts.calls[0].kwarg("max_memory").raw == {"": 0}  # type: ignore[union-attr]
+    assert _alternatives(facts, 1, "device_map") == [(None, 15), ("auto", 13)]

@@ -142,11 +142,16 @@ class _Emitter:
         self.lazy = False
 
     def emit(self, sites: list[tuple[Any, ...]]) -> None:
-        for site in sites:
-            if site[0] == "call":
-                self._call(site[1], site[2], site[3], site[4])
-            else:
-                self._assignment(site[1], site[2], site[3])
+        try:
+            for site in sites:
+                if site[0] == "call":
+                    self.resolver.here = (site[2], site[5])  # names read where the call is
+                    self._call(site[1], site[2], site[3], site[4])
+                else:
+                    self.resolver.here = (site[3], site[4])
+                    self._assignment(site[1], site[2], site[3])
+        finally:
+            self.resolver.here = None
 
     def _assignment(
         self, target: cst.BaseExpression, value: cst.BaseExpression, scope: ScopeInfo

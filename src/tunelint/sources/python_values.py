@@ -42,17 +42,27 @@ MAX_STRING = 100_000
 MAX_WORK = 10_000
 
 
+# Where a binding or a use is in its scope: the walk's count of places so far (source order)
+# and the blocks around it that may not run (if/else branches, loop bodies, try bodies,
+# match cases), outermost first, numbered uniquely per module.
+Place = tuple[int, tuple[int, ...]]
+MAX_ALTERNATIVES = 16
+
+
 @dataclass(slots=True)
 class ScopeInfo:
-    """Names bound in one function (or the module): every binding, so reassignment shows."""
+    """Names bound in one function (or the module): every binding, so reassignment shows,
+    and where each binding is (``places``, parallel to ``bindings``; None when not known)."""
 
     name: str
     bindings: dict[str, list[cst.BaseExpression | None]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     parent: ScopeInfo | None = None
+    places: dict[str, list[Place | None]] = field(default_factory=dict)
 
-    def bind(self, name: str, value: cst.BaseExpression | None) -> None:
+    def bind(self, name: str, value: cst.BaseExpression | None, place: Place | None = None) -> None:
         self.bindings.setdefault(name, []).append(value)
+        self.places.setdefault(name, []).append(place)
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -78,6 +88,12 @@ class Resolver:
     argparse_defaults: dict[str, Value] = field(default_factory=dict)
     dataclass_fields: dict[str, dict[str, Value]] = field(default_factory=dict)
     work: int = 0  # expressions visited for the value being resolved
+    # Where the expression being resolved is evaluated (its scope and place), when known:
+    # a name bound more than once is then read from the bindings that reach that place.
+    here: tuple[ScopeInfo, Place] | None = None
+    # Blocks (of ``Place``) that are loop bodies: a binding later in the same loop reaches a
+    # use earlier in it, on the next pass.
+    loop_blocks: set[int] = field(default_factory=set)
 
     # -- names -------------------------------------------------------------------------
     def qualify(self, dotted: str) -> tuple[str, bool]:
@@ -153,10 +169,108 @@ class Resolver:
             return f"?.{func.attr.value}", False
         return None
 
+    def _reaching(
+        self, name: str, scope: ScopeInfo
+    ) -> list[tuple[cst.BaseExpression | None, ScopeInfo, Place]] | None:
+        """The bindings of ``name`` that may hold when it is read ``here``, latest first, with
+        the scope and place of each; a None expression for a binding of unknown value (a
+        parameter, a loop target, ``+=``). Read from another scope (a function reading a
+        module name), every binding of that scope: which holds depends on when the function
+        is called. A read that no
+        binding may reach before it raises NameError when it runs: there is nothing to read
+        (None, as when the place of the read or of a binding is not known)."""
+        if self.here is None:
+            return None
+        owner: ScopeInfo | None = scope
+        while owner is not None and name not in owner.bindings:
+            owner = owner.parent
+        if owner is None:
+            return None
+        places = owner.places[name]
+        if any(place is None for place in places):
+            return None
+        pairs = list(zip(reversed(owner.bindings[name]), reversed(places), strict=True))
+        if self.here[0] is not owner:
+            return [(value, owner, place) for value, place in pairs if place is not None]
+        order, path = self.here[1]
+        loops = {block for block in path if block in self.loop_blocks}
+        found: list[tuple[cst.BaseExpression | None, ScopeInfo, Place]] = []
+        for value, place in pairs:
+            assert place is not None
+            where, blocks = place
+            if where > order:  # later: only a loop around both carries it back
+                if loops.intersection(blocks):
+                    found.append((value, owner, place))
+                continue
+            found.append((value, owner, place))
+            if blocks == path[: len(blocks)]:  # it runs whenever the read does: none before
+                break
+        return found or None
+
+    def _at(self, scope: ScopeInfo, place: Place) -> tuple[ScopeInfo, Place] | None:
+        """Move ``here`` to ``place`` (an expression bound there is read there); the old."""
+        old, self.here = self.here, (scope, place)
+        return old
+
     # -- values ------------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: ScopeInfo) -> Value:
         raw, origin = self.raw(node, scope)
-        return Value(raw=raw, span=self.span_of(node), origin=origin, text=self.code_of(node))
+        alternatives: tuple[Value, ...] = ()
+        if raw is UNKNOWN and (node.__class__ is cst.IfExp or node.__class__ is cst.Name):
+            alternatives = self.alternatives(node, scope)
+        return Value(
+            raw=raw,
+            span=self.span_of(node),
+            origin=origin,
+            text=self.code_of(node),
+            alternatives=alternatives,
+        )
+
+    def alternatives(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Value, ...]:
+        """The values a conditional expression may take, each where it is written: the
+        branches of ``a if c else b``, and the assignments of a name bound in several
+        branches that reach the place it is read. Empty unless there are several; a branch
+        that cannot be resolved is there as Unknown, never left out."""
+        self.work = 0
+        here = self.here
+        try:
+            found = self._alternatives(node, scope, 0)
+        finally:
+            self.here = here
+        unique: dict[tuple[Span, str], Value] = {}
+        for value in found:
+            unique.setdefault((value.span, value.text), value)
+        if len(unique) < 2:
+            return ()
+        return tuple(list(unique.values())[:MAX_ALTERNATIVES])
+
+    def _alternatives(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> list[Value]:
+        self.work += 1
+        if depth > MAX_DEPTH or self.work > MAX_WORK:
+            return [self._unknown(node)]
+        if node.__class__ is cst.IfExp:
+            assert isinstance(node, cst.IfExp)
+            self.span_of(node)  # first: placing it notes what holds its branches ("[]")
+            body = self._alternatives(node.body, scope, depth + 1)
+            return body + self._alternatives(node.orelse, scope, depth + 1)
+        if node.__class__ is cst.Name:
+            assert isinstance(node, cst.Name)
+            reaching = self._reaching(node.value, scope) if node.value not in _LITERALS else None
+            if reaching is not None:
+                found: list[Value] = []
+                for bound, owner, place in reaching:
+                    if bound is None:
+                        found.append(self._unknown(node))
+                        continue
+                    old = self._at(owner, place)
+                    found.extend(self._alternatives(bound, scope, depth + 1))
+                    self.here = old
+                return found
+        raw, origin = self._raw(node, scope, depth + 1)
+        return [Value(raw, self.span_of(node), origin, self.code_of(node))]
+
+    def _unknown(self, node: cst.BaseExpression) -> Value:
+        return Value(UNKNOWN, self.span_of(node), "unknown", self.code_of(node))
 
     def raw(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Raw, str]:
         """What ``value`` resolves, without the span and text that only a kept Value needs."""
@@ -222,6 +336,10 @@ class Resolver:
                     return UNKNOWN, "unknown"
                 mapping[key] = self._raw(entry.value, scope, depth + 1)[0]
             return mapping, "literal"
+        if cls is cst.IfExp:  # one value when both branches agree
+            body = self._raw(node.body, scope, depth + 1)  # type: ignore[attr-defined]
+            orelse = self._raw(node.orelse, scope, depth + 1)  # type: ignore[attr-defined]
+            return body if _same(body[0], orelse[0]) else (UNKNOWN, "unknown")
         if isinstance(node, cst.FormattedString):
             return self._fstring(node, scope, depth)
         if isinstance(node, cst.BinaryOperation):
@@ -229,8 +347,24 @@ class Resolver:
         return UNKNOWN, "unknown"
 
     def _name(self, node: cst.Name, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
-        if node.value in {"True", "False", "None"}:
-            return {"True": True, "False": False, "None": None}[node.value], "literal"
+        if node.value in _LITERALS:
+            return _LITERALS[node.value], "literal"
+        reaching = self._reaching(node.value, scope)
+        if reaching is not None:
+            # what each binding that may hold here resolves to, read where it is bound: one
+            # value when they all agree (``x = "a"`` in both branches), else Unknown
+            raws: list[Raw] = []
+            for bound, owner, place in reaching:
+                if bound is None:
+                    return UNKNOWN, "unknown"
+                old = self._at(owner, place)
+                try:
+                    raws.append(self._raw(bound, scope, depth + 1)[0])
+                finally:
+                    self.here = old
+            if raws and all(_same(raw, raws[0]) for raw in raws[1:]):
+                return raws[0], ("constant" if raws[0] is not UNKNOWN else "unknown")
+            return UNKNOWN, "unknown"
         bound, single = self.binding(node.value, scope)
         if single and bound is not None:
             raw, _ = self._raw(bound, scope, depth + 1)
@@ -337,6 +471,16 @@ class Resolver:
                 mapping[argument.keyword.value] = self._raw(argument.value, scope, depth + 1)[0]
             return mapping, "literal"
         return UNKNOWN, "unknown"
+
+
+_LITERALS: dict[str, Raw] = {"True": True, "False": False, "None": None}
+
+
+def _same(left: Raw, right: Raw) -> bool:
+    """Known and equal, of the same type (``1`` is not ``True``, ``"a"`` is not ``b"a"``)."""
+    if left is UNKNOWN or right is UNKNOWN or type(left) is not type(right):
+        return False
+    return bool(left == right)  # literals, containers of literals, UNKNOWN: no __eq__ of code
 
 
 def _plain_string(literal: str) -> str | None:
