@@ -464,3 +464,71 @@ def test_try_bodies_handlers_and_match_cases_may_not_run() -> None:
     assert _alternatives(facts, 0, "device_map") == [("auto", 5), (None, 3)]
     assert facts.calls[0].kwarg("max_memory").raw == {"": 0}  # type: ignore[union-attr]
     assert _alternatives(facts, 1, "device_map") == [(None, 15), ("auto", 13)]
+
+
+def _keywords(call: Call) -> dict[str, tuple[object, int]]:
+    return {key: (value.raw, value.span.line) for key, value in call.kwargs}
+
+
+def test_splatted_dicts_pass_each_entry_where_it_is_written() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM as M
+        def save(model, path, hub_repo_id):
+            if hub_repo_id:
+                kwargs = {"push_to_hub": True, "repo_id": hub_repo_id}
+            else:
+                kwargs = {}
+            model.save_pretrained(path, **kwargs)
+        base = {"revision": "main"}
+        M.from_pretrained("m", **{**base, "device_map": "auto"}, **dict(token=False))
+        """
+    )
+    save = next(call for call in facts.calls if call.short_name == "save_pretrained")
+    assert _keywords(save) == {"push_to_hub": (True, 5), "repo_id": (UNKNOWN, 5)}
+    pushed = save.kwarg("push_to_hub")
+    assert pushed is not None and pushed.via is not None and pushed.via.line == 8
+    assert not save.star_args  # keys of one branch only: known, passed as written there
+    load = calls(facts, "transformers.AutoModelForCausalLM.from_pretrained")[0]
+    assert _keywords(load) == {
+        "revision": ("main", 9),
+        "device_map": ("auto", 10),
+        "token": (False, 10),
+    }
+
+
+def test_changes_to_a_splatted_dict_before_the_call_are_read() -> None:
+    facts = facts_of(
+        """
+        from accelerate import Accelerator
+        from vllm import LLM
+        def main(args, other):
+            log_kwargs = {}
+            if args.with_tracking:
+                log_kwargs["log_with"] = "wandb"
+            Accelerator(**log_kwargs)
+            engine = {"model": "m", "seed": 1, "dtype": "auto"}
+            engine.update({"dtype": "bfloat16"}, enforce_eager=True)
+            engine["trust_remote_code"] = True
+            engine.pop("seed")
+            del engine["model"]
+            engine.setdefault("dtype", "float16")
+            LLM(**engine)
+            engine["late"] = 1
+            unknown = {"a": 1}
+            unknown.update(other)
+            LLM(**unknown)
+        """
+    )
+    accelerator = calls(facts, "accelerate.Accelerator")[0]
+    assert _keywords(accelerator) == {"log_with": ("wandb", 7)}
+    assert [(s.name, s.value.raw, s.span.line) for s in facts.settings] == [
+        ("report_to", "wandb", 7)
+    ]
+    first, second = calls(facts, "vllm.LLM")
+    assert _keywords(first) == {
+        "dtype": ("bfloat16", 10),
+        "enforce_eager": (True, 10),
+        "trust_remote_code": (True, 11),
+    }
+    assert second.star_args and second.kwargs == ()  # updated from something not known

@@ -186,11 +186,11 @@ class _Emitter:
         star = False
         for argument in node.args:
             if argument.star == "**":
-                expanded = self.resolver.value(argument.value, scope)
-                if isinstance(expanded.raw, dict):
-                    kwargs.extend(_spread(expanded))
-                else:
+                entries = self.resolver.splat(argument.value, scope)
+                if entries is None:
                     star = True
+                else:
+                    kwargs.extend(entries)
             elif argument.star == "*":
                 star = True
             elif argument.keyword is not None:
@@ -291,15 +291,6 @@ class _Emitter:
 
 def _keyword(argument: cst.Arg) -> str | None:
     return argument.keyword.value if argument.keyword is not None else None
-
-
-def _spread(expanded: Value) -> list[tuple[str, Value]]:
-    assert isinstance(expanded.raw, dict)
-    return [
-        (str(key), Value(raw, expanded.span, expanded.origin, expanded.text))
-        for key, raw in expanded.raw.items()
-        if isinstance(key, str)
-    ]
 
 
 def _dialect_of(name: str) -> str | None:

@@ -29,6 +29,10 @@ SOFT_KEYWORDS |= {"LazyImport": "lazy", "LazyImportFrom": "lazy"}
 # Compound statements whose header lines a suppression comment may cover.
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
 COMPOUND_NAMES = ("Match",)
+# Methods that change a dict in place (a ``**name`` splat reads what they do); other methods
+# of a dict only read it.
+DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__"})
+DICT_MUTATORS |= {"__delitem__", "__ior__"}
 Handler = Callable[[Any, list[Any]], None]
 
 
@@ -96,6 +100,7 @@ class Walk:
             cst.Assign: self._assign,
             cst.AnnAssign: self._ann_assign,
             cst.AugAssign: self._aug_assign,
+            cst.Del: self._del,
             cst.For: self._for,
             cst.While: self._while,
             cst.If: self._if,
@@ -375,6 +380,34 @@ class Walk:
             # bound once the value is walked: ``x = f(x)`` reads the x bound before
             targets = [target.target for target in node.targets]
             todo.append(_Leave(lambda: self._bind_targets(targets, node.value)))
+            for each in targets:
+                if isinstance(each, cst.Subscript):
+                    self._store(each, node.value, todo)
+        self._children(node, todo)
+
+    def _store(
+        self, target: cst.Subscript, value: cst.BaseExpression | None, todo: list[Any]
+    ) -> None:
+        """``kwargs["key"] = value``: a change to the dict ``kwargs`` holds, made once the
+        value is walked."""
+        if not isinstance(target.value, cst.Name):
+            return
+        name, scope = target.value.value, self.scope
+        element = target.slice[0].slice if len(target.slice) == 1 else None
+        if isinstance(element, cst.Index) and element.star is None:
+            key: cst.CSTNode = element.value
+            todo.append(_Leave(lambda: scope.mutate(name, "set", key, value, self._place())))
+        else:
+            todo.append(_Leave(lambda: scope.mutate(name, "other", target, None, self._place())))
+
+    def _del(self, node: cst.Del, todo: list[Any]) -> None:
+        targets = node.target.elements if isinstance(node.target, cst.Tuple) else ()
+        for target in [element.value for element in targets] or [node.target]:
+            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+                element = target.slice[0].slice if len(target.slice) == 1 else None
+                kind = "del" if isinstance(element, cst.Index) else "other"
+                key = element.value if isinstance(element, cst.Index) else target
+                self.scope.mutate(target.value.value, kind, key, None, self._place())
         self._children(node, todo)
 
     def _bind_targets(
@@ -397,6 +430,8 @@ class Walk:
         if isinstance(node.target, cst.Name):
             name = node.target.value
             todo.append(_Leave(lambda: self._bind(name, None)))
+        elif isinstance(node.target, cst.Subscript):
+            self._store(node.target, None, todo)  # ``kwargs["n"] += 1``: a value not known
         self._children(node, todo)
 
     def _for(self, node: cst.For, todo: list[Any]) -> None:
@@ -433,7 +468,14 @@ class Walk:
         if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
             self.argparse_calls.append((node, scope))
         bound = self.bound.pop(id(node), "")
-        self.sites.append(("call", node, scope, self.scope_label, bound, self._place()))
+        place = self._place()
+        self.sites.append(("call", node, scope, self.scope_label, bound, place))
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in DICT_MUTATORS
+        ):
+            scope.mutate(func.value.value, "call", node, None, place)
         owners = self.owners
         owners[id(func)] = node
         for argument in node.args:
