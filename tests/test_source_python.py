@@ -532,3 +532,54 @@ def test_changes_to_a_splatted_dict_before_the_call_are_read() -> None:
         "trust_remote_code": (True, 11),
     }
     assert second.star_args and second.kwargs == ()  # updated from something not known
+
+
+def test_an_attribute_set_before_it_is_read_is_that_value_where_it_is_written() -> None:
+    facts = facts_of(
+        """
+        import argparse
+        from transformers import AutoModelForCausalLM as M
+        from llama_cookbook.configs import train_config as TRAIN_CONFIG
+        train_config = TRAIN_CONFIG()
+        train_config.model_name = "meta-llama/Llama-3.1-8B"
+        M.from_pretrained(train_config.model_name)
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--model", default="org/default")
+        args = parser.parse_args()
+        if args.small:
+            args.model = "org/small"
+        M.from_pretrained(args.model)
+        train_config = TRAIN_CONFIG()
+        M.from_pretrained(train_config.model_name)
+        M.from_pretrained(later.model_name)
+        later.model_name = "org/later"
+        """
+    )
+    first, second, third, fourth = [
+        call.args[0] for call in facts.calls if call.short_name == "from_pretrained"
+    ]
+    assert (first.raw, first.origin, first.span.line) == ("meta-llama/Llama-3.1-8B", "constant", 6)
+    assert first.via is not None and first.via.line == 7
+    # set in one branch only: the option's default may still be read
+    assert second.raw is UNKNOWN
+    assert [(a.raw, a.span.line) for a in second.alternatives] == [
+        ("org/small", 12),
+        ("org/default", 13),
+    ]
+    # a new object, and a value set only after the read: not known
+    assert third.raw is UNKNOWN and fourth.raw is UNKNOWN
+
+
+def test_an_attribute_set_in_one_notebook_cell_is_read_in_the_next() -> None:
+    cells = [
+        "train_config = TRAIN_CONFIG()\ntrain_config.model_name = 'org/m'\n",
+        "from transformers import AutoModelForCausalLM as M\n"
+        "M.from_pretrained(train_config.model_name)\n",
+    ]
+    text = "".join(cells)
+    line_cells = [(1, 1, 3), (1, 2, 4), (2, 1, 9), (2, 2, 10)]
+    facts = extract_python(text, "nb.ipynb", line_cells=line_cells)
+    value = facts.calls[-1].args[0]
+    assert value.raw == "org/m"
+    assert (value.span.cell, value.span.line, value.span.file_line) == (1, 2, 4)
+    assert value.via is not None and (value.via.cell, value.via.line) == (2, 2)

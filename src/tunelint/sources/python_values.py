@@ -193,9 +193,17 @@ class Resolver:
         the scope and place of each; a None expression for a binding of unknown value (a
         parameter, a loop target, ``+=``). Read from another scope (a function reading a
         module name), every binding of that scope: which holds depends on when the function
-        is called. A read that no
-        binding may reach before it raises NameError when it runs: there is nothing to read
-        (None, as when the place of the read or of a binding is not known)."""
+        is called. A read that no binding may reach before it raises NameError when it runs:
+        there is nothing to read (None, as when the place of the read or of a binding is not
+        known)."""
+        found = self._reaching_all(name, scope)
+        return found[0] if found is not None and found[0] else None
+
+    def _reaching_all(
+        self, name: str, scope: ScopeInfo
+    ) -> tuple[list[tuple[cst.BaseExpression | None, ScopeInfo, Place]], bool] | None:
+        """``_reaching``, and whether one of the bindings runs whenever the read does (else
+        the read may also see what was there before them all)."""
         if self.here is None:
             return None
         owner: ScopeInfo | None = scope
@@ -208,7 +216,7 @@ class Resolver:
             return None
         pairs = list(zip(reversed(owner.bindings[name]), reversed(places), strict=True))
         if self.here[0] is not owner:
-            return [(value, owner, place) for value, place in pairs if place is not None]
+            return [(value, owner, place) for value, place in pairs if place is not None], False
         order, path = self.here[1]
         loops = {block for block in path if block in self.loop_blocks}
         found: list[tuple[cst.BaseExpression | None, ScopeInfo, Place]] = []
@@ -221,8 +229,27 @@ class Resolver:
                 continue
             found.append((value, owner, place))
             if blocks == path[: len(blocks)]:  # it runs whenever the read does: none before
-                break
-        return found or None
+                return found, True
+        return found, False
+
+    def _stores(
+        self, dotted: str, scope: ScopeInfo
+    ) -> tuple[list[tuple[cst.BaseExpression | None, ScopeInfo, Place]], bool] | None:
+        """Assignments to an attribute (``train_config.model_name = "org/x"``) that reach
+        its read ``here``, and whether one of them surely runs before it (else the value it
+        had before may be read: a default, or nothing known). Stores made before the object
+        was last bound in the same scope are of another object. None without any."""
+        found = self._reaching_all(dotted, scope)
+        if found is None or not found[0]:
+            return None
+        stores, complete = found
+        owner = stores[0][1]
+        receiver = self._reaching_all(dotted.split(".", 1)[0], scope)
+        if receiver is not None:
+            floor = [place[0] for _, where, place in receiver[0] if where is owner]
+            if floor:
+                stores = [store for store in stores if store[2][0] > min(floor)]
+        return (stores, complete) if stores else None
 
     def _at(self, scope: ScopeInfo, place: Place) -> tuple[ScopeInfo, Place] | None:
         """Move ``here`` to ``place`` (an expression bound there is read there); the old."""
@@ -235,9 +262,13 @@ class Resolver:
         return self._value(node, scope, 0)
 
     def _value(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> Value:
+        if node.__class__ is cst.Attribute:
+            written = self._written(node, scope, depth)
+            if written is not None:
+                return written
         raw, origin = self._raw(node, scope, depth)
         alternatives: tuple[Value, ...] = ()
-        if raw is UNKNOWN and (node.__class__ is cst.IfExp or node.__class__ is cst.Name):
+        if raw is UNKNOWN and node.__class__ in _CONDITIONAL:
             alternatives = self._alternative_values(node, scope, depth)
         return Value(
             raw=raw,
@@ -246,6 +277,26 @@ class Resolver:
             text=self.code_of(node),
             alternatives=alternatives,
         )
+
+    def _written(self, node: cst.Attribute, scope: ScopeInfo, depth: int) -> Value | None:
+        """An attribute set once before it is read (``train_config.model_name = "org/x"``
+        above ``from_pretrained(train_config.model_name)``): the value where it is written,
+        with ``via`` the read. None otherwise."""
+        dotted = dotted_name(node)
+        stores = self._stores(dotted, scope) if dotted is not None else None
+        if stores is None or not stores[1] or len(stores[0]) != 1:
+            return None
+        bound, owner, place = stores[0][0]
+        if bound is None:
+            return None
+        old = self._at(owner, place)
+        try:
+            value = self._value(bound, scope, depth + 1)
+        finally:
+            self.here = old
+        if not value.known:
+            return None
+        return replace(value, origin="constant", via=value.via or self.span_of(node))
 
     def alternatives(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Value, ...]:
         """The values a conditional expression may take, each where it is written: the
@@ -274,11 +325,28 @@ class Resolver:
             self.span_of(node)  # first: placing it notes what holds its branches ("[]")
             body = self._alternatives(node.body, scope, depth + 1)
             return body + self._alternatives(node.orelse, scope, depth + 1)
+        if node.__class__ is cst.Attribute:
+            assert isinstance(node, cst.Attribute)
+            dotted = dotted_name(node)
+            stores = self._stores(dotted, scope) if dotted is not None else None
+            if stores is not None:
+                found: list[Value] = []
+                for bound, owner, place in stores[0]:
+                    if bound is None:
+                        found.append(self._unknown(node))
+                        continue
+                    old = self._at(owner, place)
+                    found.extend(self._alternatives(bound, scope, depth + 1))
+                    self.here = old
+                if not stores[1]:  # what it held before, if no store ran
+                    raw, origin = self._attribute_default(node, scope)
+                    found.append(Value(raw, self.span_of(node), origin, self.code_of(node)))
+                return found
         if node.__class__ is cst.Name:
             assert isinstance(node, cst.Name)
             reaching = self._reaching(node.value, scope) if node.value not in _LITERALS else None
             if reaching is not None:
-                found: list[Value] = []
+                found = []
                 for bound, owner, place in reaching:
                     if bound is None:
                         found.append(self._unknown(node))
@@ -615,6 +683,28 @@ class Resolver:
             qualified, resolved = self.qualify(dotted)
             if resolved and qualified in LIBRARY_CONSTANTS:
                 return qualified, "constant"
+            stores = self._stores(dotted, scope)
+            if stores is not None:  # set in code before it is read: what was set, if one
+                found, complete = stores
+                raws: list[Raw] = []
+                for bound, owner, place in found:
+                    if bound is None:
+                        return UNKNOWN, "unknown"
+                    old = self._at(owner, place)
+                    try:
+                        raws.append(self._raw(bound, scope, depth + 1)[0])
+                    finally:
+                        self.here = old
+                if not complete:
+                    raws.append(self._attribute_default(node, scope)[0])
+                if all(_same(raw, raws[0]) for raw in raws[1:]):
+                    return raws[0], ("constant" if raws[0] is not UNKNOWN else "unknown")
+                return UNKNOWN, "unknown"
+        return self._attribute_default(node, scope)
+
+    def _attribute_default(self, node: cst.Attribute, scope: ScopeInfo) -> tuple[Raw, str]:
+        """An attribute's value when no code sets it: an argparse option's or a dataclass
+        field's default."""
         owner = self.type_of(node.value, scope)
         attr = node.attr.value
         if owner == "argparse" and attr in self.argparse_defaults:
@@ -668,6 +758,9 @@ class Resolver:
 
 
 _LITERALS: dict[str, Raw] = {"True": True, "False": False, "None": None}
+# Expressions that may stand for several values: conditionals, names and attributes bound
+# in several places.
+_CONDITIONAL = (cst.IfExp, cst.Name, cst.Attribute)
 # The entries a ``**`` splat passes: key -> (value, whether the key may be absent).
 Entries = dict[str, tuple[Value, bool]]
 

@@ -427,8 +427,8 @@ class Walk:
         self._children(node, todo)
 
     def _aug_assign(self, node: cst.AugAssign, todo: list[Any]) -> None:
-        if isinstance(node.target, cst.Name):
-            name = node.target.value
+        if isinstance(node.target, cst.Name | cst.Attribute) and dotted_name(node.target):
+            name = dotted_name(node.target) or ""
             todo.append(_Leave(lambda: self._bind(name, None)))
         elif isinstance(node.target, cst.Subscript):
             self._store(node.target, None, todo)  # ``kwargs["n"] += 1``: a value not known
@@ -490,6 +490,11 @@ class Walk:
         if isinstance(target, cst.Name):
             self._bind(target.value, value)
             return
+        if isinstance(target, cst.Attribute):  # ``train_config.model_name = "org/x"``
+            dotted = dotted_name(target)
+            if dotted is not None:
+                self._bind(dotted, value)
+            return
         if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Call):
             # parser.parse_args_into_dataclasses() -> (ModelArgs, DataArgs, TrainingArgs)
             classes = self._dataclass_order(value)
@@ -528,6 +533,8 @@ class Walk:
     def _bind_unknown(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             self._bind(target.value, None)
+        elif isinstance(target, cst.Attribute) and dotted_name(target) is not None:
+            self._bind(dotted_name(target) or "", None)
         elif isinstance(target, cst.Tuple | cst.List):
             for element in target.elements:
                 self._bind_unknown(element.value)

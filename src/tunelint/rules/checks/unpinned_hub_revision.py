@@ -183,6 +183,11 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             continue  # ``**kwargs`` may carry the revision
         side = any(word in call.name.rsplit(".", 2)[-2:][0] for word in SIDE_LOADERS)
         rank = DATASET if loader.what == "dataset" else OTHER_LOADER if side else MODEL_CLASS
+        # a value written elsewhere and passed here (an attribute set above the call, a dict
+        # entry passed with ``**``) keeps the span where it is written
+        origins = _written(facts, value)
+        if value.via is not None:
+            origins = (Related(value.span, f"`{name}` is set here"),)
         yield Load(
             name,
             loader.what,
@@ -191,7 +196,7 @@ def _call_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Iterator
             rank,
             f"{call.name}:{name}",
             call.scope,
-            _written(facts, value),
+            origins,
         )
 
 
