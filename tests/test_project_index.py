@@ -288,3 +288,29 @@ def test_with_tracking_is_related_to_the_tracker_it_turns_on(tmp_path: Path) -> 
     assert [(r.span.line, r.message) for r in finding.related] == [
         (2, "`with_tracking` turns the trackers on")
     ]
+
+
+MMENGINE_MODEL = (
+    "from transformers import AutoModelForCausalLM\n"
+    "from xtuner.model import SupervisedFinetune\n"
+    "model = dict(type=SupervisedFinetune, llm=dict(type=AutoModelForCausalLM.from_pretrained,"
+    " pretrained_model_name_or_path='org/m'))\n"
+)
+
+
+def test_an_mmengine_config_with_a_training_loop_trains(tmp_path: Path) -> None:
+    index = _index(
+        tmp_path,
+        {
+            "train_config.py": MMENGINE_MODEL + "train_cfg = dict(by_epoch=True, max_epochs=3)\n",
+            # xtuner's Hugging Face framework: a TrainingArguments object, no train_cfg
+            "hf_config.py": MMENGINE_MODEL
+            + "from transformers import TrainingArguments\n"
+            + "training_args = dict(type=TrainingArguments, num_train_epochs=1)\n",
+            "eval_config.py": MMENGINE_MODEL + "test_cfg = dict(type=TestLoop)\n",
+        },
+    )
+    assert index.trains("train_config.py") and index.trains_in_process("train_config.py")
+    assert index.trains("hf_config.py")
+    assert not index.trains("eval_config.py") and not index.trains_in_process("eval_config.py")
+    assert sorted(job.entry for job in index.jobs) == ["hf_config.py", "train_config.py"]

@@ -70,3 +70,27 @@ def test_every_rule_has_fixtures_and_a_clean_twin() -> None:
         if not any("_risky" in n for n in names) or not any("_clean" in n for n in names):
             missing.append(rule.id)
     assert missing == []
+
+
+def test_a_lazy_object_and_the_call_it_stands_for_are_reported_once() -> None:
+    """``dict(type=AutoTokenizer.from_pretrained, trust_remote_code=True)`` is a ``dict``
+    call and a ``from_pretrained`` call with the same arguments: one finding per place."""
+    directory = FIXTURES / "TL401"
+    options = Options(
+        policy_path=FIXTURES / "tunelint.yaml", select=["TL401"], cwd=directory, use_cache=False
+    )
+    report = lint(["mmengine_risky.py"], options)
+    assert sorted(f.span.line for f in report.active) == [10, 19]
+
+
+def test_a_hub_id_set_on_a_config_object_is_related_where_it_is_set() -> None:
+    """``train_config.model_name = "org/x"`` in one cell, loaded in the next: the finding is
+    at the load, with the assignment (where a reviewer changes the id) related."""
+    directory = FIXTURES / "TL402"
+    options = Options(
+        policy_path=FIXTURES / "tunelint.yaml", select=["TL402"], cwd=directory, use_cache=False
+    )
+    report = lint(["config_attribute_risky.ipynb"], options)
+    (finding,) = report.active
+    assert (finding.span.cell, finding.span.line) == (2, 1)
+    assert (finding.related[0].span.cell, finding.related[0].span.line) == (1, 6)

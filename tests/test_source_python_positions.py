@@ -120,6 +120,16 @@ CASES: dict[str, str] = {
         g(x := 5, a < b, a not in c, a is not d, *args, **kw)
         h(a @ b, a // b, a ** -b, (yield_ := 1))
     """,
+    "conditional_values": """
+        device_map = None
+        if q:
+            device_map = {"": rank} if ddp else []
+        load(device_map, ([] if a else {}), x=(b if c else ["auto"]))
+        kept = [] if a else (
+            {} if b else "auto"
+        )
+        load(kept)
+    """,
     "comprehensions_and_subscripts": """
         f([i for i in range(3) if i], {k: v for k, v in pairs}, x[1:2], x[::3])
         g({i for i in ()}, (i for i in []), x[a, b], x[a:b, c], x[*rest])

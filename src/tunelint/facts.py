@@ -93,6 +93,14 @@ class Value:
     ``$MODEL`` or array expansion, a heredoc spliced into a launch line) keeps the span of
     where it is written, so that a problem is reported once, where a reviewer changes it;
     ``via`` is then the place that used it (None when used where written).
+
+    ``alternatives`` are the values a conditional may take, each a Value of its own with the
+    span where it is written: the branches of ``"auto" if cond else None``, or the assignments
+    of a name bound in several branches (``device_map = None`` ... ``if q_lora: device_map =
+    "auto"``) that reach the place it is read. The value itself is then Unknown (or, when
+    every alternative is the same literal, that literal and no alternatives); an alternative
+    that cannot be resolved is there as Unknown, so "may be 'auto'" is never "is 'auto'" and
+    an absent alternative is never guessed. Empty for a value that is not conditional.
     """
 
     raw: Raw
@@ -100,6 +108,7 @@ class Value:
     origin: str = "literal"
     text: str = ""
     via: Span | None = None
+    alternatives: tuple[Value, ...] = ()
 
     @property
     def known(self) -> bool:

@@ -25,7 +25,13 @@ from tunelint.findings import Destination
 from tunelint.project.environment import CLUSTER, CUDA, HOSTED, LOCAL, environment_of
 from tunelint.project.jobs import Job, assemble, launch_starts
 from tunelint.project.modules import Modules, ancestors
-from tunelint.project.training import MODULE, CallGraph, file_trains, training_call
+from tunelint.project.training import (
+    MODULE,
+    CallGraph,
+    config_trains,
+    file_trains,
+    training_call,
+)
 
 T = TypeVar("T")
 _SCRIPT_MENTION = re.compile(r"(?<![\w.\-/])((?:[\w.\-]+/)*[\w\-]+\.(?:py|sh))\b")
@@ -233,6 +239,8 @@ class ProjectIndex:
         facts = self._files.get(path)
         if facts is None or facts.kind not in {FileKind.PYTHON, FileKind.NOTEBOOK}:
             return False
+        if config_trains(facts):  # an mmengine config: its runner builds it in-process
+            return True
         return any(training_call(c) for c in facts.calls) or self.calls.reaches((path, MODULE))
 
     def jobs_of(self, path: str) -> tuple[Job, ...]:

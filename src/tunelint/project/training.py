@@ -6,7 +6,9 @@ function passed to a runner (``fire.Fire(main)``, ``mp.spawn(train, ...)``), or 
 function of a project module it imports. A script that a launch line runs and that holds
 training calls trains too (its ``main`` may be started in ways calls do not show, a click or
 typer command). A library module that only *defines* a training function does not train by
-itself: the scripts that call it do.
+itself: the scripts that call it do. A config that a training CLI runs as a whole job trains
+(``config_trains``): an axolotl, LLaMA-Factory, torchtune or litgpt YAML, and an mmengine /
+xtuner Python config that sets up a training loop.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from tunelint.facts import Call, FileFacts, Launch
 
 # Configs that a training CLI runs (each is a whole job on its own).
 TRAINING_DIALECTS: Final = frozenset({"axolotl", "llamafactory", "torchtune", "litgpt"})
+# A Python config that an mmengine runner builds (``xtuner train CONFIG``, ``mim train``):
+# the Python source marks a module holding lazy objects (``dict(type=callable, ...)``). It
+# trains when it configures a training loop: ``train_cfg = dict(...)`` (mmengine's runner
+# trains only with one), a ``*TrainLoop`` object, or xtuner's Hugging Face framework
+# (``training_args = dict(type=TrainingArguments, ...)``). An inference or evaluation config
+# (``test_cfg``/``val_cfg`` only) does not.
+MMENGINE: Final = "mmengine"
+MMENGINE_TRAINING: Final = ("TrainLoop", "TrainingArguments")
 # Launchers that start training (the launch-line reader only makes a Launch of a CLI's
 # training commands: ``trl sft``, ``litgpt finetune``, ``llamafactory-cli train``).
 TRAINING_LAUNCHERS: Final = frozenset(
@@ -184,9 +194,24 @@ def _module_targets(name: str, importer: str, resolve: Resolver) -> Iterator[Nod
             return
 
 
+def config_trains(facts: FileFacts) -> bool:
+    """Is this file a config that a training CLI runs as a whole job (an axolotl,
+    LLaMA-Factory, torchtune or litgpt YAML; an mmengine config with a training loop)?"""
+    if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
+        return True
+    return MMENGINE in facts.dialects and any(
+        call.scope == MODULE
+        and (
+            (call.name == "dict" and call.bound_to == "train_cfg")
+            or call.short_name.endswith(MMENGINE_TRAINING)
+        )
+        for call in facts.calls
+    )
+
+
 def file_trains(facts: FileFacts, graph: CallGraph, launched: bool) -> bool:
     """Does this file start training (see the module docstring)?"""
-    if any(dialect in TRAINING_DIALECTS for dialect in facts.dialects):
+    if config_trains(facts):
         return True
     if any(launch_trains(launch) for launch in facts.launches):
         return True
@@ -208,5 +233,8 @@ NEEDLES: Final = {
         {"needles": [{"folded": ["trainer"]}, {"token": ["train"]}]},
         {"needles": [{"token": ["run_exp"]}]},
         {"needles": [{"token": ["axolotl"]}, {"token": ["train"]}]},
+        # an mmengine config's training loop (``config_trains``)
+        {"needles": [{"token": ["type"]}, {"token": ["train_cfg"]}]},
+        {"needles": [{"token": ["type"]}, {"substring": list(MMENGINE_TRAINING)}]},
     ]
 }

@@ -41,6 +41,10 @@ CONFIG_KEYWORDS = {"deepspeed", "config", "config_file", "deepspeed_config", "fs
 # Keywords of Trainer/SFTTrainer constructors that are settings (the rest are objects).
 TRAINER_CONSTRUCTOR_KEYS = {"max_seq_length", "packing", "dataset_text_field"}
 TOKENIZER_WORDS = ("Tokenizer", "Processor", "FeatureExtractor")
+# The dialect of a module that holds lazy objects at module level (``dict(type=callable,
+# ...)``): a config an mmengine runner builds (xtuner, the OpenMMLab toolboxes).
+# ``project.training`` decides whether it trains.
+MMENGINE = "mmengine"
 # Only a text that says "tunelint" can hold a suppression comment (see comments.py).
 _MENTIONS_TUNELINT = re.compile("tunelint", re.IGNORECASE)
 
@@ -134,13 +138,20 @@ class _Emitter:
         self.resolver = resolver
         self.spans = spans
         self.facts = facts
+        # a module-level lazy object (``dict(type=callable, ...)``): an mmengine-style config
+        self.lazy = False
 
     def emit(self, sites: list[tuple[Any, ...]]) -> None:
-        for site in sites:
-            if site[0] == "call":
-                self._call(site[1], site[2], site[3], site[4])
-            else:
-                self._assignment(site[1], site[2], site[3])
+        try:
+            for site in sites:
+                if site[0] == "call":
+                    self.resolver.here = (site[2], site[5])  # names read where the call is
+                    self._call(site[1], site[2], site[3], site[4])
+                else:
+                    self.resolver.here = (site[3], site[4])
+                    self._assignment(site[1], site[2], site[3])
+        finally:
+            self.resolver.here = None
 
     def _assignment(
         self, target: cst.BaseExpression, value: cst.BaseExpression, scope: ScopeInfo
@@ -175,11 +186,11 @@ class _Emitter:
         star = False
         for argument in node.args:
             if argument.star == "**":
-                expanded = self.resolver.value(argument.value, scope)
-                if isinstance(expanded.raw, dict):
-                    kwargs.extend(_spread(expanded))
-                else:
+                entries = self.resolver.splat(argument.value, scope)
+                if entries is None:
                     star = True
+                else:
+                    kwargs.extend(entries)
             elif argument.star == "*":
                 star = True
             elif argument.keyword is not None:
@@ -200,10 +211,41 @@ class _Emitter:
         self.facts.calls.append(call)
         self._settings_from(call, node)
         self._references_from(call)
+        if name == "dict" and not resolved:
+            self._lazy_call(call, node, scope)
         if name.endswith(".setdefault") and name.startswith("os.environ") and len(args) >= 2:
             key = args[0].as_str()
             if key is not None:
                 self.facts.assignments.append(Assignment(key, args[1], "env", call.span))
+
+    def _lazy_call(self, built: Call, node: cst.Call, scope: ScopeInfo) -> None:
+        """``dict(type=AutoModelForCausalLM.from_pretrained, trust_remote_code=True, ...)``: an
+        mmengine / xtuner config's lazy object, which the runner builds as ``type(**rest)``.
+        The callable named by ``type=`` (resolved through imports like any callee; a string
+        is a registry name and is left alone) becomes a call of its own, with the other
+        keywords, at the ``dict`` call's place. Its values are the ``dict`` call's own, with
+        the same spans, so a rule that reports an argument reports it once."""
+        kind = next((a.value for a in node.args if _keyword(a) == "type"), None)
+        if kind is None or dotted_name(kind) is None:
+            return
+        callee = self.resolver.callee_name(kind, scope)
+        if callee is None or not callee[1]:
+            return
+        call = Call(
+            name=callee[0],
+            span=built.span,
+            kwargs=tuple((key, value) for key, value in built.kwargs if key != "type"),
+            resolved=True,
+            scope=built.scope,
+            star_args=built.star_args,
+            text=self.spans.code(kind),
+            bound_to=built.bound_to,
+        )
+        self.facts.calls.append(call)
+        self._settings_from(call, node)
+        self._references_from(call)
+        if call.scope == "<module>":
+            self.lazy = True
 
     def _settings_from(self, call: Call, node: cst.Call) -> None:
         dialect = _dialect_of(call.name)
@@ -247,13 +289,8 @@ class _Emitter:
             self.facts.references.append(reference)
 
 
-def _spread(expanded: Value) -> list[tuple[str, Value]]:
-    assert isinstance(expanded.raw, dict)
-    return [
-        (str(key), Value(raw, expanded.span, expanded.origin, expanded.text))
-        for key, raw in expanded.raw.items()
-        if isinstance(key, str)
-    ]
+def _keyword(argument: cst.Arg) -> str | None:
+    return argument.keyword.value if argument.keyword is not None else None
 
 
 def _dialect_of(name: str) -> str | None:
@@ -328,6 +365,8 @@ def extract_python(
             spans.use_libcst()
             found = _facts_of(walk, resolver, spans, path)
         facts.calls, facts.settings = found.calls, found.settings
+        if cell is None and line_cells is None:  # a config is a file of its own
+            facts.dialects = found.dialects
         facts.assignments, facts.references = found.assignments, found.references
         facts.imports = tuple(sorted(walk.imports))
         statements = _statement_lines(walk.statements or [], spans)
@@ -349,7 +388,10 @@ def _facts_of(walk: Walk, resolver: Resolver, spans: Spans, path: str) -> FileFa
         spans.add_fstring(fstring, indents)
     found = FileFacts(path=path, kind=FileKind.PYTHON)
     collect_defaults(resolver, walk, found, _canonical)
-    _Emitter(resolver, spans, found).emit(walk.sites)
+    emitter = _Emitter(resolver, spans, found)
+    emitter.emit(walk.sites)
+    if emitter.lazy:
+        found.dialects = (MMENGINE,)
     return found
 
 

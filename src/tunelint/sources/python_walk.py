@@ -12,7 +12,7 @@ which is how positions are found without generating code for the whole module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -29,6 +29,10 @@ SOFT_KEYWORDS |= {"LazyImport": "lazy", "LazyImportFrom": "lazy"}
 # Compound statements whose header lines a suppression comment may cover.
 COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
 COMPOUND_NAMES = ("Match",)
+# Methods that change a dict in place (a ``**name`` splat reads what they do); other methods
+# of a dict only read it.
+DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__"})
+DICT_MUTATORS |= {"__delitem__", "__ior__"}
 Handler = Callable[[Any, list[Any]], None]
 
 
@@ -53,8 +57,8 @@ class Walk:
         self.class_depth = 0
         self.argparse_calls: list[tuple[cst.Call, ScopeInfo]] = []
         self.dataclasses: list[cst.ClassDef] = []
-        # ("call", node, scope, scope label, bound name) and ("assign", target, value,
-        # scope), in the order a pre-order visit enters them
+        # ("call", node, scope, scope label, bound name, place) and ("assign", target,
+        # value, scope, place), in the order a pre-order visit enters them
         self.sites: list[tuple[Any, ...]] = []
         # id of a call -> the name its result is assigned to (``model = f(...).to(...)``)
         self.bound: dict[int, str] = {}
@@ -75,6 +79,13 @@ class Walk:
         self.block_indents: dict[int, str] = {}
         self.default_indent = "    "
         self.statements: list[cst.CSTNode] | None = [] if statements else None
+        # places (``python_values.Place``): a count of bindings and sites in source order, the
+        # blocks that may not run around the current node (within its scope), and the count
+        # of such blocks numbered so far
+        self.order = 0
+        self.path: tuple[int, ...] = ()
+        self.paths: list[tuple[int, ...]] = []  # of the scopes around the current one
+        self.blocks = 0
         # bound methods of this walk: set only while it runs, or they would keep it (and the
         # whole tree) alive in a reference cycle until the cycle collector finds it
         self.dispatch: dict[type, Any] = {}
@@ -89,7 +100,12 @@ class Walk:
             cst.Assign: self._assign,
             cst.AnnAssign: self._ann_assign,
             cst.AugAssign: self._aug_assign,
+            cst.Del: self._del,
             cst.For: self._for,
+            cst.While: self._while,
+            cst.If: self._if,
+            cst.Try: self._try,
+            cst.TryStar: self._try,
             cst.WithItem: self._with_item,
             cst.NamedExpr: self._named_expr,
             cst.Call: self._call,
@@ -103,6 +119,9 @@ class Walk:
             cls = getattr(cst, name, None)
             if isinstance(cls, type):
                 handlers[cls] = self._soft_keyword
+        match = getattr(cst, "Match", None)
+        if isinstance(match, type):
+            handlers[match] = self._match
         handlers[cst.MatchAs] = self._match_name
         handlers[cst.MatchStar] = self._match_name
         if self.statements is not None:
@@ -174,17 +193,20 @@ class Walk:
     # -- scopes --------------------------------------------------------------------------
     def _function(self, node: cst.FunctionDef, todo: list[Any]) -> None:
         if not (self.class_depth and self.scope is self.stack[0]):
-            self.scope.bind(node.name.value, None)
+            self._bind(node.name.value, None)
         parent = self.stack[0] if self.class_depth else self.scope
         scope = ScopeInfo(name=node.name.value, parent=parent)
         params = node.params
+        start = self._place(())
         for param in [*params.params, *params.kwonly_params, *params.posonly_params]:
-            scope.bind(param.name.value, None)
+            scope.bind(param.name.value, None, start)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
-                scope.bind(star.name.value, None)
+                scope.bind(star.name.value, None, start)
         self.stack.append(scope)
         self.scope_names.append(node.name.value)
+        self.paths.append(self.path)
+        self.path = ()
         self._label()
         todo.append(_Leave(self._leave_scope))
         self._children(node, todo)
@@ -192,10 +214,11 @@ class Walk:
     def _leave_scope(self) -> None:
         self.stack.pop()
         self.scope_names.pop()
+        self.path = self.paths.pop()
         self._label()
 
     def _class(self, node: cst.ClassDef, todo: list[Any]) -> None:
-        self.scope.bind(node.name.value, None)
+        self._bind(node.name.value, None)
         self.class_depth += 1
         if any(_is_dataclass_decorator(d.decorator) for d in node.decorators):
             self.dataclasses.append(node)
@@ -251,6 +274,49 @@ class Walk:
             self.leaves.append(node)
             self.leaf_texts.append(text)
 
+    # -- places and branches -------------------------------------------------------------
+    def _place(self, path: tuple[int, ...] | None = None) -> tuple[int, tuple[int, ...]]:
+        """The next place in source order, in the current blocks (or ``path``)."""
+        self.order += 1
+        return (self.order, self.path if path is None else path)
+
+    def _bind(self, name: str, value: cst.BaseExpression | None) -> None:
+        self.scope.bind(name, value, self._place())
+
+    def _branch(self, child: Any, loop: bool = False) -> list[Any]:
+        """``child`` walked as a block that may not run (a loop body may run again)."""
+        if child is None:
+            return []
+        return [_Leave(lambda: self._enter(loop)), child, _Leave(self._exit)]
+
+    def _enter(self, loop: bool) -> None:
+        self.blocks += 1
+        if loop:
+            self.resolver.loop_blocks.add(self.blocks)
+        self.path = (*self.path, self.blocks)
+
+    def _exit(self) -> None:
+        self.path = self.path[:-1]
+
+    def _if(self, node: cst.If, todo: list[Any]) -> None:
+        todo.extend(reversed([node.test, *self._branch(node.body), *self._branch(node.orelse)]))
+
+    def _while(self, node: cst.While, todo: list[Any]) -> None:
+        body = self._branch(node.body, loop=True)
+        todo.extend(reversed([node.test, *body, *self._branch(node.orelse)]))
+
+    def _try(self, node: cst.Try | cst.TryStar, todo: list[Any]) -> None:
+        handlers = [part for handler in node.handlers for part in self._branch(handler)]
+        parts = [*self._branch(node.body), *handlers, *self._branch(node.orelse)]
+        if node.finalbody is not None:  # a ``finally:`` always runs
+            parts.append(node.finalbody)
+        todo.extend(reversed(parts))
+
+    def _match(self, node: Any, todo: list[Any]) -> None:
+        self._keyword(node, "match")
+        cases = [part for case in node.cases for part in self._branch(case)]
+        todo.extend(reversed([node.subject, *cases]))
+
     # -- imports -------------------------------------------------------------------------
     def _import(self, node: cst.Import, todo: list[Any]) -> None:
         for alias in node.names:
@@ -304,39 +370,82 @@ class Walk:
     def _assign(self, node: cst.Assign, todo: list[Any]) -> None:
         if len(node.targets) == 1:
             self._bind_calls(node.value, node.targets[0].target)
-        if not (self.class_depth and self.scope is self.stack[0]):
-            for target in node.targets:
-                self._bind_target(target.target, node.value)
         scope = self.scope
+        place = self._place()
         for target in node.targets:
-            self.sites.append(("assign", target.target, node.value, scope))
+            self.sites.append(("assign", target.target, node.value, scope, place))
         self.owners[id(node.value)] = node
         self.block_indents[id(node)] = self.indent
+        if not (self.class_depth and self.scope is self.stack[0]):
+            # bound once the value is walked: ``x = f(x)`` reads the x bound before
+            targets = [target.target for target in node.targets]
+            todo.append(_Leave(lambda: self._bind_targets(targets, node.value)))
+            for each in targets:
+                if isinstance(each, cst.Subscript):
+                    self._store(each, node.value, todo)
         self._children(node, todo)
+
+    def _store(
+        self, target: cst.Subscript, value: cst.BaseExpression | None, todo: list[Any]
+    ) -> None:
+        """``kwargs["key"] = value``: a change to the dict ``kwargs`` holds, made once the
+        value is walked."""
+        if not isinstance(target.value, cst.Name):
+            return
+        name, scope = target.value.value, self.scope
+        element = target.slice[0].slice if len(target.slice) == 1 else None
+        if isinstance(element, cst.Index) and element.star is None:
+            key: cst.CSTNode = element.value
+            todo.append(_Leave(lambda: scope.mutate(name, "set", key, value, self._place())))
+        else:
+            todo.append(_Leave(lambda: scope.mutate(name, "other", target, None, self._place())))
+
+    def _del(self, node: cst.Del, todo: list[Any]) -> None:
+        targets = node.target.elements if isinstance(node.target, cst.Tuple) else ()
+        for target in [element.value for element in targets] or [node.target]:
+            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+                element = target.slice[0].slice if len(target.slice) == 1 else None
+                kind = "del" if isinstance(element, cst.Index) else "other"
+                key = element.value if isinstance(element, cst.Index) else target
+                self.scope.mutate(target.value.value, kind, key, None, self._place())
+        self._children(node, todo)
+
+    def _bind_targets(
+        self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression
+    ) -> None:
+        for target in targets:
+            self._bind_target(target, value)
 
     def _ann_assign(self, node: cst.AnnAssign, todo: list[Any]) -> None:
         self._bind_calls(node.value, node.target)
-        if not (self.class_depth and self.scope is self.stack[0]):
-            self._bind_target(node.target, node.value)
         if node.value is not None:
-            self.sites.append(("assign", node.target, node.value, self.scope))
+            self.sites.append(("assign", node.target, node.value, self.scope, self._place()))
             self.owners[id(node.value)] = node
             self.block_indents[id(node)] = self.indent
+        if not (self.class_depth and self.scope is self.stack[0]):
+            todo.append(_Leave(lambda: self._bind_target(node.target, node.value)))
         self._children(node, todo)
 
     def _aug_assign(self, node: cst.AugAssign, todo: list[Any]) -> None:
-        if isinstance(node.target, cst.Name):
-            self.scope.bind(node.target.value, None)
+        if isinstance(node.target, cst.Name | cst.Attribute) and dotted_name(node.target):
+            name = dotted_name(node.target) or ""
+            todo.append(_Leave(lambda: self._bind(name, None)))
+        elif isinstance(node.target, cst.Subscript):
+            self._store(node.target, None, todo)  # ``kwargs["n"] += 1``: a value not known
         self._children(node, todo)
 
     def _for(self, node: cst.For, todo: list[Any]) -> None:
-        self._bind_unknown(node.target)
-        self._children(node, todo)
+        def enter() -> None:  # the target is bound on each pass of the loop body
+            self._enter(loop=True)
+            self._bind_unknown(node.target)
+
+        loop = [_Leave(enter), node.target, node.iter, node.body, _Leave(self._exit)]
+        todo.extend(reversed([*loop, *self._branch(node.orelse)]))
 
     def _with_item(self, node: cst.WithItem, todo: list[Any]) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
             name = node.asname.name.value
-            self.scope.bind(name, None)
+            self._bind(name, None)
             kind = self.resolver.type_of(node.item, self.scope)
             if kind is not None:
                 self.scope.types[name] = kind
@@ -344,7 +453,13 @@ class Walk:
 
     def _named_expr(self, node: cst.NamedExpr, todo: list[Any]) -> None:
         if isinstance(node.target, cst.Name):
-            self.scope.bind(node.target.value, node.value)
+            name, value = node.target.value, node.value
+
+            def bind() -> None:  # in an expression that may not run: a block of its own
+                self.blocks += 1
+                self.scope.bind(name, value, self._place((*self.path, self.blocks)))
+
+            todo.append(_Leave(bind))
         self._children(node, todo)
 
     def _call(self, node: cst.Call, todo: list[Any]) -> None:
@@ -352,7 +467,15 @@ class Walk:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
             self.argparse_calls.append((node, scope))
-        self.sites.append(("call", node, scope, self.scope_label, self.bound.pop(id(node), "")))
+        bound = self.bound.pop(id(node), "")
+        place = self._place()
+        self.sites.append(("call", node, scope, self.scope_label, bound, place))
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in DICT_MUTATORS
+        ):
+            scope.mutate(func.value.value, "call", node, None, place)
         owners = self.owners
         owners[id(func)] = node
         for argument in node.args:
@@ -365,7 +488,12 @@ class Walk:
 
     def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, value)
+            self._bind(target.value, value)
+            return
+        if isinstance(target, cst.Attribute):  # ``train_config.model_name = "org/x"``
+            dotted = dotted_name(target)
+            if dotted is not None:
+                self._bind(dotted, value)
             return
         if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Call):
             # parser.parse_args_into_dataclasses() -> (ModelArgs, DataArgs, TrainingArgs)
@@ -404,7 +532,9 @@ class Walk:
 
     def _bind_unknown(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, None)
+            self._bind(target.value, None)
+        elif isinstance(target, cst.Attribute) and dotted_name(target) is not None:
+            self._bind(dotted_name(target) or "", None)
         elif isinstance(target, cst.Tuple | cst.List):
             for element in target.elements:
                 self._bind_unknown(element.value)

@@ -24,7 +24,9 @@ and ``is_mp`` in ms-swift's ``swift/model/utils.py`` and ``swift/utils/env.py``,
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +34,7 @@ from tunelint.facts import Call, FileFacts, FileKind, Launch, Value
 from tunelint.findings import Related
 from tunelint.globs import matches_any
 from tunelint.project.index import Lookups
-from tunelint.project.training import SWIFT_TRAINING, training_call
+from tunelint.project.training import SWIFT_TRAINING, config_trains, training_call
 from tunelint.rules.checks import CheckContext, register
 from tunelint.rules.match import Hit, render
 
@@ -54,19 +56,42 @@ FROZEN_NAME = re.compile(
 POSITION = tuple[int, int, int]
 
 
-def _spills(call: Call) -> tuple[str, Value] | None:
-    """The argument that lets layers leave the GPU, or None."""
-    device_map = call.kwarg("device_map")
-    if device_map is not None and device_map.known:
-        raw = device_map.raw
-        if isinstance(raw, str) and raw.strip().lower() in SPILLING_MAPS:
-            return "device_map", device_map
-        if _names_offload(raw):
-            return "device_map", device_map
-    max_memory = call.kwarg("max_memory")
-    if max_memory is not None and max_memory.known and _names_offload(max_memory.raw):
-        return "max_memory", max_memory
+def _spills(call: Call) -> tuple[str, Value, Value | None] | None:
+    """The argument that lets layers leave the GPU, or None; with the alternative that spills
+    when the argument is conditional (``"auto" if quantized else None``: it *may* spill)."""
+    for key in ("device_map", "max_memory"):
+        value = call.kwarg(key)
+        if value is None:
+            continue
+        if value.known and _spilling(key, value.raw):
+            return key, value, None
+        for alternative in value.alternatives:
+            if alternative.known and _spilling(key, alternative.raw):
+                return key, value, alternative
     return None
+
+
+def _spilling(key: str, raw: object) -> bool:
+    if key == "device_map" and isinstance(raw, str) and raw.strip().lower() in SPILLING_MAPS:
+        return True
+    return _names_offload(raw)
+
+
+def _one_line(text: str) -> str:
+    """Code written over several lines, as one: comments dropped, blanks inside brackets
+    too (``("auto" if q else None)``)."""
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                row, column = token.start
+                lines[row - 1] = lines[row - 1][:column]
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    joined = " ".join(" ".join(lines).split())
+    return re.sub(r"\s+([)\]}])", r"\1", re.sub(r"([(\[{])\s+", r"\1", joined))
 
 
 def _names_offload(raw: object) -> bool:
@@ -110,7 +135,10 @@ def _trained_names(facts: FileFacts, project: Lookups) -> set[str] | None:
     """Names holding the model that is trained: given to a trainer built in this file
     (``Trainer(model=m)``), or to a project function that trains (``train(model, loader)``);
     followed back through wrappers (``m = get_peft_model(base, cfg)`` adds ``base``). None
-    for a hand-written loop in this file: every load before the training call counts."""
+    for a hand-written loop in this file, or an mmengine config that trains: every load
+    before the training call counts."""
+    if config_trains(facts):
+        return None  # an mmengine config: its runner trains the model the config builds
     names: set[str] = set()
     for call in facts.calls:
         if "Trainer" in call.short_name and not training_call(call):
@@ -167,6 +195,7 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
             values: dict[str, object] = {
                 "key": setting.key,
                 "text": setting.value.text or render(raw),
+                "may": "",
             }
             yield Hit(setting.span, values, anchor=f"{setting.dialect}:{setting.key}")
 
@@ -184,9 +213,17 @@ def _loads(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
             continue
         if trained is not None and call.bound_to and call.bound_to not in trained:
             continue  # loaded for something else: a comparison, an evaluation, a judge
-        key, value = found
-        values: dict[str, object] = {"key": key, "text": value.text or render(value.raw)}
-        yield Hit(value.span, values, anchor=f"{call.name}:{key}", scope=call.scope)
+        key, value, alternative = found
+        text = _one_line(value.text or render(value.raw))
+        values: dict[str, object] = {"key": key, "text": text, "may": ""}
+        related: tuple[Related, ...] = ()
+        if alternative is not None:
+            shown = alternative.text or render(alternative.raw)
+            values["may"] = f" (may be {shown})"
+            if alternative.span.line != value.span.line or alternative.span.cell != value.span.cell:
+                related = (Related(alternative.span, f"`{key}` may be {shown}: set here"),)
+        hit = Hit(value.span, values, f"{call.name}:{key}", call.scope, related=related)
+        yield hit
 
 
 def _visible_gpus(value: Value) -> int | None:
@@ -218,7 +255,7 @@ def _swift_implicit(facts: FileFacts) -> Iterator[Hit]:
         where = model.span if model is not None else launch.span
         text = f"'auto' (ms-swift's default with {visible} GPUs for {per_node} process"
         text += "es)" if per_node != "1" else ")"
-        values: dict[str, object] = {"key": "device_map", "text": text}
+        values: dict[str, object] = {"key": "device_map", "text": text, "may": ""}
         shown = Related(devices.span, f"CUDA_VISIBLE_DEVICES={devices.text or devices.raw}")
         yield Hit(where, values, anchor="swift:device_map", related=(shown,))
 

@@ -3,7 +3,8 @@
 Reports ``push_to_hub`` turned on (TrainingArguments, TRL configs, Trainer and LLaMA-Factory
 YAML, launch flags) when neither the file nor the job it belongs to makes the repository
 private (``hub_private_repo``; axolotl's ``hub_model_id`` always pushes privately), and
-``push_to_hub(...)`` / ``create_repo(...)`` calls without ``private=True``. A push to a repo
+``push_to_hub(...)`` / ``create_repo(...)`` calls and ``save_pretrained(..., push_to_hub=True)``
+without ``private=True``. A push to a repo
 id that the same file creates privately is not reported; an Unknown privacy flag never is.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tunelint.facts import Call, FileFacts, Setting
+from tunelint.facts import Call, FileFacts, Setting, Value
 from tunelint.findings import Related
 from tunelint.globs import matches_any
 from tunelint.project.index import Lookups
@@ -26,6 +27,16 @@ ANY = "*"
 
 def _is_push(call: Call) -> bool:
     return call.short_name == "push_to_hub"
+
+
+def _saves_to_hub(call: Call) -> Value | None:
+    """``model.save_pretrained(path, push_to_hub=True)`` (also a tokenizer's, a processor's):
+    transformers creates the repository (``repo_id``, else the folder's name) and uploads to
+    it. The ``push_to_hub`` value, or None."""
+    if call.short_name != "save_pretrained":
+        return None
+    value = call.kwarg("push_to_hub")
+    return value if value is not None and value.as_bool() is True else None
 
 
 def _trainer_push(call: Call) -> bool:
@@ -49,8 +60,15 @@ def _builds_arguments(facts: FileFacts) -> bool:
 
 
 def _repo_id(call: Call) -> str:
-    value = call.arg(0, "repo_id")
-    text = value.as_str() if value is not None else None
+    if call.short_name == "save_pretrained":
+        value = call.kwarg("repo_id")
+        folder = call.arg(0, "save_directory")
+        name = folder.as_str() if value is None and folder is not None else None
+        text = value.as_str() if value is not None else name
+        text = text.rstrip("/").rsplit("/", 1)[-1] if text and value is None else text
+    else:
+        value = call.arg(0, "repo_id")
+        text = value.as_str() if value is not None else None
     return text.strip().lower() if text else ANY
 
 
@@ -133,6 +151,7 @@ def _private_repos(facts: FileFacts, jobs: list[Job]) -> set[str]:
     repos: set[str] = set()
     for call in facts.calls:
         creates = _is_push(call) or matches_any(call.name, tuple(CREATE_CALLS))
+        creates = creates or _saves_to_hub(call) is not None
         if creates and not _trainer_push(call) and _privacy(call) is not False:
             repos.add(_repo_id(call))
     pushes = [s for s in facts.settings if s.name == "push_to_hub" and s.value.as_bool()]
@@ -145,7 +164,8 @@ def _private_repos(facts: FileFacts, jobs: list[Job]) -> set[str]:
 
 
 def needles(options: dict[str, Any]) -> dict[str, Any]:
-    """``push_to_hub`` settings are always read; besides them, push and create-repo calls."""
+    """``push_to_hub`` settings are always read; besides them, push and create-repo calls
+    (a ``save_pretrained(push_to_hub=True)`` spells ``push_to_hub`` too)."""
     return {"call": ["*push_to_hub", *CREATE_CALLS]}
 
 
@@ -177,7 +197,8 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     for call in facts.calls:
         trainer = _trainer_push(call)
         creates = matches_any(call.name, tuple(CREATE_CALLS))
-        if not (creates or _is_push(call)):
+        saving = _saves_to_hub(call)
+        if not (creates or _is_push(call) or saving is not None):
             continue
         if trainer:
             if pushing or _made_private(facts, jobs, call.span.line, context.project):
@@ -195,9 +216,15 @@ def check(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
             if repo in private or (private and repo == ANY) or ANY in private:
                 continue
             verb = "creates" if creates else "uploads to"
+            shown = f"{call.text or call.name}(...)"
+            if saving is not None:
+                shown = f"{call.text or call.name}(..., push_to_hub=True)"
             detail = (
-                f"`{call.text or call.name}(...)` without `private=True` {verb} a public "
+                f"`{shown}` without `private=True` {verb} a public "
                 "Hugging Face repository: weights (and whatever they memorised from the "
                 "training data) become downloadable by anyone"
             )
-        yield Hit(call.span, {"detail": detail}, anchor=call.name, scope=call.scope)
+        # a save that pushes is reported at its push_to_hub (it may be written in a dict
+        # the call splats: the entry a reviewer changes)
+        where = saving.span if saving is not None else call.span
+        yield Hit(where, {"detail": detail}, anchor=call.name, scope=call.scope)

@@ -246,6 +246,11 @@ def _file_loads(facts: FileFacts, project: Lookups) -> list[tuple[Load, str | No
             continue  # ``**kwargs`` may carry the revision
         side = any(word in call.name.rsplit(".", 2)[-2:][0] for word in SIDE_LOADERS)
         rank = DATASET if loader.what == "dataset" else OTHER_LOADER if side else MODEL_CLASS
+        # a value written elsewhere and passed here (an attribute set above the call, a dict
+        # entry passed with ``**``) keeps the span where it is written
+        origins = written_at(facts, value)
+        if value.via is not None:
+            origins = (Related(value.span, f"`{name}` is set here"),)
         load = Load(
             name,
             loader.what,
@@ -254,7 +259,7 @@ def _file_loads(facts: FileFacts, project: Lookups) -> list[tuple[Load, str | No
             rank,
             f"{call.name}:{name}",
             call.scope,
-            written_at(facts, value),
+            origins,
         )
         found.append((load, loader.what if value.origin in DEFAULT_ORIGINS else None))
     return found
