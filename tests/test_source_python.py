@@ -583,3 +583,30 @@ def test_an_attribute_set_in_one_notebook_cell_is_read_in_the_next() -> None:
     assert value.raw == "org/m"
     assert (value.span.cell, value.span.line, value.span.file_line) == (1, 2, 4)
     assert value.via is not None and (value.via.cell, value.via.line) == (2, 2)
+
+
+def test_code_that_never_runs_yields_no_facts() -> None:
+    facts = facts_of(
+        """
+        from transformers import AutoModelForCausalLM as M
+        MODEL = "org/live"
+        if False:
+            import wandb
+            MODEL = "org/dead"
+            M.from_pretrained("org/in-if-false")
+        if True:
+            pass
+        else:
+            M.from_pretrained("org/in-else-of-if-true")
+        while 0:
+            M.from_pretrained("org/in-while-0")
+        if TYPE_CHECKING:
+            M.from_pretrained("org/type-checking")
+        M.from_pretrained(MODEL)
+        """
+    )
+    loaded = [call.args[0].raw for call in facts.calls if call.short_name == "from_pretrained"]
+    assert loaded == ["org/type-checking", "org/live"]
+    live = next(c for c in facts.calls if c.args and c.args[0].raw == "org/live").args[0]
+    assert live.alternatives == ()  # the MODEL= that never runs is no alternative
+    assert "wandb" not in facts.imports

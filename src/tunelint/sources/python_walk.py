@@ -86,6 +86,9 @@ class Walk:
         self.path: tuple[int, ...] = ()
         self.paths: list[tuple[int, ...]] = []  # of the scopes around the current one
         self.blocks = 0
+        # how many blocks that never run (``if False:``) are around the current node: code
+        # there is walked for positions, and yields no facts
+        self.dead = 0
         # bound methods of this walk: set only while it runs, or they would keep it (and the
         # whole tree) alive in a reference cycle until the cycle collector finds it
         self.dispatch: dict[type, Any] = {}
@@ -281,7 +284,8 @@ class Walk:
         return (self.order, self.path if path is None else path)
 
     def _bind(self, name: str, value: cst.BaseExpression | None) -> None:
-        self.scope.bind(name, value, self._place())
+        if not self.dead:
+            self.scope.bind(name, value, self._place())
 
     def _branch(self, child: Any, loop: bool = False) -> list[Any]:
         """``child`` walked as a block that may not run (a loop body may run again)."""
@@ -298,11 +302,30 @@ class Walk:
     def _exit(self) -> None:
         self.path = self.path[:-1]
 
+    def _dead_code(self, child: Any, loop: bool = False) -> list[Any]:
+        """A block that never runs (the body of ``if False:``, the ``else`` of ``if True:``):
+        walked, and nothing in it is a fact."""
+        if child is None:
+            return []
+        return [_Leave(self._enter_dead), *self._branch(child, loop), _Leave(self._exit_dead)]
+
+    def _enter_dead(self) -> None:
+        self.dead += 1
+
+    def _exit_dead(self) -> None:
+        self.dead -= 1
+
     def _if(self, node: cst.If, todo: list[Any]) -> None:
-        todo.extend(reversed([node.test, *self._branch(node.body), *self._branch(node.orelse)]))
+        truth = _constant_truth(node.test)
+        body = self._dead_code(node.body) if truth is False else self._branch(node.body)
+        orelse = self._dead_code(node.orelse) if truth is True else self._branch(node.orelse)
+        todo.extend(reversed([node.test, *body, *orelse]))
 
     def _while(self, node: cst.While, todo: list[Any]) -> None:
-        body = self._branch(node.body, loop=True)
+        if _constant_truth(node.test) is False:
+            body = self._dead_code(node.body, loop=True)
+        else:
+            body = self._branch(node.body, loop=True)
         todo.extend(reversed([node.test, *body, *self._branch(node.orelse)]))
 
     def _try(self, node: cst.Try | cst.TryStar, todo: list[Any]) -> None:
@@ -354,7 +377,7 @@ class Walk:
 
     def _imported(self, module: str) -> None:
         """An absolute import loads the module and every package above it, as Python does."""
-        parts = module.split(".") if module else []
+        parts = module.split(".") if module and not self.dead else []
         for end in range(1, len(parts) + 1):
             self.imports.add(".".join(parts[:end]))
 
@@ -372,7 +395,7 @@ class Walk:
             self._bind_calls(node.value, node.targets[0].target)
         scope = self.scope
         place = self._place()
-        for target in node.targets:
+        for target in node.targets if not self.dead else ():
             self.sites.append(("assign", target.target, node.value, scope, place))
         self.owners[id(node.value)] = node
         self.block_indents[id(node)] = self.indent
@@ -390,7 +413,7 @@ class Walk:
     ) -> None:
         """``kwargs["key"] = value``: a change to the dict ``kwargs`` holds, made once the
         value is walked."""
-        if not isinstance(target.value, cst.Name):
+        if not isinstance(target.value, cst.Name) or self.dead:
             return
         name, scope = target.value.value, self.scope
         element = target.slice[0].slice if len(target.slice) == 1 else None
@@ -403,7 +426,11 @@ class Walk:
     def _del(self, node: cst.Del, todo: list[Any]) -> None:
         targets = node.target.elements if isinstance(node.target, cst.Tuple) else ()
         for target in [element.value for element in targets] or [node.target]:
-            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            if (
+                isinstance(target, cst.Subscript)
+                and isinstance(target.value, cst.Name)
+                and not self.dead
+            ):
                 element = target.slice[0].slice if len(target.slice) == 1 else None
                 kind = "del" if isinstance(element, cst.Index) else "other"
                 key = element.value if isinstance(element, cst.Index) else target
@@ -418,7 +445,7 @@ class Walk:
 
     def _ann_assign(self, node: cst.AnnAssign, todo: list[Any]) -> None:
         self._bind_calls(node.value, node.target)
-        if node.value is not None:
+        if node.value is not None and not self.dead:
             self.sites.append(("assign", node.target, node.value, self.scope, self._place()))
             self.owners[id(node.value)] = node
             self.block_indents[id(node)] = self.indent
@@ -457,7 +484,8 @@ class Walk:
 
             def bind() -> None:  # in an expression that may not run: a block of its own
                 self.blocks += 1
-                self.scope.bind(name, value, self._place((*self.path, self.blocks)))
+                if not self.dead:
+                    self.scope.bind(name, value, self._place((*self.path, self.blocks)))
 
             todo.append(_Leave(bind))
         self._children(node, todo)
@@ -465,13 +493,15 @@ class Walk:
     def _call(self, node: cst.Call, todo: list[Any]) -> None:
         scope = self.scope
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_argument" and not self.dead:
             self.argparse_calls.append((node, scope))
         bound = self.bound.pop(id(node), "")
         place = self._place()
-        self.sites.append(("call", node, scope, self.scope_label, bound, place))
+        if not self.dead:
+            self.sites.append(("call", node, scope, self.scope_label, bound, place))
         if (
-            isinstance(func, cst.Attribute)
+            not self.dead
+            and isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
             and func.attr.value in DICT_MUTATORS
         ):
@@ -575,3 +605,13 @@ def _is_dataclass_decorator(node: cst.BaseExpression) -> bool:
     target = node.func if isinstance(node, cst.Call) else node
     name = dotted_name(target) or ""
     return name.rsplit(".", 1)[-1] == "dataclass"
+
+
+def _constant_truth(test: cst.BaseExpression) -> bool | None:
+    """Whether a test written as a constant (``False``, ``None``, ``0``, ``True``, ``1``)
+    always fails or always holds; None for anything else, ``TYPE_CHECKING`` included."""
+    if isinstance(test, cst.Name) and test.value in ("True", "False", "None"):
+        return test.value == "True"
+    if isinstance(test, cst.Integer):
+        return test.evaluated_value != 0
+    return None
