@@ -27,3 +27,21 @@ def test_a_declarative_finding_names_where_its_value_was_written(tmp_path: Path)
         ]
     (remote,) = [f for f in report.findings if f.rule_id == "TL401"]
     assert remote.related == ()  # a literal written at the call: nothing to point at
+
+
+def test_a_place_is_related_once_when_several_loads_share_it() -> None:
+    """Two lazy loads of one repository, both written from one variable: the finding names
+    the other load and the variable, the variable once."""
+    fixtures = Path(__file__).parent / "fixtures" / "rules"
+    options = Options(
+        policy_path=fixtures / "tunelint.yaml",
+        select=["TL402"],
+        cwd=fixtures / "TL402",
+        use_cache=False,
+        jobs=1,
+    )
+    report = lint(["mmengine_risky.py"], options)
+    (model,) = [f for f in report.active if "internlm2-chat-7b" in f.message]
+    places = [(r.span.line, r.message) for r in model.related]
+    assert len(places) == len(set(places))
+    assert [line for line, _ in places].count(9) == 1

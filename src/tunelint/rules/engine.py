@@ -146,7 +146,7 @@ def _finding(rule: RuleMeta, hit: Hit, index: ProjectIndex) -> Finding:
         anchor=scrub(hit.anchor, hit.redact) or " ".join(snippet.split()),
         scope=hit.scope,
         snippet=snippet,
-        related=hit.related,
+        related=tuple(dict.fromkeys(hit.related)),  # each place once, in the order given
         fix=hit.fix,
         properties=dict(hit.properties),
     )
