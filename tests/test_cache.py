@@ -144,7 +144,7 @@ def test_verified_entries_still_hold_only_facts(tmp_path: Path) -> None:
     key = cache.key("train.py", FileKind.PYTHON, SCRIPT.encode())
     payload = pickle.dumps(_Evil())
     _entry(cache, key).parent.mkdir(parents=True, exist_ok=True)
-    _entry(cache, key).write_bytes(MAGIC + cache._mac(key, payload) + payload)
+    _entry(cache, key).write_bytes(MAGIC + cache.mac(key, payload) + payload)
     assert cache.get(key, "train.py", FileKind.PYTHON) is None
     assert CALLS == []
 

@@ -21,6 +21,7 @@ from tunelint.discover import discover
 from tunelint.extract import parallel
 from tunelint.extract.cache import CACHE_DIR
 from tunelint.extract.parallel import Extraction, extract_files
+from tunelint.extract.run_cache import ENTRY
 from tunelint.report import formats, render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,6 +154,10 @@ def test_damaged_entries_are_detected_and_rebuilt(project: Path) -> None:
     assert len(damaged) >= len(DAMAGE)
     for index, path in enumerate(damaged):
         tamper(path, DAMAGE[index % len(DAMAGE)])
+    # the last run's results are damaged too, or the next run would reuse them and never
+    # read the facts entries
+    (last_run,) = (project / CACHE_DIR).rglob(ENTRY)
+    tamper(last_run, "flip")
     assert run(project, cache=True) == expected
     assert run(project, cache=True, jobs=2) == expected
     rebuilt = extraction(project)

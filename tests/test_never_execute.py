@@ -292,7 +292,7 @@ def test_a_planted_cache_entry_is_never_unpickled(watch: Watch) -> None:
     header = MAGIC
     entry.write_bytes(header + b"\0" * 32 + payload)  # no valid digest
     first = lint(["."], Options(cwd=watch.tree, use_cache=True, jobs=1))
-    entry.write_bytes(header + cache._mac(key, payload) + payload)  # valid digest, bad payload
+    entry.write_bytes(header + cache.mac(key, payload) + payload)  # valid digest, bad payload
     second = lint(["."], Options(cwd=watch.tree, use_cache=True, jobs=1))
     assert_read_not_run(first)
     assert_read_not_run(second)

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunelint.discover import SourceFile, Walk, discover
 from tunelint.facts import FileFacts
@@ -21,6 +21,8 @@ from tunelint.rules.loader import RuleError, load_rules
 from tunelint.rules.model import RuleMeta
 
 if TYPE_CHECKING:
+    from tunelint.discover import Discovery
+    from tunelint.extract.run_cache import RunCache, RunResult
     from tunelint.sources.config_limits import ConfigLimits
 
 DEFAULT_MAX_FILE_BYTES = 5_000_000
@@ -164,9 +166,8 @@ def _per_file_filter(
 
 def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     """Check ``paths`` against the policy; raises ConfigurationError for bad configuration."""
-    from tunelint.fingerprints import assign_fingerprints
     from tunelint.policy import PolicyError
-    from tunelint.suppress import BaselineError, apply_baseline, apply_inline
+    from tunelint.suppress import BaselineError, apply_baseline
 
     options = options or Options()
     given = list(paths) or ["."]
@@ -189,6 +190,55 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
         policy.get("limits.max_file_bytes", DEFAULT_MAX_FILE_BYTES)
     )
     limits = config_limits(policy, max_bytes)
+    budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
+    store, key = _run_cache(found, max_bytes, options, policy, rules, budget)
+    result = store.get(key) if store is not None else None
+    if result is None:
+        result = _check(found, max_bytes, options, policy, rules, budget, limits)
+        if store is not None:
+            store.put(key, result)
+    findings = result.findings
+    if options.baseline is not None:
+        try:
+            apply_baseline(findings, options.baseline)
+        except BaselineError as error:
+            raise ConfigurationError(str(error)) from None
+    diagnostics = [*result.diagnostics, *found.diagnostics]
+    report = Report(
+        findings=findings,
+        diagnostics=diagnostics,
+        files_checked=result.files_checked,
+        files_skipped=list(found.excluded),
+        jobs=result.jobs,
+        rules=list(rules),
+        fail_on=options.fail_on or policy.fail_on,
+        root=str(repository_root(given, options.cwd, policy)),
+        cwd=os.path.abspath(options.cwd),
+        notes=result.notes,
+        skipped_directories=list(found.skipped_directories),
+        docs_url=str(policy.get("docs_url", "") or ""),
+        paths=list(given),
+        destinations=result.destinations,
+        policy=dict(policy.data),
+    )
+    report.sort()
+    return report
+
+
+def _check(
+    found: Discovery,
+    max_bytes: int,
+    options: Options,
+    policy: Policy,
+    rules: list[RuleMeta],
+    budget: dict[str, Any],
+    limits: ConfigLimits,
+) -> RunResult:
+    """Extraction, the project index and the rules: every finding, suppressions applied."""
+    from tunelint.extract.run_cache import RunResult
+    from tunelint.fingerprints import assign_fingerprints
+    from tunelint.suppress import apply_inline
+
     files = extract_all(
         found.files, max_bytes, options, root=policy.root, rules=rules, limits=limits
     )
@@ -197,7 +247,6 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     index = ProjectIndex(files, found.repositories)
     if options.progress is not None:
         options.progress("checking rules", 0, 1)
-    budget = {"cli_vram": options.vram, "cli_gpu": options.gpu}
     findings, notes = run_rules(rules, index, policy, budget=budget)
     ignored = _per_file_filter(policy.per_file_ignores, policy.root, options.cwd)
     findings = [finding for finding in findings if not ignored(finding)]
@@ -214,32 +263,55 @@ def lint(paths: Iterable[str], options: Options | None = None) -> Report:
     )
     findings.extend(m for m in meta if m.rule_id in enabled_ids)
     assign_fingerprints(sorted(findings, key=Finding.sort_key))
-    if options.baseline is not None:
-        try:
-            apply_baseline(findings, options.baseline)
-        except BaselineError as error:
-            raise ConfigurationError(str(error)) from None
-    diagnostics = [d for facts in files.values() for d in facts.diagnostics]
-    diagnostics.extend(found.diagnostics)
-    report = Report(
+    return RunResult(
         findings=findings,
-        diagnostics=diagnostics,
+        diagnostics=[d for facts in files.values() for d in facts.diagnostics],
         files_checked=[path for path, facts in files.items() if not _unread(facts)],
-        files_skipped=list(found.excluded),
         jobs=list(index.jobs),
-        rules=list(rules),
-        fail_on=options.fail_on or policy.fail_on,
-        root=str(repository_root(given, options.cwd, policy)),
-        cwd=os.path.abspath(options.cwd),
         notes=notes,
-        skipped_directories=list(found.skipped_directories),
-        docs_url=str(policy.get("docs_url", "") or ""),
-        paths=list(given),
         destinations=index.all_destinations(),
-        policy=dict(policy.data),
     )
-    report.sort()
-    return report
+
+
+def _run_cache(
+    found: Discovery,
+    max_bytes: int,
+    options: Options,
+    policy: Policy,
+    rules: list[RuleMeta],
+    budget: dict[str, Any],
+) -> tuple[RunCache | None, str]:
+    """The last run's store for this project, and this run's key in it (no store when
+    caching is off)."""
+    from tunelint.extract.cache import cache_dir
+    from tunelint.extract.run_cache import RunCache, run_key
+
+    if not options.use_cache or policy.root is None:
+        return None, ""
+    store = RunCache.open(cache_dir(policy.root))
+    if store is None:
+        return None, ""
+    key = run_key(
+        found.files,
+        max_bytes,
+        repositories=list(found.repositories),
+        policy=dict(policy.data),
+        rules=rules,
+        budget=budget,
+        gpus=_detected_gpus(policy),
+    )
+    return store, key
+
+
+def _detected_gpus(policy: Policy) -> object:
+    """The GPUs rules would detect (their names and memory), or None when the policy keeps
+    detection off: a run on another machine must not reuse this one's verdicts."""
+    if policy.get("hardware.detect", "auto") not in ("auto", "on", True):
+        return None
+    from tunelint.memory.gpus import detect_gpus
+
+    state = detect_gpus()
+    return tuple((device.name, device.total_bytes) for device in state.devices)
 
 
 def repository_root(given: Sequence[str], cwd: Path, policy: Policy) -> Path:

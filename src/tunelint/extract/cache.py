@@ -9,9 +9,10 @@ An entry holds the pickled FileFacts of one file and is found by a key over:
   in the tunelint package. Hashing the code (rather than trusting the version number) keeps
   the cache correct in a checkout where sources change without a release.
 
-Rules and policy are not in the key: only facts are cached, and rule evaluation runs every
-time. Prefiltered files are not cached either (the prefilter depends on the enabled rules and
-is cheaper than a cache lookup).
+Rules and policy are not in the key: facts do not depend on them. The results of the rules
+are cached separately, for the whole project at once (``run_cache.py``), and reused only when
+every file, the policy and the rules are unchanged. Prefiltered files are not cached (the
+prefilter depends on the enabled rules and is cheaper than a cache lookup).
 
 Unpickling runs code, so an entry is trusted only after its HMAC-SHA256 verifies. The HMAC
 key is a random per-user secret kept outside the repository (``$XDG_CACHE_HOME/tunelint/``,
@@ -132,8 +133,14 @@ def _reducers() -> dict[type, object]:
 _SHARED: dict[str, str] = {}
 
 
-def dumps(facts: FileFacts) -> bytes:
-    """The bytes of one file's facts, as the cache stores them and workers send them."""
+def allowed_globals() -> dict[str, frozenset[str]]:
+    """The classes a facts entry may name (other caches add their own to these)."""
+    return dict(_ALLOWED_GLOBALS)
+
+
+def dumps(facts: object) -> bytes:
+    """The bytes of one file's facts (or of anything made of facts), as the caches store
+    them and workers send them."""
     import io
     import pickle
 
@@ -300,7 +307,8 @@ class FactsCache:
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / key
 
-    def _mac(self, key: str, payload: bytes) -> bytes:
+    def mac(self, key: str, payload: bytes) -> bytes:
+        """The entry's HMAC-SHA256 under this user's secret, over its key and payload."""
         import hashlib
         import hmac
 
@@ -333,7 +341,7 @@ class FactsCache:
         digest, payload = blob[len(MAGIC) : HEADER_SIZE], blob[HEADER_SIZE:]
         import hmac
 
-        if not hmac.compare_digest(digest, self._mac(key, payload)):
+        if not hmac.compare_digest(digest, self.mac(key, payload)):
             raise CacheError("digest does not match: corrupted or not written by this user")
         return loads(payload)
 
@@ -345,7 +353,7 @@ class FactsCache:
         import tempfile
 
         payload = dumps(facts) if payload is None else payload
-        blob = MAGIC + self._mac(key, payload) + payload
+        blob = MAGIC + self.mac(key, payload) + payload
         entry = self._entry(key)
         try:
             entry.parent.mkdir(exist_ok=True)
