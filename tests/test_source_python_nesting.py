@@ -15,7 +15,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tunelint.sources.python import (
+from tunelint.sources.python_nesting import (
     MAX_BRACKETS,
     MAX_CHAIN,
     MAX_NESTING_WORK,

@@ -111,7 +111,7 @@ def parse(text: str) -> PyDoc | None:
 
 @lru_cache(maxsize=8)
 def _parse(text: str) -> PyDoc | None:
-    from tunelint.sources.python import _nesting_problem
+    from tunelint.sources.python_nesting import _nesting_problem
 
     if _nesting_problem(text) is not None:
         return None

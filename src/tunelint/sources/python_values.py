@@ -5,6 +5,10 @@ Resolves literals, names bound once in the same scope (or at module level), argp
 ``HfArgumentParser``, simple f-strings, ``os.path.join``/``Path`` of literals and
 ``os.getenv``/``os.environ.get`` with a default. Everything else is Unknown: a linter that
 guesses values produces findings nobody can trust.
+
+Conditional alternatives (``python_alternatives``), ``**dict`` splats (``python_splats``)
+and which bindings reach a read (``python_reaching``) are mixins of the Resolver, in
+modules of their own; scopes and the limits are in ``python_scopes``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,18 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 
 from tunelint.facts import UNKNOWN, Raw, Span, Value
+from tunelint.sources.python_alternatives import Alternatives, _same
+from tunelint.sources.python_scopes import (
+    _LITERALS,
+    MAX_CONTAINER_ITEMS,
+    MAX_DEPTH,
+    MAX_STRING,
+    MAX_WORK,
+    Place,
+    ScopeInfo,
+    dotted_name,
+)
+from tunelint.sources.python_splats import Splats
 
 # Library constants whose meaning is their name: ``torch.bfloat16`` stays "torch.bfloat16".
 LIBRARY_CONSTANTS = frozenset(
@@ -34,69 +50,10 @@ LIBRARY_CONSTANTS = frozenset(
         "float8_e5m2",
     )
 )
-MAX_DEPTH = 12
-MAX_CONTAINER_ITEMS = 256
-MAX_STRING = 100_000
-# Expressions visited for one value: names bound to containers of names fan out, and 30 such
-# lines (a few kilobytes) would otherwise take longer than the universe's age to resolve.
-MAX_WORK = 10_000
-
-
-# Where a binding or a use is in its scope: the walk's count of places so far (source order)
-# and the blocks around it that may not run (if/else branches, loop bodies, try bodies,
-# match cases), outermost first, numbered uniquely per module.
-Place = tuple[int, tuple[int, ...]]
-MAX_ALTERNATIVES = 16
 
 
 @dataclass(slots=True)
-class ScopeInfo:
-    """Names bound in one function (or the module): every binding, so reassignment shows,
-    and where each binding is (``places``, parallel to ``bindings``; None when not known)."""
-
-    name: str
-    bindings: dict[str, list[cst.BaseExpression | None]] = field(default_factory=dict)
-    types: dict[str, str] = field(default_factory=dict)
-    parent: ScopeInfo | None = None
-    places: dict[str, list[Place | None]] = field(default_factory=dict)
-    # Changes made in this scope to the dict a name holds, in source order: ("set", key
-    # node, value node or None when not known), ("del", key node, None), ("call", the
-    # method call: ``update``, ``pop``, ``setdefault``, ...), ("other", node, None): a change
-    # that cannot be read (``x[a:b] = ...``). Read for ``**name`` splats.
-    mutations: dict[str, list[tuple[str, cst.CSTNode, cst.BaseExpression | None, Place]]] = field(
-        default_factory=dict
-    )
-
-    def bind(self, name: str, value: cst.BaseExpression | None, place: Place | None = None) -> None:
-        self.bindings.setdefault(name, []).append(value)
-        self.places.setdefault(name, []).append(place)
-
-    def mutate(
-        self,
-        name: str,
-        kind: str,
-        node: cst.CSTNode,
-        value: cst.BaseExpression | None,
-        place: Place,
-    ) -> None:
-        self.mutations.setdefault(name, []).append((kind, node, value, place))
-
-
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for Name/Attribute chains, else None."""
-    parts: list[str] = []
-    current: cst.BaseExpression = node
-    while current.__class__ is cst.Attribute:  # the parser makes no subclasses
-        parts.append(current.attr.value)
-        current = current.value
-    if current.__class__ is cst.Name:
-        parts.append(current.value)
-        return ".".join(reversed(parts))
-    return None
-
-
-@dataclass(slots=True)
-class Resolver:
+class Resolver(Alternatives, Splats):
     """Turns expressions into Values for one module, given the bindings the walk recorded."""
 
     aliases: dict[str, str]
@@ -186,76 +143,6 @@ class Resolver:
             return f"?.{func.attr.value}", False
         return None
 
-    def _reaching(
-        self, name: str, scope: ScopeInfo
-    ) -> list[tuple[cst.BaseExpression | None, ScopeInfo, Place]] | None:
-        """The bindings of ``name`` that may hold when it is read ``here``, latest first, with
-        the scope and place of each; a None expression for a binding of unknown value (a
-        parameter, a loop target, ``+=``). Read from another scope (a function reading a
-        module name), every binding of that scope: which holds depends on when the function
-        is called. A read that no binding may reach before it raises NameError when it runs:
-        there is nothing to read (None, as when the place of the read or of a binding is not
-        known)."""
-        found = self._reaching_all(name, scope)
-        return found[0] if found is not None and found[0] else None
-
-    def _reaching_all(
-        self, name: str, scope: ScopeInfo
-    ) -> tuple[list[tuple[cst.BaseExpression | None, ScopeInfo, Place]], bool] | None:
-        """``_reaching``, and whether one of the bindings runs whenever the read does (else
-        the read may also see what was there before them all)."""
-        if self.here is None:
-            return None
-        owner: ScopeInfo | None = scope
-        while owner is not None and name not in owner.bindings:
-            owner = owner.parent
-        if owner is None:
-            return None
-        places = owner.places[name]
-        if any(place is None for place in places):
-            return None
-        pairs = list(zip(reversed(owner.bindings[name]), reversed(places), strict=True))
-        if self.here[0] is not owner:
-            return [(value, owner, place) for value, place in pairs if place is not None], False
-        order, path = self.here[1]
-        loops = {block for block in path if block in self.loop_blocks}
-        found: list[tuple[cst.BaseExpression | None, ScopeInfo, Place]] = []
-        for value, place in pairs:
-            assert place is not None
-            where, blocks = place
-            if where > order:  # later: only a loop around both carries it back
-                if loops.intersection(blocks):
-                    found.append((value, owner, place))
-                continue
-            found.append((value, owner, place))
-            if blocks == path[: len(blocks)]:  # it runs whenever the read does: none before
-                return found, True
-        return found, False
-
-    def _stores(
-        self, dotted: str, scope: ScopeInfo
-    ) -> tuple[list[tuple[cst.BaseExpression | None, ScopeInfo, Place]], bool] | None:
-        """Assignments to an attribute (``train_config.model_name = "org/x"``) that reach
-        its read ``here``, and whether one of them surely runs before it (else the value it
-        had before may be read: a default, or nothing known). Stores made before the object
-        was last bound in the same scope are of another object. None without any."""
-        found = self._reaching_all(dotted, scope)
-        if found is None or not found[0]:
-            return None
-        stores, complete = found
-        owner = stores[0][1]
-        receiver = self._reaching_all(dotted.split(".", 1)[0], scope)
-        if receiver is not None:
-            floor = [place[0] for _, where, place in receiver[0] if where is owner]
-            if floor:
-                stores = [store for store in stores if store[2][0] > min(floor)]
-        return (stores, complete) if stores else None
-
-    def _at(self, scope: ScopeInfo, place: Place) -> tuple[ScopeInfo, Place] | None:
-        """Move ``here`` to ``place`` (an expression bound there is read there); the old."""
-        old, self.here = self.here, (scope, place)
-        return old
-
     # -- values ------------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: ScopeInfo) -> Value:
         self.work = 0
@@ -297,242 +184,6 @@ class Resolver:
         if not value.known:
             return None
         return replace(value, origin="constant", via=value.via or self.span_of(node))
-
-    def alternatives(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Value, ...]:
-        """The values a conditional expression may take, each where it is written: the
-        branches of ``a if c else b``, and the assignments of a name bound in several
-        branches that reach the place it is read. Empty unless there are several; a branch
-        that cannot be resolved is there as Unknown, never left out."""
-        self.work = 0
-        return self._alternative_values(node, scope, 0)
-
-    def _alternative_values(
-        self, node: cst.BaseExpression, scope: ScopeInfo, depth: int
-    ) -> tuple[Value, ...]:
-        here = self.here
-        try:
-            found = self._alternatives(node, scope, depth)
-        finally:
-            self.here = here
-        return _distinct(found)
-
-    def _alternatives(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> list[Value]:
-        self.work += 1
-        if depth > MAX_DEPTH or self.work > MAX_WORK:
-            return [self._unknown(node)]
-        if node.__class__ is cst.IfExp:
-            assert isinstance(node, cst.IfExp)
-            self.span_of(node)  # first: placing it notes what holds its branches ("[]")
-            body = self._alternatives(node.body, scope, depth + 1)
-            return body + self._alternatives(node.orelse, scope, depth + 1)
-        if node.__class__ is cst.Attribute:
-            assert isinstance(node, cst.Attribute)
-            dotted = dotted_name(node)
-            stores = self._stores(dotted, scope) if dotted is not None else None
-            if stores is not None:
-                found: list[Value] = []
-                for bound, owner, place in stores[0]:
-                    if bound is None:
-                        found.append(self._unknown(node))
-                        continue
-                    old = self._at(owner, place)
-                    found.extend(self._alternatives(bound, scope, depth + 1))
-                    self.here = old
-                if not stores[1]:  # what it held before, if no store ran
-                    raw, origin = self._attribute_default(node, scope)
-                    found.append(Value(raw, self.span_of(node), origin, self.code_of(node)))
-                return found
-        if node.__class__ is cst.Name:
-            assert isinstance(node, cst.Name)
-            reaching = self._reaching(node.value, scope) if node.value not in _LITERALS else None
-            if reaching is not None:
-                found = []
-                for bound, owner, place in reaching:
-                    if bound is None:
-                        found.append(self._unknown(node))
-                        continue
-                    old = self._at(owner, place)
-                    found.extend(self._alternatives(bound, scope, depth + 1))
-                    self.here = old
-                return found
-        raw, origin = self._raw(node, scope, depth + 1)
-        return [Value(raw, self.span_of(node), origin, self.code_of(node))]
-
-    def _unknown(self, node: cst.BaseExpression) -> Value:
-        return Value(UNKNOWN, self.span_of(node), "unknown", self.code_of(node))
-
-    # -- ``**`` splats -------------------------------------------------------------------
-    def splat(self, node: cst.BaseExpression, scope: ScopeInfo) -> list[tuple[str, Value]] | None:
-        """The keyword arguments ``**node`` passes, each a Value with the span where its entry
-        is written (``"push_to_hub": True`` in ``kwargs = {...}``, ``kwargs["log_with"] =
-        "wandb"``) and ``via`` the splat. Entries of a dict literal or ``dict(...)``, through
-        the bindings of a name that reach the splat (a dict bound in each branch of an if:
-        the union, a key of one branch passed as written there), then the changes made to
-        it before the splat in the same scope (``kwargs[key] = v``, ``update``, ``pop``,
-        ``setdefault``, ``del``). None when any part cannot be read: the call then has
-        ``star_args``."""
-        self.work = 0
-        here = self.here
-        try:
-            found = self._entries(node, scope, 0)
-        finally:
-            self.here = here
-        if found is None:
-            return None
-        via = self.span_of(node)
-        return [
-            (key, value if value.via is not None else replace(value, via=via))
-            for key, (value, _) in found.items()
-        ]
-
-    def _entries(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> Entries | None:
-        self.work += 1
-        if depth > MAX_DEPTH or self.work > MAX_WORK:
-            return None
-        cls = node.__class__
-        if cls is cst.Dict:
-            assert isinstance(node, cst.Dict)
-            if len(node.elements) > MAX_CONTAINER_ITEMS:
-                return None
-            found: Entries = {}
-            for element in node.elements:
-                if not isinstance(element, cst.DictElement):  # ``**other``
-                    inner = self._entries(element.value, scope, depth + 1)
-                    if inner is None:
-                        return None
-                    found.update(inner)
-                    continue
-                key = self._raw(element.key, scope, depth + 1)[0]
-                if not isinstance(key, str):
-                    return None
-                found[key] = (self._value(element.value, scope, depth + 1), False)
-            return found
-        if cls is cst.Call:
-            assert isinstance(node, cst.Call)
-            if self.callee_name(node.func, scope) != ("dict", False):
-                return None
-            return self._arguments(node, scope, depth, positional=True)
-        if cls is cst.Name:
-            assert isinstance(node, cst.Name)
-            return self._name_entries(node.value, scope, depth)
-        return None
-
-    def _arguments(
-        self, call: cst.Call, scope: ScopeInfo, depth: int, positional: bool
-    ) -> Entries | None:
-        """Entries that ``dict(...)`` or ``d.update(...)`` adds: a mapping, keywords, ``**``."""
-        found: Entries = {}
-        for argument in call.args:
-            if argument.star == "**" or (positional and argument.keyword is None):
-                if argument.star == "*":
-                    return None
-                inner = self._entries(argument.value, scope, depth + 1)
-                if inner is None:
-                    return None
-                found.update(inner)
-            elif argument.keyword is not None:
-                value = self._value(argument.value, scope, depth + 1)
-                found[argument.keyword.value] = (value, False)
-            else:
-                return None
-        return found
-
-    def _name_entries(self, name: str, scope: ScopeInfo, depth: int) -> Entries | None:
-        reaching = self._reaching(name, scope)
-        if reaching is None:  # no place known: a single binding, never changed
-            bound, single = self.binding(name, scope)
-            owner: ScopeInfo | None = scope
-            while owner is not None and name not in owner.bindings:
-                owner = owner.parent
-            if not single or bound is None or owner is None or name in owner.mutations:
-                return None
-            return self._entries(bound, scope, depth + 1)
-        each: list[Entries] = []
-        reader = self.here
-        for bound, owner, place in reaching:
-            if bound is None:
-                return None
-            old = self._at(owner, place)
-            try:
-                found = self._entries(bound, scope, depth + 1)
-                if found is not None:
-                    found = self._changed(name, found, (owner, place), reader, scope, depth)
-            finally:
-                self.here = old
-            if found is None:
-                return None
-            each.append(found)
-        return _union(each)
-
-    def _changed(
-        self,
-        name: str,
-        entries: Entries,
-        binding: tuple[ScopeInfo, Place],
-        reader: tuple[ScopeInfo, Place] | None,
-        scope: ScopeInfo,
-        depth: int,
-    ) -> Entries | None:
-        """``entries`` of the dict bound at ``binding``, after the changes made to it in the
-        same scope that reach the read at ``reader`` (from another scope: any change may)."""
-        owner, bound = binding
-        mutations = owner.mutations.get(name)
-        if not mutations:
-            return entries
-        same = reader is not None and reader[0] is owner
-        order, path = reader[1] if reader is not None and same else (1 << 62, ())
-        loops = {block for block in path if block in self.loop_blocks}
-        found = dict(entries)
-        for kind, node, value, place in mutations:
-            where, blocks = place
-            if where <= bound[0] or (where >= order and not loops.intersection(blocks)):
-                continue
-            definite = same and where < order and blocks == path[: len(blocks)]
-            self.here = (owner, place)
-            changes = self._change(kind, node, value, found, scope, depth)
-            if changes is None:
-                return None
-            for key, change in changes:
-                _apply(found, key, change, definite)
-        return found
-
-    def _change(
-        self,
-        kind: str,
-        node: cst.CSTNode,
-        value: cst.BaseExpression | None,
-        found: Entries,
-        scope: ScopeInfo,
-        depth: int,
-    ) -> list[tuple[str, Value | None]] | None:
-        """What one change does: (key, new value), or (key, None) for a key removed."""
-        if kind == "other":
-            return None
-        if kind in {"set", "del"}:
-            key = self._raw(node, scope, depth + 1)[0]  # type: ignore[arg-type]
-            if not isinstance(key, str):
-                return None
-            if kind == "del":
-                return [(key, None)]
-            new = self._value(value, scope, depth + 1) if value is not None else None
-            return [(key, new or Value(UNKNOWN, self.span_of(node), "unknown", ""))]
-        assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-        method = node.func.attr.value
-        positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        if method == "update":
-            added = self._arguments(node, scope, depth, positional=True)
-            return None if added is None else [(k, v) for k, (v, _) in added.items()]
-        key = self._raw(positional[0], scope, depth + 1)[0] if positional else UNKNOWN
-        if not isinstance(key, str):
-            return None
-        if method in {"pop", "__delitem__"}:
-            return [(key, None)]
-        if method in {"setdefault", "__setitem__"} and len(positional) <= 2:
-            if method == "setdefault" and key in found and not found[key][1]:
-                return []  # already there: setdefault changes nothing
-            new = self._value(positional[1], scope, depth + 1) if len(positional) == 2 else None
-            return [(key, new or Value(None, self.span_of(node), "literal", ""))]
-        return None
 
     def raw(self, node: cst.BaseExpression, scope: ScopeInfo) -> tuple[Raw, str]:
         """What ``value`` resolves, without the span and text that only a kept Value needs."""
@@ -757,72 +408,9 @@ class Resolver:
         return UNKNOWN, "unknown"
 
 
-_LITERALS: dict[str, Raw] = {"True": True, "False": False, "None": None}
 # Expressions that may stand for several values: conditionals, names and attributes bound
 # in several places.
 _CONDITIONAL = (cst.IfExp, cst.Name, cst.Attribute)
-# The entries a ``**`` splat passes: key -> (value, whether the key may be absent).
-Entries = dict[str, tuple[Value, bool]]
-
-
-def _distinct(values: list[Value]) -> tuple[Value, ...]:
-    """Alternatives, each place once; none unless there are several."""
-    unique: dict[tuple[Span, str], Value] = {}
-    for value in values:
-        for one in value.alternatives or (value,):
-            unique.setdefault((one.span, one.text), one)
-    if len(unique) < 2:
-        return ()
-    return tuple(list(unique.values())[:MAX_ALTERNATIVES])
-
-
-def _either(old: Value, new: Value) -> Value:
-    """A key that may hold ``old`` or ``new``: the one value when they agree, else Unknown
-    with both as alternatives."""
-    if _same(old.raw, new.raw):
-        return new
-    alternatives = _distinct([old, new])
-    return Value(UNKNOWN, new.span, "unknown", new.text, new.via, alternatives)
-
-
-def _apply(found: Entries, key: str, change: Value | None, definite: bool) -> None:
-    """One change to a splat's entries: a new value (or None, the key removed), made on every
-    path to the splat (``definite``) or on some."""
-    if change is None:
-        if definite:
-            found.pop(key, None)
-        elif key in found:
-            found[key] = (found[key][0], True)
-        return
-    if definite or key not in found:
-        found[key] = (change, not definite)
-        return
-    old, optional = found[key]
-    found[key] = (_either(old, change), optional)
-
-
-def _union(each: list[Entries]) -> Entries:
-    """Entries of a dict bound differently on different paths: every key of any, absent
-    where one path lacks it, its values merged."""
-    found: Entries = {}
-    for entries in each:
-        for key, (value, optional) in entries.items():
-            if key in found:
-                old, was = found[key]
-                found[key] = (_either(old, value), was or optional)
-            else:
-                found[key] = (value, optional)
-    for key in found:
-        if any(key not in entries for entries in each):
-            found[key] = (found[key][0], True)
-    return found
-
-
-def _same(left: Raw, right: Raw) -> bool:
-    """Known and equal, of the same type (``1`` is not ``True``, ``"a"`` is not ``b"a"``)."""
-    if left is UNKNOWN or right is UNKNOWN or type(left) is not type(right):
-        return False
-    return bool(left == right)  # literals, containers of literals, UNKNOWN: no __eq__ of code
 
 
 def _plain_string(literal: str) -> str | None:
@@ -852,3 +440,6 @@ def _join_paths(left: str, right: str) -> str:
     if not left or left.endswith("/"):
         return left + right
     return f"{left}/{right}"
+
+
+__all__ = ["LIBRARY_CONSTANTS", "Place", "Resolver", "ScopeInfo", "dotted_name"]

@@ -8,44 +8,38 @@ name bound per scope, imports, argparse calls, dataclasses, instance types known
 and records the call and assignment sites; facts are emitted from those afterwards, when
 every binding is known. It also lists the leaves (names, strings, numbers) in source order,
 which is how positions are found without generating code for the whole module.
+
+The handlers of assignments are a mixin (``python_walk_assignments``); the dispatch table
+and the small readers the handlers share are in ``python_walk_table``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
+from collections.abc import Iterable
 from typing import Any
 
 import libcst as cst
 
 from tunelint.sources.python_fields import FIELDS_BY_CLASS as _FIELDS_BY_CLASS
-from tunelint.sources.python_fields import LEAVES
 from tunelint.sources.python_values import Resolver, ScopeInfo, dotted_name
-
-# Statements that begin with a soft keyword (``match``, ``case``, ``type``, ``lazy``): a token
-# that looks like a name and is no Name node, listed among the leaves under its own text.
-SOFT_KEYWORDS = {"Match": "match", "MatchCase": "case", "TypeAlias": "type"}
-SOFT_KEYWORDS |= {"LazyImport": "lazy", "LazyImportFrom": "lazy"}
-# Compound statements whose header lines a suppression comment may cover.
-COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.FunctionDef, cst.ClassDef)
-COMPOUND_NAMES = ("Match",)
-# Methods that change a dict in place (a ``**name`` splat reads what they do); other methods
-# of a dict only read it.
-DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__"})
-DICT_MUTATORS |= {"__delitem__", "__ior__"}
-Handler = Callable[[Any, list[Any]], None]
-
-
-class _Leave:
-    """Marks the end of a node's children on the walk's stack."""
-
-    __slots__ = ("action",)
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        self.action = action
+from tunelint.sources.python_walk_assignments import Assignments
+from tunelint.sources.python_walk_table import (
+    _LEAF,
+    _NOTHING,
+    _STATIC_DISPATCH,
+    COMPOUND,
+    COMPOUND_NAMES,
+    DICT_MUTATORS,
+    SOFT_KEYWORDS,
+    Handler,
+    _constant_truth,
+    _is_dataclass_decorator,
+    _Leave,
+    _recording,
+)
 
 
-class Walk:
+class Walk(Assignments):
     """Everything one pass over a module learns; facts are made from it afterwards."""
 
     def __init__(self, resolver: Resolver, module_scope: ScopeInfo, statements: bool) -> None:
@@ -381,86 +375,6 @@ class Walk:
         for end in range(1, len(parts) + 1):
             self.imports.add(".".join(parts[:end]))
 
-    # -- bindings and sites --------------------------------------------------------------
-    def _bind_calls(self, value: cst.BaseExpression | None, target: cst.BaseExpression) -> None:
-        """``name = f(...)``, ``name = f(...).to(...)``: the calls whose result ``name`` holds."""
-        name = dotted_name(target) or ""
-        while isinstance(value, cst.Call) and name:
-            self.bound[id(value)] = name
-            func = value.func
-            value = func.value if isinstance(func, cst.Attribute) else func
-
-    def _assign(self, node: cst.Assign, todo: list[Any]) -> None:
-        if len(node.targets) == 1:
-            self._bind_calls(node.value, node.targets[0].target)
-        scope = self.scope
-        place = self._place()
-        for target in node.targets if not self.dead else ():
-            self.sites.append(("assign", target.target, node.value, scope, place))
-        self.owners[id(node.value)] = node
-        self.block_indents[id(node)] = self.indent
-        if not (self.class_depth and self.scope is self.stack[0]):
-            # bound once the value is walked: ``x = f(x)`` reads the x bound before
-            targets = [target.target for target in node.targets]
-            todo.append(_Leave(lambda: self._bind_targets(targets, node.value)))
-            for each in targets:
-                if isinstance(each, cst.Subscript):
-                    self._store(each, node.value, todo)
-        self._children(node, todo)
-
-    def _store(
-        self, target: cst.Subscript, value: cst.BaseExpression | None, todo: list[Any]
-    ) -> None:
-        """``kwargs["key"] = value``: a change to the dict ``kwargs`` holds, made once the
-        value is walked."""
-        if not isinstance(target.value, cst.Name) or self.dead:
-            return
-        name, scope = target.value.value, self.scope
-        element = target.slice[0].slice if len(target.slice) == 1 else None
-        if isinstance(element, cst.Index) and element.star is None:
-            key: cst.CSTNode = element.value
-            todo.append(_Leave(lambda: scope.mutate(name, "set", key, value, self._place())))
-        else:
-            todo.append(_Leave(lambda: scope.mutate(name, "other", target, None, self._place())))
-
-    def _del(self, node: cst.Del, todo: list[Any]) -> None:
-        targets = node.target.elements if isinstance(node.target, cst.Tuple) else ()
-        for target in [element.value for element in targets] or [node.target]:
-            if (
-                isinstance(target, cst.Subscript)
-                and isinstance(target.value, cst.Name)
-                and not self.dead
-            ):
-                element = target.slice[0].slice if len(target.slice) == 1 else None
-                kind = "del" if isinstance(element, cst.Index) else "other"
-                key = element.value if isinstance(element, cst.Index) else target
-                self.scope.mutate(target.value.value, kind, key, None, self._place())
-        self._children(node, todo)
-
-    def _bind_targets(
-        self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression
-    ) -> None:
-        for target in targets:
-            self._bind_target(target, value)
-
-    def _ann_assign(self, node: cst.AnnAssign, todo: list[Any]) -> None:
-        self._bind_calls(node.value, node.target)
-        if node.value is not None and not self.dead:
-            self.sites.append(("assign", node.target, node.value, self.scope, self._place()))
-            self.owners[id(node.value)] = node
-            self.block_indents[id(node)] = self.indent
-        if not (self.class_depth and self.scope is self.stack[0]):
-            todo.append(_Leave(lambda: self._bind_target(node.target, node.value)))
-        self._children(node, todo)
-
-    def _aug_assign(self, node: cst.AugAssign, todo: list[Any]) -> None:
-        if isinstance(node.target, cst.Name | cst.Attribute) and dotted_name(node.target):
-            name = dotted_name(node.target) or ""
-            todo.append(_Leave(lambda: self._bind(name, None)))
-        elif isinstance(node.target, cst.Subscript):
-            self._store(node.target, None, todo)  # ``kwargs["n"] += 1``: a value not known
-        self._children(node, todo)
-
     def _for(self, node: cst.For, todo: list[Any]) -> None:
         def enter() -> None:  # the target is bound on each pass of the loop body
             self._enter(loop=True)
@@ -515,103 +429,3 @@ class Walk:
             self.fstrings[self.fstring] = self.indent_here
         todo.extend(reversed(node.args))
         todo.append(func)
-
-    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            self._bind(target.value, value)
-            return
-        if isinstance(target, cst.Attribute):  # ``train_config.model_name = "org/x"``
-            dotted = dotted_name(target)
-            if dotted is not None:
-                self._bind(dotted, value)
-            return
-        if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Call):
-            # parser.parse_args_into_dataclasses() -> (ModelArgs, DataArgs, TrainingArgs)
-            classes = self._dataclass_order(value)
-            for index, element in enumerate(target.elements):
-                self._bind_unknown(element.value)
-                if isinstance(element.value, cst.Name):
-                    if classes is not None and index < len(classes):
-                        self.scope.types[element.value.value] = classes[index]
-                    elif index == 0 and _method(value) == "parse_known_args":
-                        self.scope.types[element.value.value] = "argparse"
-            return
-        self._bind_unknown(target)
-
-    def _dataclass_order(self, call: cst.Call) -> list[str] | None:
-        method = _method(call)
-        if method not in {
-            "parse_args_into_dataclasses",
-            "parse_yaml_file",
-            "parse_json_file",
-            "parse_dict",
-            "parse_args_and_config",
-        }:
-            return None
-        assert isinstance(call.func, cst.Attribute)
-        parser = call.func.value
-        if isinstance(parser, cst.Name):
-            bound, single = self.resolver.binding(parser.value, self.scope)
-            parser = bound if single and bound is not None else parser
-        if not isinstance(parser, cst.Call) or not parser.args:
-            return None
-        first = parser.args[0].value
-        elements = first.elements if isinstance(first, cst.Tuple | cst.List) else None
-        names = [dotted_name(e.value) for e in elements] if elements else [dotted_name(first)]
-        return [self.resolver.qualify(n)[0] if n else "?" for n in names]
-
-    def _bind_unknown(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            self._bind(target.value, None)
-        elif isinstance(target, cst.Attribute) and dotted_name(target) is not None:
-            self._bind(dotted_name(target) or "", None)
-        elif isinstance(target, cst.Tuple | cst.List):
-            for element in target.elements:
-                self._bind_unknown(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._bind_unknown(target.value)
-
-
-_LEAF = object()  # in a dispatch table: a leaf, listed for the position mapping
-_NOTHING = object()  # in a dispatch table: whitespace, punctuation, nothing to walk
-
-
-def _static_dispatch() -> dict[type, Any]:
-    """Per class: _LEAF, _NOTHING, or (a getter of the fields worth walking, whether it
-    returns several)."""
-    table: dict[type, Any] = {}
-    for cls, fields in _FIELDS_BY_CLASS.items():
-        table[cls] = (attrgetter(*fields), len(fields) > 1) if fields else _NOTHING
-    table.update(dict.fromkeys(LEAVES, _LEAF))
-    return table
-
-
-_STATIC_DISPATCH = _static_dispatch()
-
-
-def _recording(statements: list[cst.CSTNode], handler: Handler) -> Handler:
-    def record(node: cst.CSTNode, todo: list[Any]) -> None:
-        statements.append(node)
-        handler(node, todo)
-
-    return record
-
-
-def _method(call: cst.Call) -> str | None:
-    return call.func.attr.value if isinstance(call.func, cst.Attribute) else None
-
-
-def _is_dataclass_decorator(node: cst.BaseExpression) -> bool:
-    target = node.func if isinstance(node, cst.Call) else node
-    name = dotted_name(target) or ""
-    return name.rsplit(".", 1)[-1] == "dataclass"
-
-
-def _constant_truth(test: cst.BaseExpression) -> bool | None:
-    """Whether a test written as a constant (``False``, ``None``, ``0``, ``True``, ``1``)
-    always fails or always holds; None for anything else, ``TYPE_CHECKING`` included."""
-    if isinstance(test, cst.Name) and test.value in ("True", "False", "None"):
-        return test.value == "True"
-    if isinstance(test, cst.Integer):
-        return test.evaluated_value != 0
-    return None
