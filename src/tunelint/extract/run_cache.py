@@ -8,7 +8,8 @@ it depends on:
 * every discovered file: its displayed path, its kind and its bytes (or why it cannot be
   read), in discovery order, and the repositories found;
 * the policy as loaded (presets and defaults included), the enabled rules (each rule's whole
-  definition), the file size limit and the command-line GPU budget;
+  definition as loaded: match, options, messages, fix), the file size limit and the
+  command-line GPU budget;
 * the code: the facts cache's code fingerprint, plus every data file in the package (GPU
   profiles, prices, presets, schemas);
 * the GPUs that NVML reports, when the policy lets rules detect them.
@@ -100,18 +101,14 @@ def run_key(
 
 def _package_data_fingerprint() -> str:
     """A hash of the package's files that are not Python modules (the code fingerprint has
-    those): the built-in rules, GPU and price tables, presets, schemas."""
+    those): GPU and price tables, presets, schemas. The rules are in the key as loaded."""
     import tunelint
-    from tunelint.rules.loader import builtin_rules_dir
 
     digest = hashlib.sha256()
     package = Path(tunelint.__file__).resolve().parent
     data = [p for p in package.rglob("*") if p.is_file() and p.suffix not in {".py", ".pyc"}]
-    rules = builtin_rules_dir()
-    if not rules.is_relative_to(package):
-        data.extend(p for p in rules.rglob("*") if p.is_file())
     for path in sorted(data):
-        digest.update(path.as_posix().encode() + b"\0")
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         with contextlib.suppress(OSError):
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
