@@ -108,6 +108,7 @@ TRAINER: Final[dict[str, Entry]] = {
     "model_name_or_path": m("model"),
     "model_name": m("model"),
     "model_revision": m("revision"),
+    "revision": m("revision"),  # scripts that take the loader's own keyword as a flag
     "torch_dtype": m("torch_dtype"),
     "dtype": m("torch_dtype"),
     "load_in_4bit": m("load_in_4bit"),

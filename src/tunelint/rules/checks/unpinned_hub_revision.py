@@ -453,6 +453,9 @@ def check_file(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
     """A file no training job takes in (an inference notebook, a config nothing launches, a
     script that only downloads): each repository it downloads, once."""
     project = context.project
+    if facts.kind.value == "shell":
+        for job in project.jobs_of(facts.path):
+            yield from _report(_unseen_launch_loads(job, facts, project), None, job.id)
     if project.in_training_job(facts.path):
         return
     loads: list[Load] = []
@@ -462,3 +465,24 @@ def check_file(facts: FileFacts, context: CheckContext) -> Iterator[Hit]:
         # a launch line is judged with the job it starts
         loads.extend(_setting_loads(facts, None, project))
     yield from _report(loads, None, "")
+
+
+def _unseen_launch_loads(job: Job, facts: FileFacts, project: Lookups) -> Iterator[Load]:
+    """``python train.py --model_name_or_path org/x`` where ``train.py`` is not among the
+    checked files (another repository, a file pre-commit did not pass): what it does with
+    the id cannot be read, and the line decides which model it loads. A job that trains is
+    judged whole by ``check_job``; a launch of code that is here, with that code."""
+    launch = job.launch
+    if job.trains or launch is None or job.entry != facts.path or job.members != (facts.path,):
+        return
+    if launch.script is None or not launch.script.as_str():
+        return
+    for setting in launch.settings:
+        if setting.name != "model" or setting.span.path != facts.path:
+            continue
+        name = setting.value.as_str()
+        if name is None or _local(name, facts, project):
+            continue
+        origins = written_at(facts, setting.value)
+        anchor = f"{setting.key}:{name}"
+        yield Load(name, "model", setting.span, _job_revision(job), DECIDES, anchor, "", origins)
