@@ -19,6 +19,12 @@ _HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][\w.-]*)\2")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARRAY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?")  # `NAME=(` / `NAME+=(`
 _OPERATORS = ("&&", "||", "|&", ";;", ";", "|", "&", "(", ")")
+_OPERATOR_STARTS = frozenset("&|;()")
+# Runs of characters that cannot end a word, start a quote, an expansion or an operator: the
+# scanner passes over them at once.
+_PLAIN = re.compile(r"[^ \t\n&|;()\\'\"$=`]+")
+_IN_DOUBLE = re.compile(r'[^"\\]+')
+_IN_SINGLE = re.compile(r"[^']+")
 # A logical line keeps at most this many characters (and their positions, about 100 bytes
 # each); past that the scanner only looks for the line's end, and the shell source reports
 # the line instead of reading it.
@@ -230,16 +236,23 @@ def commands(code: str) -> list[list[Word]]:
         char = code[index]
         if quote:
             if char == "\\" and quote == '"':
-                index += 1
+                index += 2
             elif char == quote:
                 quote = ""
-            index += 1
+                index += 1
+            else:  # up to the next character that may end the quote
+                found_end = (_IN_DOUBLE if quote == '"' else _IN_SINGLE).match(code, index)
+                index = found_end.end() if found_end else index + 1
             continue
         if char in " \t\n":
             close_word(index)
             index += 1
             continue
-        operator = next((op for op in _OPERATORS if code.startswith(op, index)), "")
+        operator = (
+            next((op for op in _OPERATORS if code.startswith(op, index)), "")
+            if char in _OPERATOR_STARTS
+            else ""
+        )
         redirect = operator in {"&", "|&"} and (
             code[index - 1 : index] in {">", "<"} or code[index + 1 : index + 2] == ">"
         )
@@ -269,8 +282,9 @@ def commands(code: str) -> list[list[Word]]:
         elif char == "`":
             end = code.find("`", index + 1)
             index = len(code) if end < 0 else end + 1
-        else:
-            index += 1
+        else:  # a plain character: up to the next one that means something
+            plain = _PLAIN.match(code, index + 1)
+            index = plain.end() if plain else index + 1
     close_word(len(code))
     if words:
         found.append(words)
