@@ -54,13 +54,16 @@ _CAPTURE = re.compile(r"[\w.]+\s*=\s*!")
 _RUN_MAGIC = re.compile(r"%run\s+(?:-\w+\s+)*(?P<script>[^\s;|&'\"]+\.py)(?=\s|$)")
 
 
+_NEWLINE = re.compile("\n")
+
+
 class _Locator:
     """Finds each cell's source in the raw text, in order, to map lines to file lines."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.cursor = 0
-        self.newlines = [index for index, char in enumerate(text) if char == "\n"]
+        self.newlines = [match.start() for match in _NEWLINE.finditer(text)]
         self.decoder = json.JSONDecoder()
 
     def line_of(self, index: int) -> int:
