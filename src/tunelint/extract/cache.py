@@ -350,25 +350,35 @@ class FactsCache:
 
         ``payload``: ``dumps(facts)`` when the caller has it already.
         """
-        import tempfile
-
         payload = dumps(facts) if payload is None else payload
-        blob = MAGIC + self.mac(key, payload) + payload
         entry = self._entry(key)
         try:
             entry.parent.mkdir(exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(blob)
-                os.replace(temporary, entry)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
         except OSError:
             return
-        self.stats.writes += 1
+        if write_atomically(entry, MAGIC + self.mac(key, payload) + payload):
+            self.stats.writes += 1
+
+
+def write_atomically(path: Path, blob: bytes) -> bool:
+    """Write ``blob`` to a temporary file beside ``path`` and move it into place, so that a
+    concurrent reader sees the old entry or the new one, never half of one. False when the
+    disk refuses (read-only, full): the caller only loses a cache entry."""
+    import tempfile
+
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError:
+        return False
+    return True
 
 
 def _prepare(base: Path) -> None:
@@ -403,4 +413,5 @@ __all__ = [
     "dumps",
     "load_secret",
     "loads",
+    "write_atomically",
 ]

@@ -41,6 +41,7 @@ from tunelint.extract.cache import (
     allowed_globals,
     code_fingerprint,
     dumps,
+    write_atomically,
 )
 from tunelint.facts import Diagnostic
 from tunelint.findings import Destination, Finding, Note
@@ -148,25 +149,11 @@ class RunCache:
 
     def put(self, key: str, result: RunResult) -> None:
         """Replace the entry atomically; a failure only costs the next run its shortcut."""
-        import tempfile
-
         try:
             payload = dumps(result)
         except Exception:  # something in a finding that pickle cannot write: no shortcut
             return
-        blob = MAGIC + self._store.mac(key, payload) + payload
-        try:
-            fd, temporary = tempfile.mkstemp(dir=self._entry.parent, prefix=".tmp-run-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(blob)
-                os.replace(temporary, self._entry)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
-        except OSError:
-            return
+        write_atomically(self._entry, MAGIC + self._store.mac(key, payload) + payload)
 
 
 def _unpickler() -> type[pickle.Unpickler]:

@@ -19,6 +19,7 @@ from tunelint.sources.python_scopes import (
     MAX_ALTERNATIVES,
     MAX_DEPTH,
     MAX_WORK,
+    Place,
     ScopeInfo,
     dotted_name,
 )
@@ -72,14 +73,7 @@ class Alternatives(Reaching):
             dotted = dotted_name(node)
             stores = self._stores(dotted, scope) if dotted is not None else None
             if stores is not None:
-                found: list[Value] = []
-                for bound, owner, place in stores[0]:
-                    if bound is None:
-                        found.append(self._unknown(node))
-                        continue
-                    old = self._at(owner, place)
-                    found.extend(self._alternatives(bound, scope, depth + 1))
-                    self.here = old
+                found = self._bound_alternatives(stores[0], node, scope, depth)
                 if not stores[1]:  # what it held before, if no store ran
                     raw, origin = self._attribute_default(node, scope)
                     found.append(Value(raw, self.span_of(node), origin, self.code_of(node)))
@@ -88,20 +82,33 @@ class Alternatives(Reaching):
             assert isinstance(node, cst.Name)
             reaching = self._reaching(node.value, scope) if node.value not in _LITERALS else None
             if reaching is not None:
-                found = []
-                for bound, owner, place in reaching:
-                    if bound is None:
-                        found.append(self._unknown(node))
-                        continue
-                    old = self._at(owner, place)
-                    found.extend(self._alternatives(bound, scope, depth + 1))
-                    self.here = old
-                return found
+                return self._bound_alternatives(reaching, node, scope, depth)
         raw, origin = self._raw(node, scope, depth + 1)
         return [Value(raw, self.span_of(node), origin, self.code_of(node))]
 
     def _unknown(self, node: cst.BaseExpression) -> Value:
         return Value(UNKNOWN, self.span_of(node), "unknown", self.code_of(node))
+
+    def _bound_alternatives(
+        self,
+        bindings: list[tuple[cst.BaseExpression | None, ScopeInfo, Place]],
+        node: cst.BaseExpression,
+        scope: ScopeInfo,
+        depth: int,
+    ) -> list[Value]:
+        """The values each binding may give, read where it is bound (a binding of a value
+        not known gives Unknown, at the read)."""
+        found: list[Value] = []
+        for bound, owner, place in bindings:
+            if bound is None:
+                found.append(self._unknown(node))
+                continue
+            old = self._at(owner, place)
+            try:
+                found.extend(self._alternatives(bound, scope, depth + 1))
+            finally:
+                self.here = old
+        return found
 
 
 def _distinct(values: list[Value]) -> tuple[Value, ...]:

@@ -259,6 +259,25 @@ class Resolver(Alternatives, Splats):
             return self._binary(node, scope, depth)
         return UNKNOWN, "unknown"
 
+    def _bound_raws(
+        self,
+        bindings: list[tuple[cst.BaseExpression | None, ScopeInfo, Place]],
+        scope: ScopeInfo,
+        depth: int,
+    ) -> list[Raw] | None:
+        """What each binding resolves to, read where it is bound; None when one of them holds
+        a value not known there (a parameter, a loop target, ``+=``)."""
+        raws: list[Raw] = []
+        for bound, owner, place in bindings:
+            if bound is None:
+                return None
+            old = self._at(owner, place)
+            try:
+                raws.append(self._raw(bound, scope, depth + 1)[0])
+            finally:
+                self.here = old
+        return raws
+
     def _name(self, node: cst.Name, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
         if node.value in _LITERALS:
             return _LITERALS[node.value], "literal"
@@ -266,15 +285,9 @@ class Resolver(Alternatives, Splats):
         if reaching is not None:
             # what each binding that may hold here resolves to, read where it is bound: one
             # value when they all agree (``x = "a"`` in both branches), else Unknown
-            raws: list[Raw] = []
-            for bound, owner, place in reaching:
-                if bound is None:
-                    return UNKNOWN, "unknown"
-                old = self._at(owner, place)
-                try:
-                    raws.append(self._raw(bound, scope, depth + 1)[0])
-                finally:
-                    self.here = old
+            raws = self._bound_raws(reaching, scope, depth)
+            if raws is None:
+                return UNKNOWN, "unknown"
             if raws and all(_same(raw, raws[0]) for raw in raws[1:]):
                 return raws[0], ("constant" if raws[0] is not UNKNOWN else "unknown")
             return UNKNOWN, "unknown"
@@ -337,15 +350,9 @@ class Resolver(Alternatives, Splats):
             stores = self._stores(dotted, scope)
             if stores is not None:  # set in code before it is read: what was set, if one
                 found, complete = stores
-                raws: list[Raw] = []
-                for bound, owner, place in found:
-                    if bound is None:
-                        return UNKNOWN, "unknown"
-                    old = self._at(owner, place)
-                    try:
-                        raws.append(self._raw(bound, scope, depth + 1)[0])
-                    finally:
-                        self.here = old
+                raws = self._bound_raws(found, scope, depth)
+                if raws is None:
+                    return UNKNOWN, "unknown"
                 if not complete:
                     raws.append(self._attribute_default(node, scope)[0])
                 if all(_same(raw, raws[0]) for raw in raws[1:]):
