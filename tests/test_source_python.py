@@ -610,3 +610,21 @@ def test_code_that_never_runs_yields_no_facts() -> None:
     live = next(c for c in facts.calls if c.args and c.args[0].raw == "org/live").args[0]
     assert live.alternatives == ()  # the MODEL= that never runs is no alternative
     assert "wandb" not in facts.imports
+
+
+def test_a_loader_that_takes_its_model_from_a_config_key_names_the_key() -> None:
+    facts = facts_of(
+        """
+        import os
+        from transformers import AutoModelForCausalLM as M
+        def load(config, cfg):
+            model_id = config["base_model"]
+            M.from_pretrained(model_id)
+            M.from_pretrained(cfg.get("model_name_or_path", "gpt2"))
+            M.from_pretrained(os.environ["MODEL"])
+            M.from_pretrained(os.environ.get("MODEL"))
+            M.from_pretrained(config[0])
+        """
+    )
+    keys = [(r.target.raw, r.target.span.line) for r in facts.references if r.role == "model-key"]
+    assert keys == [("base_model", 6), ("model_name_or_path", 7)]

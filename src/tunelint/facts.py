@@ -254,7 +254,8 @@ class Reference:
 
     ``role``: ``config`` (deepspeed json, accelerate yaml, a CLI's yaml), ``script``,
     ``data`` (a dataset file), ``requirements`` (a pin file another includes: ``-r``/``-c``),
-    ``other``.
+    ``model-key`` (not a path: the config key a loader takes its model id from,
+    ``from_pretrained(config["base_model"])``; ``key`` is the loader), ``other``.
     """
 
     target: Value

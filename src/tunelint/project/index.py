@@ -86,6 +86,7 @@ class ProjectIndex:
                 self._jobs_of.setdefault(member, []).append(job)
         self._destinations: dict[str, list[Destination]] | None = None
         self._written: frozenset[str] | None = None
+        self._model_keys: dict[str, frozenset[str]] | None = None
         self._training_scope: frozenset[str] | None = None
         self._reaching: dict[str, tuple[Job, ...]] | None = None
 
@@ -322,6 +323,25 @@ class ProjectIndex:
         """For the review checklist: every destination, in file order."""
         return [d for path in self.paths for d in self.destinations_in(path)]
 
+    def model_keys_read(self, path: str) -> frozenset[str]:
+        """Config keys that code of ``path``'s repository loads a model id from
+        (``from_pretrained(config["base_model"])``): a config there that sets one of them
+        names a model that code loads."""
+        if self._model_keys is None:
+            grouped: dict[str, set[str]] = {}
+            for source, facts in self._files.items():
+                for reference in facts.references:
+                    key = reference.target.as_str() if reference.role == "model-key" else None
+                    if key:
+                        grouped.setdefault(self._repository_of(source), set()).add(key)
+            self._model_keys = {base: frozenset(keys) for base, keys in grouped.items()}
+        return self._model_keys.get(self._repository_of(path), frozenset())
+
+    def _repository_of(self, path: str) -> str:
+        """The checkout ``path`` belongs to ('' when the files are no checkout's)."""
+        folder = posixpath.dirname(posixpath.normpath(path))
+        return next((base for base in ancestors(folder) if base in self.repositories), "")
+
     def written_here(self, folder: str) -> bool:
         """Does the project write models or data to ``folder`` (a saver's directory, an
         ``output_dir``)? Loading such a folder back reads local files, not the hub."""
@@ -441,6 +461,9 @@ class Lookups:
 
     def written_here(self, folder: str) -> bool:
         return self._index.written_here(folder)
+
+    def model_keys_read(self, path: str) -> frozenset[str]:
+        return self._index.model_keys_read(path)
 
     def is_directory(self, name: str, referrer: str) -> bool:
         return self._index.is_directory(name, referrer)

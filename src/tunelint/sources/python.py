@@ -130,6 +130,8 @@ class _Emitter:
         self.facts.calls.append(call)
         self._settings_from(call, node)
         self._references_from(call)
+        if _dialect_of(name) == "hf-loader":
+            self._model_key_read(call, node, scope)
         if name == "dict" and not resolved:
             self._lazy_call(call, node, scope)
         if name.endswith(".setdefault") and name.startswith("os.environ") and len(args) >= 2:
@@ -202,6 +204,29 @@ class _Emitter:
             text = value.as_str()
             if text is not None and text.endswith(DATA_SUFFIXES) and "/" in text:
                 self._reference(Reference(value, "data", ""))
+
+    def _model_key_read(self, call: Call, node: cst.Call, scope: ScopeInfo) -> None:
+        """``from_pretrained(config["base_model"])``: the model id is the value of a key of a
+        config read at run time; a config in the project that sets that key names it."""
+        value = call.arg(0) or call.kwarg("pretrained_model_name_or_path")
+        if value is None or value.known:
+            return
+        expression = next(
+            (
+                argument.value
+                for argument in node.args
+                if (argument.keyword is None and argument.star == "")
+                or (
+                    argument.keyword is not None
+                    and argument.keyword.value == "pretrained_model_name_or_path"
+                )
+            ),
+            None,
+        )
+        key = self.resolver.mapping_key(expression, scope) if expression is not None else None
+        if key is not None:
+            read = Value(key, value.span, "literal", value.text)
+            self._reference(Reference(read, "model-key", call.name))
 
     def _reference(self, reference: Reference) -> None:
         if reference not in self.facts.references:

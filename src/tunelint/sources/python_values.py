@@ -13,6 +13,7 @@ modules of their own; scopes and the limits are in ``python_scopes``.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -194,6 +195,42 @@ class Resolver(Alternatives, Splats):
         """The value of an expression when it is a string, else None."""
         raw = self.raw(node, scope)[0]
         return raw if isinstance(raw, str) else None
+
+    def mapping_key(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int = 0) -> str | None:
+        """The key a value is read under from a mapping filled at run time
+        (``config["base_model"]``, ``cfg.get("base_model")``), also through a name bound once
+        to such a read; None for anything else, environment variables included (a config
+        loaded from a file names what the code loads)."""
+        if depth > 3:
+            return None
+        key: cst.BaseExpression | None = None
+        owner: cst.BaseExpression | None = None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            element = node.slice[0].slice
+            if isinstance(element, cst.Index):
+                key, owner = element.value, node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value == "get" and node.args and node.args[0].keyword is None:
+                key, owner = node.args[0].value, node.func.value
+        elif isinstance(node, cst.Name):
+            reaching = self._reaching(node.value, scope)
+            if reaching is None or len(reaching) != 1:
+                return None
+            bound, where, place = reaching[0]
+            if bound is None:
+                return None
+            old = self._at(where, place)
+            try:
+                return self.mapping_key(bound, scope, depth + 1)
+            finally:
+                self.here = old
+        if key is None or owner is None:
+            return None
+        dotted = dotted_name(owner)
+        if dotted is not None and self.qualify(dotted)[0] in {"os.environ", "sys.argv"}:
+            return None
+        text = self.text_of(key, scope)
+        return text if text and _KEY.fullmatch(text) else None
 
     def _raw(self, node: cst.BaseExpression, scope: ScopeInfo, depth: int) -> tuple[Raw, str]:
         self.work += 1
@@ -448,5 +485,8 @@ def _join_paths(left: str, right: str) -> str:
         return left + right
     return f"{left}/{right}"
 
+
+# A config key as code reads it: a word, not a number or a sentence.
+_KEY = re.compile(r"[A-Za-z_][\w.-]*")
 
 __all__ = ["LIBRARY_CONSTANTS", "Place", "Resolver", "ScopeInfo", "dotted_name"]

@@ -339,6 +339,26 @@ def _setting_loads(facts: FileFacts, job: Job | None, project: Lookups) -> Itera
         yield Load(name, "model", setting.span, revision, DECIDES, anchor, "", origins)
     if "axolotl" in facts.dialects:
         yield from _axolotl_datasets(facts, project)
+    yield from _key_loads(facts, project)
+
+
+def _key_loads(facts: FileFacts, project: Lookups) -> Iterator[Load]:
+    """A config that sets a key the project's code takes a model id from
+    (``base_model: org/x`` where a trainer loads ``from_pretrained(config["base_model"])``):
+    the config decides the model. Configs read in a dialect already name their model."""
+    if facts.kind.value not in {"yaml", "json"} or any(s.name == "model" for s in facts.settings):
+        return
+    keys = project.model_keys_read(facts.path)
+    if not keys:
+        return
+    top = {a.target: a.value for a in facts.assignments if a.kind == "key" and "." not in a.target}
+    revision = top.get("revision", top.get("model_revision"))
+    for key in sorted(keys & top.keys()):
+        value = top[key]
+        name = value.as_str()
+        if name is None or _local(name, facts, project):
+            continue
+        yield Load(name, "model", value.span, revision, DECIDES, f"{key}:{name}", "", ())
 
 
 def _job_revision(job: Job) -> Value | None:
