@@ -4,12 +4,14 @@ Reads loader calls (``from_pretrained``, ``pipeline``, ``load_dataset``, ``snaps
 ``hf_hub_download``, ``SentenceTransformer``), hub download commands on shell lines and in
 notebooks (``tune download``, ``huggingface-cli download``, ``hf download``, ``modelscope
 download``), the model settings of Trainer, TRL, axolotl and LLaMA-Factory configs (with
-axolotl's per-dataset ``revision``), and launch lines of CLIs whose training code is not in
-the project (``trl sft --model_name_or_path ...``). A revision is pinned when it is a 40-hex
-commit id. Not reported: local loaders and paths (``json`` / ``csv`` builders, ``./x``,
-``/x``, ``~/x``, output and checkpoint folders, directories that exist), downloads of Spaces,
-Unknown model ids and Unknown revisions. Defaults a launch line overrides are judged by the
-value the launch line passes.
+axolotl's per-dataset ``revision``), launch lines of CLIs and scripts whose code is not among
+the checked files (``trl sft --model_name_or_path ...``), and configs that set a key the
+project's code takes its model id from (``from_pretrained(config["base_model"])``). A revision
+is pinned when it is a 40-hex commit id; what a hub id and a loader are is in ``_hub.py``.
+Not reported: local loaders and paths (``json`` / ``csv`` builders, ``./x``, ``/x``, ``~/x``,
+output and checkpoint folders, directories that exist), downloads of Spaces, Unknown model
+ids and Unknown revisions. Defaults a launch line overrides are judged by the value the
+launch line passes.
 
 A download is a load of what runs or trains next. In a training job (a notebook or script
 that downloads and then runs ``tune run ...``) it *trains* when the folder it downloads to is
@@ -25,11 +27,8 @@ reads as a load. The download itself never makes its file a training job.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from fnmatch import fnmatchcase
-from functools import lru_cache
 from typing import Any
 
 from tunelint.facts import Call, FileFacts, Span, Value
@@ -37,132 +36,20 @@ from tunelint.findings import Related
 from tunelint.project.index import Lookups
 from tunelint.project.jobs import Job
 from tunelint.rules.checks import CheckContext, register
+from tunelint.rules.checks._hub import (
+    ALTERNATE_KEYWORDS,
+    DEFAULT_ORIGINS,
+    DOWNLOADS,
+    HF_URI,
+    LOADERS,
+    WEIGHT_FOLDER_KEYS,
+    Loader,
+    hub_id,
+    loader_of,
+    revision_ok,
+    what_loads,
+)
 from tunelint.rules.match import Hit, written_at
-
-COMMIT = re.compile(r"[0-9a-fA-F]{40}")
-HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
-DEFAULT_ORIGINS = frozenset({"argparse-default", "dataclass-default"})
-LOCAL_BUILDERS = frozenset(
-    {"json", "csv", "parquet", "text", "arrow", "pandas", "imagefolder", "audiofolder"}
-    | {"videofolder", "webdataset", "sql", "generator", "xml", "spark", "cache"}
-)
-LOCAL_DIRS = frozenset(
-    {"output", "outputs", "out", "checkpoints", "checkpoint", "ckpt", "ckpts", "runs"}
-    | {"results", "saves", "save", "saved_models", "models", "model", "weights", "merged"}
-    | {"adapters", "data", "datasets", "local", "tmp", "artifacts", "exports", "export"}
-)
-LOCAL_SUFFIXES = (
-    ".json", ".jsonl", ".csv", ".tsv", ".parquet", ".arrow", ".txt", ".bin", ".pt", ".pth",
-    ".safetensors", ".gguf", ".ckpt", ".yaml", ".yml", ".zip", ".tar", ".gz",
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Loader:
-    """A loader call: where its repo id and revision are passed, and what it loads."""
-
-    pattern: str
-    position: int
-    keyword: str
-    what: str  # "model" or "dataset"
-
-
-LOADERS = (
-    Loader("peft.*.from_pretrained", 1, "model_id", "model"),
-    Loader("*.from_pretrained", 0, "pretrained_model_name_or_path", "model"),
-    Loader("transformers.pipeline", -1, "model", "model"),
-    Loader("sentence_transformers.SentenceTransformer", 0, "model_name_or_path", "model"),
-    Loader("datasets.load_dataset", 0, "path", "dataset"),
-    Loader("huggingface_hub.snapshot_download", 0, "repo_id", "model"),
-    Loader("huggingface_hub.hf_hub_download", 0, "repo_id", "model"),
-    # TRL trainers take a model id string and load it themselves
-    Loader("trl.*Trainer", 0, "model", "model"),
-    # ms-swift's loaders (ModelScope by default, the Hugging Face Hub with use_hf), and
-    # ModelScope's own download
-    Loader("swift*.get_model_processor", 0, "model_id_or_path", "model"),
-    Loader("swift*.get_model_tokenizer", 0, "model_id_or_path", "model"),
-    Loader("modelscope*.snapshot_download", 0, "model_id", "model"),
-)
-# ``hf://datasets/org/name@revision/path`` (datasets, pandas, polars, DuckDB read these)
-HF_URI = re.compile(r"^hf://(?:(datasets|spaces|models)/)?([\w.-]+/[\w.-]+)(?:@([^/]+))?(?:/|$)")
-# Notebooks resolve imports per cell: a loader imported in an earlier cell arrives bare.
-NOTEBOOK_BARE = (
-    Loader("load_dataset", 0, "path", "dataset"),
-    Loader("snapshot_download", 0, "repo_id", "model"),
-    Loader("hf_hub_download", 0, "repo_id", "model"),
-)
-# Hub download commands, read from shell lines (also notebooks' ``!`` lines and ``%%bash``
-# cells): the repository id first, ``repo_type`` saying model or dataset.
-DOWNLOADS = tuple(
-    Loader(name, 0, "repo_id", "model")
-    for name in ("tune download", "huggingface-cli download", "hf download", "modelscope download")
-)
-# model-name keywords some loaders use instead (unsloth's ``model_name``)
-ALTERNATE_KEYWORDS = ("model_name", "model_id", "model_name_or_path")
-# where a training reads its starting weights when they are a folder (besides ``model``)
-WEIGHT_FOLDER_KEYS = frozenset({"checkpointer.checkpoint_dir"})
-
-
-def pinned(text: str) -> bool:
-    return COMMIT.fullmatch(text.strip()) is not None
-
-
-def hub_id(text: str, referrer: str = "", project: Lookups | None = None) -> bool:
-    """Does ``text`` name a hub repository rather than something on this machine (a path, a
-    dataset builder, a folder of the project)?"""
-    name = text.strip()
-    if not name or name.startswith((".", "/", "~", "\\", "$")) or ":" in name:
-        return False
-    if name.lower().endswith(LOCAL_SUFFIXES) or HUB_ID.fullmatch(name) is None:
-        return False
-    if name.lower() in LOCAL_BUILDERS:
-        return False
-    head, _, tail = name.partition("/")
-    if not tail and (len(name) < 3 or name.lower() in LOCAL_DIRS):
-        return False  # legacy ids without an owner are gpt2, t5-small, ...; not "outputs"
-    if tail and (head.lower() in LOCAL_DIRS or tail.startswith("checkpoint-")):
-        return False
-    return project is None or not project.is_directory(name, referrer)
-
-
-def _loader(call: Call, kind: str) -> Loader | None:
-    return _loader_named(call.name, kind)
-
-
-@lru_cache(maxsize=4096)
-def _loader_named(name: str, kind: str) -> Loader | None:
-    loaders: tuple[Loader, ...] = LOADERS
-    if kind == "notebook":
-        loaders += NOTEBOOK_BARE
-    if kind in {"shell", "notebook"}:
-        loaders += DOWNLOADS
-    for loader in loaders:
-        if fnmatchcase(name, loader.pattern):
-            return loader
-    return None
-
-
-def _what(call: Call, loader: Loader) -> str | None:
-    """Model or dataset, as ``repo_type`` says (None: a Space, or a type not known);
-    a torchtune download from Kaggle (``--source kaggle``) is no hub repository."""
-    source = call.kwarg("source")
-    if source is not None and (source.as_str() or "").strip().lower() != "huggingface":
-        return None
-    repo_type = call.kwarg("repo_type")
-    if repo_type is None:
-        return loader.what
-    text = (repo_type.as_str() or "").strip().lower()
-    return {"model": "model", "dataset": "dataset"}.get(text)
-
-
-def _revision_ok(revision: Value | None) -> bool:
-    """Pinned, or not knowable (never a finding)."""
-    if revision is None or revision.raw is None:
-        return False
-    if not revision.known:
-        return True
-    text = revision.as_str()
-    return text is not None and pinned(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +111,7 @@ def _file_loads(facts: FileFacts, project: Lookups) -> list[tuple[Load, str | No
     found: list[tuple[Load, str | None]] = []
     for call in facts.calls:
         found.extend((load, None) for load in _uri_loads(call))
-        loader = _loader(call, facts.kind.value)
+        loader = loader_of(call, facts.kind.value)
         if loader is None:
             continue
         if loader in DOWNLOADS:
@@ -270,7 +157,7 @@ def _download_load(call: Call, loader: Loader, facts: FileFacts) -> Iterator[Loa
     line of ``huggingface-cli download $MODEL``), as launch flags are. Its first argument is
     always a repository id (a folder of the same name, even one it downloads to, is not)."""
     value = call.arg(0)
-    what = _what(call, loader)
+    what = what_loads(call, loader)
     name = value.as_str() if value is not None else None
     if value is None or what is None or name is None or not hub_id(name):
         return
@@ -397,7 +284,7 @@ def _report(loads: Iterable[Load], trained: str | None, job_id: str) -> Iterator
     for load in loads:
         groups.setdefault(load.key, []).append(load)
     for (what, repo), group in groups.items():
-        unpinned = [load for load in group if not _revision_ok(load.revision)]
+        unpinned = [load for load in group if not revision_ok(load.revision)]
         if not unpinned:
             continue
         first = sorted(unpinned, key=lambda load: (-load.rank, load.span))[0]
