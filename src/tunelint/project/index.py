@@ -324,23 +324,23 @@ class ProjectIndex:
         return [d for path in self.paths for d in self.destinations_in(path)]
 
     def model_keys_read(self, path: str) -> frozenset[str]:
-        """Config keys that code of ``path``'s repository loads a model id from
-        (``from_pretrained(config["base_model"])``): a config there that sets one of them
-        names a model that code loads."""
+        """Config keys that code loads a model id from (``from_pretrained(config["k"])``),
+        code in the config's folder or a folder above it within its repository (a trainer
+        at the top and its ``configs/``): a config that sets one names a model it loads."""
         if self._model_keys is None:
             grouped: dict[str, set[str]] = {}
             for source, facts in self._files.items():
                 for reference in facts.references:
                     key = reference.target.as_str() if reference.role == "model-key" else None
                     if key:
-                        grouped.setdefault(self._repository_of(source), set()).add(key)
+                        grouped.setdefault(_folder_of(source), set()).add(key)
             self._model_keys = {base: frozenset(keys) for base, keys in grouped.items()}
-        return self._model_keys.get(self._repository_of(path), frozenset())
-
-    def _repository_of(self, path: str) -> str:
-        """The checkout ``path`` belongs to ('' when the files are no checkout's)."""
-        folder = posixpath.dirname(posixpath.normpath(path))
-        return next((base for base in ancestors(folder) if base in self.repositories), "")
+        found: set[str] = set()
+        for base in ancestors(_folder_of(path)):
+            found |= self._model_keys.get(base, frozenset())
+            if base in self.repositories:
+                break
+        return frozenset(found)
 
     def written_here(self, folder: str) -> bool:
         """Does the project write models or data to ``folder`` (a saver's directory, an
@@ -474,3 +474,8 @@ class Lookups:
     def torch_versions(self, path: str) -> tuple[Requirement, ...]:
         """The torch pins that apply to ``path`` (``ProjectIndex.torch_versions``)."""
         return self._index.torch_versions(path)
+
+
+def _folder_of(path: str) -> str:
+    folder = posixpath.dirname(posixpath.normpath(path))
+    return "" if folder == "." else folder
