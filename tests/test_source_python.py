@@ -616,15 +616,17 @@ def test_a_loader_that_takes_its_model_from_a_config_key_names_the_key() -> None
     facts = facts_of(
         """
         import os
+        from peft import PeftModel
         from transformers import AutoModelForCausalLM as M
-        def load(config, cfg):
+        def load(config, cfg, models):
             model_id = config["base_model"]
             M.from_pretrained(model_id)
             M.from_pretrained(cfg.get("model_name_or_path", "gpt2"))
             M.from_pretrained(os.environ["MODEL"])
             M.from_pretrained(os.environ.get("MODEL"))
             M.from_pretrained(config[0])
+            PeftModel.from_pretrained(models["base"], "org/adapter")
         """
     )
     keys = [(r.target.raw, r.target.span.line) for r in facts.references if r.role == "model-key"]
-    assert keys == [("base_model", 6), ("model_name_or_path", 7)]
+    assert keys == [("base_model", 7), ("model_name_or_path", 8)]

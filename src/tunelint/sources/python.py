@@ -130,7 +130,8 @@ class _Emitter:
         self.facts.calls.append(call)
         self._settings_from(call, node)
         self._references_from(call)
-        if _dialect_of(name) == "hf-loader":
+        if _dialect_of(name) == "hf-loader" and not name.startswith("peft."):
+            # (peft's loaders take the base model first; the adapter id comes second)
             self._model_key_read(call, node, scope)
         if name == "dict" and not resolved:
             self._lazy_call(call, node, scope)
