@@ -77,6 +77,13 @@ def test_an_unchanged_project_reuses_the_last_run(
     assert counter.runs == 1
     assert first.findings, "the project has findings to reuse"
     assert _summary(second) == _summary(first)
+    # every report renders the same from reused results (the checklist reads the jobs)
+    from tunelint.report.checklist import render_checklist
+    from tunelint.report.json_report import render_json
+    from tunelint.report.sarif import render_sarif
+
+    for render in (render_checklist, render_json, render_sarif):
+        assert render(second) == render(first)
 
 
 @pytest.mark.parametrize(
