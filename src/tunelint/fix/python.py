@@ -12,12 +12,12 @@ already resolved the call).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tunelint.facts import Span
 
@@ -68,39 +68,41 @@ class PyDoc:
         return result
 
 
-class _Index(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
-
-    def __init__(self, doc: PyDoc) -> None:
-        super().__init__()
-        self.doc = doc
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        doc = self.doc
-        where = self.get_metadata(PositionProvider, node, None)
+def _index(doc: PyDoc, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+    """Every node's range, its parent and the module's imports, in one pass over the tree in
+    source order (a libcst visitor would rebuild each node it passes, once per pass)."""
+    stack: list[cst.CSTNode] = [doc.module]
+    while stack:
+        node = stack.pop()
+        where = positions.get(node)
         if where is not None:
             doc.ranges[node] = where
             doc.starts.setdefault((where.start.line, where.start.column), []).append(node)
-        parent = self.get_metadata(ParentNodeProvider, node, None)
-        if parent is not None:
-            doc.parents[node] = parent
-        if isinstance(node, cst.Import):
+        if isinstance(node, cst.Import | cst.ImportFrom):
+            _note_import(doc, node)
+        children = node.children
+        for child in children:
+            doc.parents[child] = node
+        stack.extend(reversed(children))
+
+
+def _note_import(doc: PyDoc, node: cst.Import | cst.ImportFrom) -> None:
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            full = _dotted(alias.name)
+            local = alias.asname.name if alias.asname is not None else None
+            if isinstance(local, cst.Name):
+                doc.imported[local.value] = full
+            else:
+                doc.imported.setdefault(full.split(".")[0], full.split(".")[0])
+    elif node.module is not None and not node.relative:
+        source = _dotted(node.module)
+        if not isinstance(node.names, cst.ImportStar):
             for alias in node.names:
-                full = _dotted(alias.name)
+                name = _dotted(alias.name)
                 local = alias.asname.name if alias.asname is not None else None
-                if isinstance(local, cst.Name):
-                    doc.imported[local.value] = full
-                else:
-                    doc.imported.setdefault(full.split(".")[0], full.split(".")[0])
-        elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
-            source = _dotted(node.module)
-            if not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    name = _dotted(alias.name)
-                    local = alias.asname.name if alias.asname is not None else None
-                    key = local.value if isinstance(local, cst.Name) else name
-                    doc.imported[key] = f"{source}.{name}"
-        return True
+                key = local.value if isinstance(local, cst.Name) else name
+                doc.imported[key] = f"{source}.{name}"
 
 
 def parse(text: str) -> PyDoc | None:
@@ -119,7 +121,7 @@ def _parse(text: str) -> PyDoc | None:
         # the module is parsed here and owned by this document: no copy to protect
         wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         doc = PyDoc(wrapper.module)
-        wrapper.visit(_Index(doc))
+        _index(doc, wrapper.resolve(PositionProvider))
     except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, MemoryError):
         return None
     except Exception:  # metadata on a module libcst parses but cannot resolve
