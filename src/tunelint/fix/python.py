@@ -15,11 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tunelint.facts import Span
+
+_Node = TypeVar("_Node", bound=cst.CSTNode)
 
 
 @dataclass(slots=True)
@@ -62,10 +65,30 @@ class PyDoc:
         return self.module.code_for_node(node)
 
     def replaced(self, old: cst.CSTNode, new: cst.CSTNode) -> cst.Module:
-        """The module with ``old`` swapped for ``new`` (found by identity)."""
-        result = self.module.deep_replace(old, new)
+        """The module with ``old`` swapped for ``new`` (found by identity). Only the nodes
+        on the way down to ``old`` are rebuilt, not the whole tree."""
+        path = {id(node) for node in self.ancestors(old)}
+        result = self.module.visit(_PathReplacer(old, new, path))
         assert isinstance(result, cst.Module)
         return result
+
+
+class _PathReplacer(cst.CSTTransformer):
+    """Replaces one node, descending only through its ancestors (``deep_replace`` walks and
+    rebuilds every node of the module)."""
+
+    def __init__(self, old: cst.CSTNode, new: cst.CSTNode, path: set[int]) -> None:
+        super().__init__()
+        self.old, self.new, self.path = old, new, path
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return node is not self.old and id(node) in self.path
+
+    def on_leave(
+        self, original_node: _Node, updated_node: _Node
+    ) -> _Node | cst.RemovalSentinel | cst.FlattenSentinel[_Node]:
+        # the new node takes the old one's place in its parent, whatever class it is
+        return cast(_Node, self.new) if original_node is self.old else updated_node
 
 
 def _index(doc: PyDoc, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
