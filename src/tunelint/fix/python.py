@@ -164,6 +164,17 @@ def keyword_of(doc: PyDoc, value: cst.CSTNode) -> tuple[cst.Call, cst.Arg] | Non
     return (call, arg) if isinstance(call, cst.Call) else None
 
 
+def keyword_values(
+    doc: PyDoc, span: Span, kinds: tuple[type[cst.CSTNode], ...] = (cst.BaseExpression,)
+) -> Iterator[tuple[cst.CSTNode, cst.Call, cst.Arg, str]]:
+    """The nodes of ``kinds`` starting at ``span`` (outermost first) that are the value of a
+    keyword argument: each with its call, its argument and the keyword."""
+    for node in doc.at(span):
+        found = keyword_of(doc, node) if isinstance(node, kinds) else None
+        if found is not None and found[1].keyword is not None:
+            yield node, found[0], found[1], found[1].keyword.value
+
+
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:
     return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
 

@@ -14,7 +14,7 @@ from tunelint.fix.python import (
     add_keyword,
     has_star_kwargs,
     keyword,
-    keyword_of,
+    keyword_values,
     list_without,
     parse,
     qualified,
@@ -30,12 +30,6 @@ RANK_NAMES = ("local_rank", "LOCAL_RANK")
 BINDERS = (cst.AssignTarget, cst.AnnAssign, cst.For, cst.ImportAlias, cst.AsName, cst.NamedExpr)
 
 
-def _value_at(
-    doc: PyDoc, finding: Finding, kinds: tuple[type[cst.CSTNode], ...]
-) -> list[cst.CSTNode]:
-    return [node for node in doc.at(finding.span) if isinstance(node, kinds)]
-
-
 def _done(doc: PyDoc, module: cst.Module, description: str) -> Change | None:
     text = module.code
     return Change(text, description) if text != doc.module.code else None
@@ -49,16 +43,13 @@ def fix_torch_load(text: str, finding: Finding, context: FixContext) -> Change |
     doc = parse(text)
     if doc is None:
         return None
-    for node in _value_at(doc, finding, (cst.Name,)):
+    for node, _, _, name in keyword_values(doc, finding.span, (cst.Name,)):
         assert isinstance(node, cst.Name)
-        found = keyword_of(doc, node)
-        name = found[1].keyword.value if found and found[1].keyword else ""
         if node.value == "False" and name == "weights_only":
             module = doc.replaced(node, node.with_changes(value="True"))
             return _done(doc, module, "turn `weights_only=False` into `weights_only=True`")
-    for node in _value_at(doc, finding, (cst.Call,)):
-        assert isinstance(node, cst.Call)
-        if "torch.load" not in qualified(doc, node.func):
+    for node in doc.at(finding.span):
+        if not isinstance(node, cst.Call) or "torch.load" not in qualified(doc, node.func):
             continue
         if keyword(node, "weights_only") is not None or has_star_kwargs(node):
             return None
@@ -77,12 +68,9 @@ def fix_device_map(text: str, finding: Finding, context: FixContext) -> Change |
     doc = parse(text)
     if doc is None:
         return None
-    for node in _value_at(doc, finding, (cst.SimpleString,)):
+    for node, _, _, key in keyword_values(doc, finding.span, (cst.SimpleString,)):
         assert isinstance(node, cst.SimpleString)
-        found = keyword_of(doc, node)
-        if found is None or found[1].keyword is None or found[1].keyword.value != "device_map":
-            continue
-        if (string_value(node) or "").lower() not in DEVICE_MAPS:
+        if key != "device_map" or (string_value(node) or "").lower() not in DEVICE_MAPS:
             continue
         rank = _rank_name(doc, node)
         key = node.quote * 2 if len(node.quote) == 1 else '""'
@@ -141,12 +129,7 @@ def fix_checkpointing(text: str, finding: Finding, context: FixContext) -> Chang
     doc = parse(text)
     if doc is None:
         return None
-    for node in doc.at(finding.span):
-        found = keyword_of(doc, node) if isinstance(node, cst.BaseExpression) else None
-        if found is None or found[1].keyword is None:
-            continue
-        call, arg = found
-        name = arg.keyword.value if arg.keyword is not None else ""
+    for node, call, arg, name in keyword_values(doc, finding.span):
         steps = context.checkpoint_interval(_int_keyword(call, "max_steps"))
         if name == "save_strategy" and isinstance(node, cst.SimpleString):
             if (string_value(node) or "").lower() != "no":
@@ -196,13 +179,11 @@ def fix_unencrypted_offload(text: str, finding: Finding, context: FixContext) ->
     doc = parse(text)
     if doc is None:
         return None
-    for node in _value_at(doc, finding, (cst.SimpleString,)):
+    for node, _, _, key in keyword_values(doc, finding.span, (cst.SimpleString,)):
         assert isinstance(node, cst.SimpleString)
-        found = keyword_of(doc, node)
         current = string_value(node)
-        if found is None or found[1].keyword is None or current is None:
+        if current is None:
             continue
-        key = found[1].keyword.value
         target = encrypted_path(current, context) if key in OFFLOAD_DIR_KEYS else None
         if target is None:
             return None
@@ -219,12 +200,8 @@ def fix_shared_dir(text: str, finding: Finding, context: FixContext) -> Change |
     doc = parse(text)
     if doc is None:
         return None
-    for node in _value_at(doc, finding, (cst.SimpleString,)):
+    for node, _, _, key in keyword_values(doc, finding.span, (cst.SimpleString,)):
         assert isinstance(node, cst.SimpleString)
-        found = keyword_of(doc, node)
-        if found is None or found[1].keyword is None:
-            continue
-        key = found[1].keyword.value
         current = string_value(node)
         if key not in SHARED_DIR_KEYS or current is None:
             continue
@@ -244,9 +221,8 @@ def fix_report_to(text: str, finding: Finding, context: FixContext) -> Change | 
     doc = parse(text)
     if doc is None:
         return None
-    for node in doc.at(finding.span):
-        found = keyword_of(doc, node) if isinstance(node, cst.BaseExpression) else None
-        if found is None or found[1].keyword is None or found[1].keyword.value != "report_to":
+    for node, _, _, key in keyword_values(doc, finding.span):
+        if key != "report_to":
             continue
         if isinstance(node, cst.SimpleString):
             value = string_value(node)
