@@ -22,7 +22,7 @@ from typing import Final
 
 from tunelint.facts import Value
 from tunelint.sources import dialect_values as v
-from tunelint.sources.dialect_tables import TRAINER, Entry, m
+from tunelint.sources.dialect_tables import PRECISION_FLAGS, RUN_OUTPUTS, TRAINER, Entry, m
 
 # --- transforms ---------------------------------------------------------------------------
 
@@ -110,22 +110,9 @@ OPENRLHF: Final[dict[str, Entry]] = {
     "prompt_data": m("dataset"),
 }
 
-_SWIFT_COMMON: Final[dict[str, Entry]] = {
-    "push_to_hub": m("push_to_hub"),
-    "hub_model_id": m("hub_model_id"),
-    "hub_private_repo": m("hub_private"),
-    "trust_remote_code": m("trust_remote_code"),
-}
 SWIFT: Final[dict[str, Entry]] = {
-    "bf16": m("mixed_precision", v.when_true("bf16")),
-    "fp16": m("mixed_precision", v.when_true("fp16")),
-    "output_dir": m("output_dir"),
-    "save_strategy": m("save_strategy"),
-    "save_steps": m("save_steps"),
-    "max_steps": m("max_steps"),
-    "report_to": m("report_to"),
-    "save_safetensors": m("save_safetensors"),
-    **_SWIFT_COMMON,
+    **PRECISION_FLAGS,
+    **RUN_OUTPUTS,
     "model": m("model"),
     "model_id_or_path": m("model"),
     "model_revision": m("revision"),
@@ -154,7 +141,9 @@ SWIFT: Final[dict[str, Entry]] = {
     "optimizer_cpu_offload": m("offload_optimizer_device", v.legacy_cpu_offload),
 }
 # What a swift command that does not train (infer, export, deploy, eval) still decides.
-SWIFT_NOT_TRAINING: Final[frozenset[str]] = frozenset(_SWIFT_COMMON) | {"report_to"}
+SWIFT_NOT_TRAINING: Final[frozenset[str]] = frozenset(
+    {"push_to_hub", "hub_model_id", "hub_private_repo", "trust_remote_code", "report_to"}
+)
 
 LLMFOUNDRY: Final[dict[str, Entry]] = {
     "model.pretrained_model_name_or_path": m("model"),

@@ -40,12 +40,12 @@ def m(name: str, transform: v.Transform = v.same) -> Entry:
     return ((name, transform),)
 
 
-_PRECISION_FLAGS: Final[dict[str, Entry]] = {
+PRECISION_FLAGS: Final[dict[str, Entry]] = {
     "bf16": m("mixed_precision", v.when_true("bf16")),
     "fp16": m("mixed_precision", v.when_true("fp16")),
 }
 
-_RUN_OUTPUTS: Final[dict[str, Entry]] = {
+RUN_OUTPUTS: Final[dict[str, Entry]] = {
     "output_dir": m("output_dir"),
     "save_strategy": m("save_strategy"),
     "save_steps": m("save_steps"),
@@ -102,8 +102,8 @@ _SCRIPT_FLAGS: Final[dict[str, Entry]] = {
 }
 
 TRAINER: Final[dict[str, Entry]] = {
-    **_PRECISION_FLAGS,
-    **_RUN_OUTPUTS,
+    **PRECISION_FLAGS,
+    **RUN_OUTPUTS,
     **_SCRIPT_FLAGS,
     "model_name_or_path": m("model"),
     "model_name": m("model"),
@@ -210,7 +210,7 @@ TORCHRUN: Final[dict[str, Entry]] = {
 }
 
 AXOLOTL: Final[dict[str, Entry]] = {
-    **_RUN_OUTPUTS,
+    **RUN_OUTPUTS,
     "bf16": m("mixed_precision", v.auto_unknown(v.when_true("bf16"))),
     "fp16": m("mixed_precision", v.auto_unknown(v.when_true("fp16"))),
     "base_model": m("model"),
