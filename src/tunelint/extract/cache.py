@@ -191,8 +191,11 @@ def cache_dir(root: Path) -> Path | None:
     return platformdirs.user_cache_path("tunelint", appauthor=False) / "projects" / project
 
 
+@cache
 def code_fingerprint() -> str:
-    """Changes whenever the facts a file yields could change: code, parsers, Python."""
+    """Changes whenever the facts a file yields could change: code, parsers, Python. Worked
+    out once per process (hashing the package's sources costs some 20 ms; the code a process
+    runs does not change under it)."""
     import hashlib
     from importlib import metadata
 

@@ -31,6 +31,7 @@ import os
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -100,6 +101,7 @@ def run_key(
     return digest.hexdigest()
 
 
+@cache
 def _package_data_fingerprint() -> str:
     """A hash of the package's files that are not Python modules (the code fingerprint has
     those): GPU and price tables, presets, schemas. The rules are in the key as loaded."""
